@@ -1,0 +1,193 @@
+"""`chipgraph build`: load the ontology, the sources and the curated data into a fresh store.
+
+The build writes into a new folder beside the target and swaps it in only when everything has
+loaded, checked and been inferred, so a failed build leaves the previous store as it was, and
+building twice from the same files gives the same store (no timestamps, no random ids).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import inference, resources
+from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS, source_for_graph
+from kg.store import OxigraphStore, Store, term_text
+
+PROV_PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
+
+StepCallback = Callable[[str], None]
+
+
+class BuildError(RuntimeError):
+    """Raised when a file cannot be parsed or the data break a build rule; nothing is swapped in."""
+
+
+@dataclass
+class BuildSummary:
+    """What a build loaded: quads per graph, entities per class, sources and inferences."""
+
+    store_path: Path | None
+    quads_per_graph: dict[str, int]
+    entities_per_class: dict[str, int]
+    sources: int
+    inferred_triples: int
+    inference_rounds: int
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def total_quads(self) -> int:
+        """All quads in the store, inferred ones included."""
+        return sum(self.quads_per_graph.values())
+
+
+def parse_file(path: Path, target_graph: str | None = None) -> list[ox.Quad]:
+    """Parse a Turtle or TriG file into quads; triples go to ``target_graph`` when given.
+
+    Raises BuildError naming the file and the parser's line and column on malformed input, and
+    when a TriG data file (no target graph) puts triples in the default graph.
+    """
+    rdf_format = ox.RdfFormat.TRIG if path.suffix == ".trig" else ox.RdfFormat.TURTLE
+    try:
+        quads = list(ox.parse(path=str(path), format=rdf_format))
+    except SyntaxError as error:
+        raise BuildError(f"{path.name}: {error}") from error
+    if target_graph is not None:
+        graph = ox.NamedNode(target_graph)
+        return [ox.Quad(quad.subject, quad.predicate, quad.object, graph) for quad in quads]
+    else:
+        stray = [quad for quad in quads if isinstance(quad.graph_name, ox.DefaultGraph)]
+        if stray:
+            raise BuildError(
+                f"{path.name}: {len(stray)} triple(s) outside a named graph, e.g. {stray[0].triple}; "
+                "every fact must lie in the graph of its source"
+            )
+    return quads
+
+
+def load_plan() -> list[tuple[Path, str | None]]:
+    """The files a build loads, each with the graph its triples go to (None: the file's own)."""
+    plan: list[tuple[Path, str | None]] = [(path, ONTOLOGY_GRAPH) for path in resources.ontology_files()]
+    plan.append((resources.sources_file(), META_GRAPH))
+    plan.extend((path, None) for path in resources.data_files())
+    return plan
+
+
+def provenance_quads(graphs: list[str]) -> list[ox.Quad]:
+    """One ``<graph> prov:hadPrimarySource <source>`` quad per data graph, in the metadata graph."""
+    meta = ox.NamedNode(META_GRAPH)
+    quads = []
+    for graph in graphs:
+        source = source_for_graph(graph)
+        if source is not None:
+            quads.append(ox.Quad(ox.NamedNode(graph), PROV_PRIMARY_SOURCE, ox.NamedNode(source), meta))
+    return quads
+
+
+UNSOURCED_GRAPHS = """
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX cg: <https://w3id.org/chipgraph/ontology#>
+SELECT ?graph ?source WHERE {
+  GRAPH <https://w3id.org/chipgraph/graph/meta> { ?graph prov:hadPrimarySource ?source }
+  FILTER NOT EXISTS {
+    GRAPH <https://w3id.org/chipgraph/graph/meta> {
+      ?source dcterms:title ?title .
+      { ?source cg:url ?url } UNION { ?source cg:sourceCitation ?citation }
+    }
+  }
+}
+ORDER BY ?graph
+"""
+
+
+def check_sources(store: Store) -> None:
+    """Raise BuildError if a data graph's source lacks a title, or both a URL and a citation."""
+    rows = store.select(UNSOURCED_GRAPHS)
+    if rows:
+        names = ", ".join(term_text(row["graph"]) for row in rows)
+        raise BuildError(
+            f"data graph(s) without a described source (title and URL or citation in data/sources.ttl): {names}"
+        )
+
+
+ENTITIES_PER_CLASS = f"""
+SELECT ?class (COUNT(DISTINCT ?entity) AS ?count) WHERE {{
+  ?entity a ?class .
+  FILTER(STRSTARTS(STR(?class), "{ONTOLOGY_NS}"))
+  FILTER(STRSTARTS(STR(?entity), "https://w3id.org/chipgraph/id/"))
+}}
+GROUP BY ?class ORDER BY ?class
+"""
+
+
+def summarise(store: OxigraphStore) -> tuple[dict[str, int], dict[str, int]]:
+    """Quads per named graph and chipgraph entities per class (inferred types included)."""
+    per_graph = {graph: store.quad_count(graph) for graph in store.named_graphs()}
+    per_class = {
+        term_text(row["class"]).removeprefix(ONTOLOGY_NS): int(term_text(row["count"]))
+        for row in store.select(ENTITIES_PER_CLASS)
+    }
+    return per_graph, per_class
+
+
+def populate(store: OxigraphStore, on_step: StepCallback) -> tuple[list[str], inference.InferenceSummary]:
+    """Load every planned file into ``store``, add provenance, check sources, run inference."""
+    loaded: list[str] = []
+    for path, target in load_plan():
+        on_step(f"load {path.name}")
+        store.add_quads(parse_file(path, target))
+        loaded.append(path.name)
+    data_graphs = [graph for graph in store.named_graphs() if source_for_graph(graph)]
+    store.add_quads(provenance_quads(data_graphs))
+    on_step("check sources")
+    check_sources(store)
+    on_step("infer")
+    return loaded, inference.materialise(store)
+
+
+def build(target: Path | None, on_step: StepCallback = lambda _step: None) -> tuple[BuildSummary, OxigraphStore | None]:
+    """Build the store at ``target`` (or in memory when None) and return its summary.
+
+    For an in-memory build the open store is returned too. Raises BuildError on bad input; an
+    existing store at ``target`` is then left unchanged.
+    """
+    if target is None:
+        store = OxigraphStore.in_memory()
+        files, inferred = populate(store, on_step)
+        return _summary(store, None, files, inferred), store
+    staging = target.with_name(target.name + ".building")
+    shutil.rmtree(staging, ignore_errors=True)
+    store = OxigraphStore.create(staging)
+    try:
+        files, inferred = populate(store, on_step)
+        summary = _summary(store, target, files, inferred)
+    except BaseException:
+        store.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    store.close()
+    on_step("swap in the new store")
+    _swap(staging, target)
+    return summary, None
+
+
+def _summary(store: OxigraphStore, path: Path | None, files: list[str], inferred: inference.InferenceSummary) -> BuildSummary:
+    per_graph, per_class = summarise(store)
+    sources = sum(1 for graph in per_graph if source_for_graph(graph))
+    return BuildSummary(path, per_graph, per_class, sources, inferred.inferred_triples, inferred.rounds, files)
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging``; the old store is removed only after the rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    retired = target.with_name(target.name + ".old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if target.exists():
+        target.rename(retired)
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)

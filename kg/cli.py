@@ -1,0 +1,163 @@
+"""The `chipgraph` command line: build the store, query it, check it, summarise it.
+
+Exit codes: 0 success, 1 a check found problems, 2 bad input (invalid SPARQL, unknown query,
+missing store, a data file that does not parse).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import pyoxigraph as ox
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kg import build as build_module
+from kg.checks import run_checks
+from kg.namespaces import shorten
+from kg.output import OutputFormat, cell, render_table, render_text
+from kg.queries import UnknownQueryError, named_queries, named_query
+from kg.settings import Settings
+from kg.store import OxigraphStore, StoreError
+
+app = typer.Typer(help="chipgraph: a knowledge graph of AI chips, their makers and export controls.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Store folder (default: $CHIPGRAPH_STORE, else the user data folder)."),
+]
+
+
+def store_path(store: Path | None) -> Path:
+    """The store folder: the --store option, else the settings (CHIPGRAPH_STORE or default)."""
+    return store if store is not None else Settings().store
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print an error to stderr and exit with ``code``."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def open_store(store: Path | None) -> OxigraphStore:
+    """Open the store read-only, or exit 2 with a clear message."""
+    try:
+        return OxigraphStore.open(store_path(store))
+    except StoreError as error:
+        fail(str(error))
+
+
+@app.command()
+def build(store: StoreOption = None) -> None:
+    """Build the store from the ontology, the sources and the curated data (replaces it whole)."""
+    target = store_path(store)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task("build", total=None)
+        try:
+            summary, _ = build_module.build(target, lambda step: progress.update(task, description=step))
+        except build_module.BuildError as error:
+            fail(f"build failed, the store was not changed: {error}")
+    print_summary(summary)
+
+
+def print_summary(summary: build_module.BuildSummary) -> None:
+    """Print a build summary: totals, graphs and entities per class."""
+    out.print(f"Built {summary.store_path}: {summary.total_quads} triples in {len(summary.quads_per_graph)} graphs "
+              f"from {summary.sources} sources; {summary.inferred_triples} inferred in {summary.inference_rounds} rounds.")
+    classes = Table("class", "entities")
+    for name, count in summary.entities_per_class.items():
+        classes.add_row(f"cg:{name}", str(count))
+    out.print(classes)
+
+
+@app.command()
+def query(
+    sparql: Annotated[str, typer.Argument(help="A SPARQL query, a .rq file, or the name of a named query.")],
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """Run a SPARQL query over the union of all graphs and print the result."""
+    text = query_text(sparql)
+    graph = open_store(store)
+    try:
+        result = graph.query(text)
+        if isinstance(result, ox.QuerySolutions) and output_format is OutputFormat.table:
+            table, count = render_table(result)
+            out.print(table)
+            err.print(f"{count} row(s)")
+        else:
+            typer.echo(render_text(result, output_format), nl=False)
+    except StoreError as error:
+        fail(f"invalid SPARQL: {error}")
+    finally:
+        graph.close()
+
+
+def query_text(argument: str) -> str:
+    """The query text of an argument: a .rq file's content, a named query's, or the argument."""
+    path = Path(argument)
+    if argument.endswith(".rq"):
+        if not path.is_file():
+            fail(f"no such query file: {argument}")
+        return path.read_text(encoding="utf-8")
+    if argument.replace("-", "").isalnum():
+        try:
+            return named_query(argument).text
+        except UnknownQueryError as error:
+            fail(str(error))
+    return argument
+
+
+@app.command()
+def queries() -> None:
+    """List the named queries and the question each answers."""
+    table = Table("name", "question")
+    for name, named in named_queries().items():
+        table.add_row(name, named.question)
+    out.print(table)
+
+
+@app.command()
+def stats(store: StoreOption = None) -> None:
+    """Summarise the store: triples per graph and entities per class."""
+    graph = open_store(store)
+    try:
+        per_graph, per_class = build_module.summarise(graph)
+    finally:
+        graph.close()
+    graphs = Table("graph", "triples")
+    for name, count in per_graph.items():
+        graphs.add_row(shorten(name), str(count))
+    out.print(graphs)
+    classes = Table("class", "entities")
+    for name, count in per_class.items():
+        classes.add_row(f"cg:{name}", str(count))
+    out.print(classes)
+    out.print(f"{sum(per_graph.values())} triples in {len(per_graph)} graphs")
+
+
+@app.command()
+def check(store: StoreOption = None) -> None:
+    """Run the ontology quality checks (ontology/checks); exit 1 if any returns rows."""
+    graph = open_store(store)
+    try:
+        results = run_checks(graph)
+    finally:
+        graph.close()
+    failed = {name: rows for name, rows in results.items() if rows}
+    for name, rows in results.items():
+        out.print(f"{'FAIL' if rows else 'ok  '} {name} ({len(rows)} rows)")
+        for row in rows[:20]:
+            out.print("     " + ", ".join(f"{key}={cell(value)}" for key, value in row.items()), highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

@@ -1,0 +1,66 @@
+"""Rendering query results for the command line: a table, SPARQL JSON or CSV."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import pyoxigraph as ox
+from rich.table import Table
+
+from kg.namespaces import shorten
+from kg.store import QueryResult, Term
+
+
+class OutputFormat(str, Enum):
+    """The output formats of `chipgraph query`."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+_RESULTS_FORMATS = {OutputFormat.json: ox.QueryResultsFormat.JSON, OutputFormat.csv: ox.QueryResultsFormat.CSV}
+_GRAPH_FORMATS = {
+    OutputFormat.table: ox.RdfFormat.TURTLE,
+    OutputFormat.json: ox.RdfFormat.JSON_LD,
+    OutputFormat.csv: ox.RdfFormat.N_TRIPLES,
+}
+
+
+def cell(term: Term | None) -> str:
+    """A term as a table cell: prefixed IRIs, plain literal values, empty when unbound."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value)
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def render_text(result: QueryResult, output_format: OutputFormat) -> str:
+    """Serialise a result as text: SPARQL JSON or CSV for SELECT and ASK, RDF for graphs.
+
+    Graph results (CONSTRUCT, DESCRIBE) are Turtle for ``table``, JSON-LD for ``json`` and
+    N-Triples for ``csv``. Not used for SELECT as a table: see ``render_table``.
+    """
+    if isinstance(result, ox.QueryTriples):
+        data = ox.serialize(result, format=_GRAPH_FORMATS[output_format]) or b""
+        return data.decode("utf-8")
+    if isinstance(result, ox.QueryBoolean) and output_format is OutputFormat.table:
+        return "true" if bool(result) else "false"
+    data = result.serialize(format=_RESULTS_FORMATS[output_format]) or b""
+    return data.decode("utf-8")
+
+
+def render_table(result: ox.QuerySolutions) -> tuple[Table, int]:
+    """A rich table of SELECT results, and the number of rows in it."""
+    names = [variable.value for variable in result.variables]
+    table = Table(*names, show_lines=False)
+    count = 0
+    for solution in result:
+        table.add_row(*(cell(solution[name]) for name in names))
+        count += 1
+    return table, count
