@@ -21,6 +21,7 @@ from kg.store import OxigraphStore, Store, term_text
 PROV_PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
 
 StepCallback = Callable[[str], None]
+LoadPlan = list[tuple[Path, str | None]]
 
 
 class BuildError(RuntimeError):
@@ -69,9 +70,9 @@ def parse_file(path: Path, target_graph: str | None = None) -> list[ox.Quad]:
     return quads
 
 
-def load_plan() -> list[tuple[Path, str | None]]:
+def load_plan() -> LoadPlan:
     """The files a build loads, each with the graph its triples go to (None: the file's own)."""
-    plan: list[tuple[Path, str | None]] = [(path, ONTOLOGY_GRAPH) for path in resources.ontology_files()]
+    plan: LoadPlan = [(path, ONTOLOGY_GRAPH) for path in resources.ontology_files()]
     plan.append((resources.sources_file(), META_GRAPH))
     plan.extend((path, None) for path in resources.data_files())
     return plan
@@ -135,10 +136,12 @@ def summarise(store: OxigraphStore) -> tuple[dict[str, int], dict[str, int]]:
     return per_graph, per_class
 
 
-def populate(store: OxigraphStore, on_step: StepCallback) -> tuple[list[str], inference.InferenceSummary]:
+def populate(
+    store: OxigraphStore, plan: LoadPlan, on_step: StepCallback
+) -> tuple[list[str], inference.InferenceSummary]:
     """Load every planned file into ``store``, add provenance, check sources, run inference."""
     loaded: list[str] = []
-    for path, target in load_plan():
+    for path, target in plan:
         on_step(f"load {path.name}")
         store.add_quads(parse_file(path, target))
         loaded.append(path.name)
@@ -150,21 +153,27 @@ def populate(store: OxigraphStore, on_step: StepCallback) -> tuple[list[str], in
     return loaded, inference.materialise(store)
 
 
-def build(target: Path | None, on_step: StepCallback = lambda _step: None) -> tuple[BuildSummary, OxigraphStore | None]:
+def build(
+    target: Path | None,
+    on_step: StepCallback = lambda _step: None,
+    plan: LoadPlan | None = None,
+) -> tuple[BuildSummary, OxigraphStore | None]:
     """Build the store at ``target`` (or in memory when None) and return its summary.
 
-    For an in-memory build the open store is returned too. Raises BuildError on bad input; an
-    existing store at ``target`` is then left unchanged.
+    ``plan`` defaults to ``load_plan()`` (the packaged ontology, sources and data). For an
+    in-memory build the open store is returned too. Raises BuildError on bad input; an existing
+    store at ``target`` is then left unchanged.
     """
+    plan = load_plan() if plan is None else plan
     if target is None:
         store = OxigraphStore.in_memory()
-        files, inferred = populate(store, on_step)
+        files, inferred = populate(store, plan, on_step)
         return _summary(store, None, files, inferred), store
     staging = target.with_name(target.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     store = OxigraphStore.create(staging)
     try:
-        files, inferred = populate(store, on_step)
+        files, inferred = populate(store, plan, on_step)
         summary = _summary(store, target, files, inferred)
     except BaseException:
         store.close()
@@ -176,7 +185,9 @@ def build(target: Path | None, on_step: StepCallback = lambda _step: None) -> tu
     return summary, None
 
 
-def _summary(store: OxigraphStore, path: Path | None, files: list[str], inferred: inference.InferenceSummary) -> BuildSummary:
+def _summary(
+    store: OxigraphStore, path: Path | None, files: list[str], inferred: inference.InferenceSummary
+) -> BuildSummary:
     per_graph, per_class = summarise(store)
     sources = sum(1 for graph in per_graph if source_for_graph(graph))
     return BuildSummary(path, per_graph, per_class, sources, inferred.inferred_triples, inferred.rounds, files)

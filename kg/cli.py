@@ -23,7 +23,9 @@ from kg.queries import UnknownQueryError, named_queries, named_query
 from kg.settings import Settings
 from kg.store import OxigraphStore, StoreError
 
-app = typer.Typer(help="chipgraph: a knowledge graph of AI chips, their makers and export controls.", no_args_is_help=True)
+app = typer.Typer(
+    help="chipgraph: a knowledge graph of AI chips, their makers and export controls.", no_args_is_help=True
+)
 out = Console()
 err = Console(stderr=True)
 
@@ -67,8 +69,10 @@ def build(store: StoreOption = None) -> None:
 
 def print_summary(summary: build_module.BuildSummary) -> None:
     """Print a build summary: totals, graphs and entities per class."""
-    out.print(f"Built {summary.store_path}: {summary.total_quads} triples in {len(summary.quads_per_graph)} graphs "
-              f"from {summary.sources} sources; {summary.inferred_triples} inferred in {summary.inference_rounds} rounds.")
+    out.print(
+        f"Built {summary.store_path}: {summary.total_quads} triples in {len(summary.quads_per_graph)} graphs "
+        f"from {summary.sources} sources; {summary.inferred_triples} inferred in {summary.inference_rounds} rounds."
+    )
     classes = Table("class", "entities")
     for name, count in summary.entities_per_class.items():
         classes.add_row(f"cg:{name}", str(count))

@@ -44,7 +44,7 @@ def source_for_graph(graph_iri: str) -> str | None:
     """
     if graph_iri in SYSTEM_GRAPHS or not graph_iri.startswith(GRAPH_BASE):
         return None
-    return SOURCE_BASE + graph_iri[len(GRAPH_BASE):]
+    return SOURCE_BASE + graph_iri[len(GRAPH_BASE) :]
 
 
 def shorten(iri: str) -> str:
@@ -53,4 +53,4 @@ def shorten(iri: str) -> str:
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
             best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]):]}" if best else iri
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri

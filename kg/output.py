@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import pyoxigraph as ox
 from rich.table import Table
@@ -11,7 +11,7 @@ from kg.namespaces import shorten
 from kg.store import QueryResult, Term
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """The output formats of `chipgraph query`."""
 
     table = "table"

@@ -1,0 +1,37 @@
+"""Shared fixtures: the real build of the packaged ontology and data, in memory and on disk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kg.build import BuildSummary, build
+from kg.store import OxigraphStore, Row, term_text
+
+
+@pytest.fixture(scope="session")
+def built() -> tuple[BuildSummary, OxigraphStore]:
+    """The default build, in memory, through the production loader."""
+    summary, store = build(None)
+    assert store is not None
+    return summary, store
+
+
+@pytest.fixture(scope="session")
+def store(built: tuple[BuildSummary, OxigraphStore]) -> OxigraphStore:
+    return built[1]
+
+
+@pytest.fixture(scope="session")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A store built on disk with the default data, for command-line tests."""
+    path = tmp_path_factory.mktemp("cli") / "store"
+    build(path)
+    yield path
+
+
+def texts(rows: list[Row], *names: str) -> set[tuple[str, ...]]:
+    """The given columns of each row, as a set of tuples of plain strings."""
+    return {tuple(term_text(row[name]) for name in names) for row in rows}

@@ -1,0 +1,107 @@
+"""The `chipgraph` command line, run in process on a store built on disk."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_build_prints_a_summary_and_honours_the_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "env-store"
+    monkeypatch.setenv("CHIPGRAPH_STORE", str(target))
+    code, out, _ = invoke("build")
+    assert code == 0
+    assert str(target) in out and "27 sources" in out
+    assert (target / "CURRENT").is_file()
+
+
+def test_query_as_json_is_sparql_results_json(store_dir: Path) -> None:
+    code, out, _ = invoke("query", "huawei-foundries", "--format", "json", "--store", str(store_dir))
+    assert code == 0
+    bindings = json.loads(out)["results"]["bindings"]
+    assert {binding["foundryLabel"]["value"] for binding in bindings} == {"SMIC", "TSMC"}
+
+
+def test_query_as_csv(store_dir: Path) -> None:
+    code, out, _ = invoke("query", "nvidia-china-variants", "-f", "csv", "--store", str(store_dir))
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {row["variantLabel"] for row in rows} == {"NVIDIA A800 SXM", "NVIDIA H800 SXM5", "NVIDIA HGX H20"}
+
+
+def test_query_as_table_from_a_file(store_dir: Path, tmp_path: Path) -> None:
+    query = tmp_path / "count.rq"
+    query.write_text(
+        "PREFIX cg: <https://w3id.org/chipgraph/ontology#>\n"
+        "SELECT (COUNT(DISTINCT ?c) AS ?chips) WHERE { ?c a cg:Chip }",
+        encoding="utf-8",
+    )
+    code, out, _ = invoke("query", str(query), "--store", str(store_dir))
+    assert code == 0
+    assert "chips" in out and "49" in out
+
+
+def test_ask_and_construct(store_dir: Path) -> None:
+    code, out, _ = invoke(
+        "query", "ASK { ?s a <https://w3id.org/chipgraph/ontology#Foundry> }", "--store", str(store_dir)
+    )
+    assert (code, out.strip()) == (0, "true")
+    code, out, _ = invoke(
+        "query",
+        "PREFIX cg: <https://w3id.org/chipgraph/ontology#> CONSTRUCT { ?c a cg:TPU } WHERE { ?c a cg:TPU }",
+        "--store",
+        str(store_dir),
+    )
+    assert code == 0
+    assert out.count("google-tpu-") == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("query", "SELECT * WHERE { ?s ?p }"), "invalid SPARQL"),
+        (("query", "no-such-query"), "no named query"),
+        (("query", "missing.rq"), "no such query file"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(store_dir: Path, args: tuple[str, ...], message: str) -> None:
+    code, _, err = invoke(*args, "--store", str(store_dir))
+    assert code == 2
+    assert message in err
+
+
+def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = invoke("stats", "--store", str(tmp_path / "none"))
+    assert code == 2
+    assert "chipgraph build" in err
+
+
+def test_stats_and_check(store_dir: Path) -> None:
+    code, out, _ = invoke("stats", "--store", str(store_dir))
+    assert code == 0
+    assert "graph:epoch-ml-hardware" in out and "cg:Chip" in out
+    code, out, _ = invoke("check", "--store", str(store_dir))
+    assert code == 0
+    assert "FAIL" not in out and out.count("ok") >= 6
+
+
+def test_queries_lists_the_competency_questions() -> None:
+    code, out, _ = invoke("queries")
+    assert code == 0
+    assert "huawei-foundries" in out
