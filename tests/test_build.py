@@ -89,7 +89,7 @@ def test_inverse_and_transitive_properties_are_materialised(store: OxigraphStore
     assert store.query(f"ASK {{ <{ID}chip/nvidia-h100-sxm5> <{CG}hasVariant> <{ID}chip/nvidia-h20> }}")
 
 
-def test_transitive_ownership_closes_chains_of_any_length() -> None:
+def test_transitive_ownership_closes_chains_of_any_length(tmp_path: Path) -> None:
     extra = """
     @prefix cg: <https://w3id.org/chipgraph/ontology#> .
     @prefix o: <https://w3id.org/chipgraph/id/organization/> .
@@ -98,12 +98,9 @@ def test_transitive_ownership_closes_chains_of_any_length() -> None:
       o:c a cg:Company ; cg:subsidiaryOf o:d . o:d a cg:Company .
     }
     """
-    path = Path(__file__).parent / "data" / "build" / "chain.trig"
+    path = tmp_path / "chain.trig"
     path.write_text(extra, encoding="utf-8")
-    try:
-        _, memory = build(None, plan=[*load_plan(), (path, None)])
-    finally:
-        path.unlink()
+    _, memory = build(None, plan=[*load_plan(), (path, None)])
     assert memory is not None
     org = f"{ID}organization/"
     assert memory.query(f"ASK {{ <{org}a> <{CG}subsidiaryOf> <{org}d> }}")
