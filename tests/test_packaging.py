@@ -10,26 +10,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+PIP_WHEEL = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel of this checkout, built once for the module."""
+    folder = tmp_path_factory.mktemp("wheel")
+    subprocess.run([*PIP_WHEEL, "-w", str(folder), str(ROOT)], check=True)
+    (built,) = folder.glob("chipgraph-*.whl")
+    return built
 
 
 @pytest.mark.slow
-def test_wheel_carries_ontology_data_and_queries(tmp_path: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
-        check=True,
-    )
-    (wheel,) = tmp_path.glob("chipgraph-*.whl")
+def test_wheel_carries_ontology_data_and_queries(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
         "kg/_resources/ontology/chipgraph.ttl",
@@ -48,23 +42,7 @@ def test_wheel_carries_ontology_data_and_queries(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_installed_wheel_builds_and_answers_from_another_folder(tmp_path: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
-        check=True,
-    )
-    (wheel,) = tmp_path.glob("chipgraph-*.whl")
+def test_installed_wheel_builds_and_answers_from_another_folder(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)], check=True
