@@ -44,3 +44,8 @@ def data_files() -> list[Path]:
 def sources_file() -> Path:
     """The description of every source (data/sources.ttl), loaded into the metadata graph."""
     return resource_dir("data") / "sources.ttl"
+
+
+def shape_files() -> list[Path]:
+    """The SHACL shapes (shapes/*.ttl), sorted by name."""
+    return sorted(resource_dir("shapes").glob("*.ttl"))

@@ -29,6 +29,7 @@ def test_wheel_carries_ontology_data_and_queries(wheel: Path) -> None:
         "kg/_resources/ontology/chipgraph.ttl",
         "kg/_resources/ontology/alignments.ttl",
         "kg/_resources/data/sources.ttl",
+        "kg/_resources/shapes/chips.ttl",
         "kg/queries/huawei-foundries.rq",
         "kg/rules/10-subclass-types.ru",
     }
