@@ -9,8 +9,8 @@ import pytest
 
 from kg.build import BuildError, BuildSummary, build, load_plan, parse_file
 from kg.inference import materialise
-from kg.resources import sources_file
 from kg.namespaces import INFERRED_GRAPH, META_GRAPH, ONTOLOGY_GRAPH
+from kg.resources import sources_file
 from kg.store import OxigraphStore, QuerySyntaxError, term_text
 from tests.conftest import texts
 
