@@ -9,37 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyoxigraph as ox
-import pyshacl
 import pytest
-import rdflib
-from rdflib.namespace import SH
+from rdflib.namespace import RDF, SH
 
 from kg import resources
 from kg.build import build, load_plan
 from kg.store import OxigraphStore
+from kg.validate import shapes_graph, validate_store
 
 EXAMPLES = Path(__file__).parent / "data"
 CG = "https://w3id.org/chipgraph/ontology#"
-
-
-def shapes() -> rdflib.Graph:
-    graph = rdflib.Graph()
-    for path in resources.shape_files():
-        graph.parse(path, format="turtle")
-    return graph
-
-
-def union_graph(store: OxigraphStore) -> rdflib.Graph:
-    data = ox.serialize(store.query("CONSTRUCT WHERE { ?s ?p ?o }"), format=ox.RdfFormat.N_TRIPLES)
-    graph = rdflib.Graph()
-    graph.parse(data=(data or b"").decode("utf-8"), format="nt")
-    return graph
-
-
-def validate(store: OxigraphStore) -> tuple[bool, rdflib.Graph]:
-    conforms, report, _ = pyshacl.validate(union_graph(store), shacl_graph=shapes(), inference="none")
-    return bool(conforms), report
 
 
 def example_store(path: Path) -> OxigraphStore:
@@ -50,30 +29,49 @@ def example_store(path: Path) -> OxigraphStore:
 
 
 def test_curated_data_conforms(store: OxigraphStore) -> None:
-    conforms, report = validate(store)
-    assert conforms, report.serialize(format="turtle")
+    report = validate_store(store)
+    assert report.conforms, report.to_json()
+    assert report.results == []
 
 
 @pytest.mark.parametrize("path", sorted((EXAMPLES / "valid").glob("*.ttl")), ids=lambda path: path.stem)
 def test_valid_examples_conform(path: Path) -> None:
-    conforms, report = validate(example_store(path))
-    assert conforms, report.serialize(format="turtle")
+    report = validate_store(example_store(path))
+    assert report.conforms, report.to_json()
 
 
 @pytest.mark.parametrize("path", sorted((EXAMPLES / "invalid").glob("*.ttl")), ids=lambda path: path.stem)
 def test_invalid_examples_fail_for_the_named_reason(path: Path) -> None:
     expected_path, expected_component = path.stem.split("--")
-    conforms, report = validate(example_store(path))
-    assert not conforms
-    reasons = {
-        (str(report.value(result, SH.resultPath)), str(report.value(result, SH.sourceConstraintComponent)))
-        for result in report.subjects(rdflib.RDF.type, SH.ValidationResult)
-    }
-    assert (CG + expected_path, str(SH) + expected_component) in reasons, reasons
+    report = validate_store(example_store(path))
+    assert not report.conforms
+    reasons = {(result.path, result.constraint) for result in report.results}
+    assert (CG + expected_path, expected_component) in reasons, reasons
+    assert all(result.message for result in report.results)
 
 
-def test_every_result_has_a_message_a_curator_can_read() -> None:
-    shapes_graph = shapes()
-    properties = set(shapes_graph.objects(None, SH.property))
+def test_every_property_shape_has_a_message_a_curator_can_read() -> None:
+    shapes = shapes_graph()
+    properties = set(shapes.objects(None, SH.property))
     assert len(properties) > 30
-    assert {prop for prop in properties if shapes_graph.value(prop, SH.message) is None} == set()
+    assert {prop for prop in properties if shapes.value(prop, SH.message) is None} == set()
+
+
+def test_warnings_can_be_allowed_but_violations_cannot() -> None:
+    warned = validate_store(
+        example_store(EXAMPLES / "invalid" / "memoryBandwidthGBps--MaxInclusiveConstraintComponent.ttl"),
+        allow_warnings=True,
+    )
+    assert warned.conforms
+    assert [result.severity for result in warned.results] == ["Warning"]
+    refused = validate_store(
+        example_store(EXAMPLES / "invalid" / "designedBy--ClassConstraintComponent.ttl"), allow_warnings=True
+    )
+    assert not refused.conforms
+    assert {result.severity for result in refused.results} == {"Violation"}
+
+
+def test_report_graph_is_the_standard_shacl_report() -> None:
+    report = validate_store(example_store(EXAMPLES / "invalid" / "designedBy--MinCountConstraintComponent.ttl"))
+    assert (None, RDF.type, SH.ValidationReport) in report.graph
+    assert len(list(report.graph.subjects(RDF.type, SH.ValidationResult))) == len(report.results) == 1
