@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import inference, resources
-from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS, source_for_graph
+from kg.namespaces import GRAPH_BASE, META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS, source_for_graph
 from kg.store import OxigraphStore, Store, term_text
 
 PROV_PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
@@ -50,7 +50,8 @@ def parse_file(path: Path, target_graph: str | None = None) -> list[ox.Quad]:
     """Parse a Turtle or TriG file into quads; triples go to ``target_graph`` when given.
 
     Raises BuildError naming the file and the parser's line and column on malformed input, and
-    when a TriG data file (no target graph) puts triples in the default graph.
+    when a TriG data file (no target graph) puts triples in the default graph or in a graph that
+    is not a source graph (``graph/SLUG``; the system graphs are not).
     """
     rdf_format = ox.RdfFormat.TRIG if path.suffix == ".trig" else ox.RdfFormat.TURTLE
     try:
@@ -60,13 +61,18 @@ def parse_file(path: Path, target_graph: str | None = None) -> list[ox.Quad]:
     if target_graph is not None:
         graph = ox.NamedNode(target_graph)
         return [ox.Quad(quad.subject, quad.predicate, quad.object, graph) for quad in quads]
-    else:
-        stray = [quad for quad in quads if isinstance(quad.graph_name, ox.DefaultGraph)]
-        if stray:
-            raise BuildError(
-                f"{path.name}: {len(stray)} triple(s) outside a named graph, e.g. {stray[0].triple}; "
-                "every fact must lie in the graph of its source"
-            )
+    stray = [quad for quad in quads if isinstance(quad.graph_name, ox.DefaultGraph)]
+    if stray:
+        raise BuildError(
+            f"{path.name}: {len(stray)} triple(s) outside a named graph, e.g. {stray[0].triple}; "
+            "every fact must lie in the graph of its source"
+        )
+    foreign = sorted({str(quad.graph_name) for quad in quads if source_for_graph(quad.graph_name.value) is None})
+    if foreign:
+        raise BuildError(
+            f"{path.name}: graph(s) {', '.join(foreign)} are not source graphs; "
+            f"name each graph {GRAPH_BASE}SLUG after the source it holds"
+        )
     return quads
 
 

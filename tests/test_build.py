@@ -133,6 +133,8 @@ def test_building_twice_gives_the_same_store(tmp_path: Path) -> None:
     [
         ("broken.trig", "<urn:a> <urn:b> .", "broken.trig"),
         ("default-graph.trig", "<urn:a> <urn:b> <urn:c> .", "outside a named graph"),
+        ("system-graph.trig", "<https://w3id.org/chipgraph/graph/inferred> { <urn:a> <urn:b> <urn:c> }", "not source"),
+        ("foreign-graph.trig", "<urn:g> { <urn:a> <urn:b> <urn:c> }", "not source graphs"),
         ("unsourced.trig", "<https://w3id.org/chipgraph/graph/nobody> { <urn:a> <urn:b> <urn:c> }", "graph/nobody"),
     ],
 )
