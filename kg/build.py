@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from kg import inference, resources
 from kg.namespaces import GRAPH_BASE, META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS, source_for_graph
+from kg.rdf import rdf_format
 from kg.store import OxigraphStore, Store, term_text
 
 PROV_PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
@@ -53,9 +54,8 @@ def parse_file(path: Path, target_graph: str | None = None) -> list[ox.Quad]:
     when a TriG data file (no target graph) puts triples in the default graph or in a graph that
     is not a source graph (``graph/SLUG``; the system graphs are not).
     """
-    rdf_format = ox.RdfFormat.TRIG if path.suffix == ".trig" else ox.RdfFormat.TURTLE
     try:
-        quads = list(ox.parse(path=str(path), format=rdf_format))
+        quads = list(ox.parse(path=str(path), format=rdf_format(path)))
     except SyntaxError as error:
         raise BuildError(f"{path.name}: {error}") from error
     if target_graph is not None:

@@ -18,6 +18,8 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import XSD
 
+from kg.rdf import rdf_format, to_rdflib
+
 
 class ReasonerError(RuntimeError):
     """Raised when HermiT cannot run at all (no Java, or a malformed input it rejects)."""
@@ -34,13 +36,7 @@ class ReasonerReport:
 
 def load_graph(files: Iterable[Path]) -> rdflib.Graph:
     """Parse Turtle and TriG files into one graph (named graphs flattened)."""
-    graph = rdflib.Graph()
-    for path in files:
-        rdf_format = ox.RdfFormat.TRIG if path.suffix == ".trig" else ox.RdfFormat.TURTLE
-        triples = [quad.triple for quad in ox.parse(path=str(path), format=rdf_format)]
-        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-        graph.parse(data=data.decode("utf-8"), format="nt")
-    return graph
+    return to_rdflib(quad.triple for path in files for quad in ox.parse(path=str(path), format=rdf_format(path)))
 
 
 def reasoner_view(graph: rdflib.Graph) -> rdflib.Graph:

@@ -6,7 +6,7 @@ included); the incremental validation of changesets is issue #3's next step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +16,7 @@ import rdflib
 from rdflib.namespace import RDF, SH
 
 from kg import resources
+from kg.rdf import to_rdflib
 from kg.store import Store
 
 
@@ -33,15 +34,7 @@ class ValidationResult:
 
     def to_json(self) -> dict[str, Any]:
         """The result as a JSON object with the field names above."""
-        return {
-            "focus_node": self.focus_node,
-            "path": self.path,
-            "value": self.value,
-            "source_shape": self.source_shape,
-            "constraint": self.constraint,
-            "severity": self.severity,
-            "message": self.message,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -70,10 +63,7 @@ def store_graph(store: Store) -> rdflib.Graph:
     """The union of the store's graphs, inferred facts included, as an rdflib graph."""
     triples = store.query("CONSTRUCT WHERE { ?s ?p ?o }")
     assert isinstance(triples, ox.QueryTriples)
-    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-    graph = rdflib.Graph()
-    graph.parse(data=data.decode("utf-8"), format="nt")
-    return graph
+    return to_rdflib(triples)
 
 
 def _text(graph: rdflib.Graph, node: rdflib.term.Node, predicate: rdflib.URIRef) -> str | None:

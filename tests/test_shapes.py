@@ -13,7 +13,8 @@ import pytest
 from rdflib.namespace import RDF, SH
 
 from kg import resources
-from kg.build import build, load_plan
+from kg.build import build
+from kg.namespaces import ONTOLOGY_GRAPH
 from kg.store import OxigraphStore
 from kg.validate import shapes_graph, validate_store
 
@@ -22,7 +23,7 @@ CG = "https://w3id.org/chipgraph/ontology#"
 
 
 def example_store(path: Path) -> OxigraphStore:
-    ontology_plan = [entry for entry in load_plan() if entry[0] in resources.ontology_files()]
+    ontology_plan = [(ontology, ONTOLOGY_GRAPH) for ontology in resources.ontology_files()]
     _, store = build(None, plan=[*ontology_plan, (path, "urn:example")])
     assert store is not None
     return store
