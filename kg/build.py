@@ -8,21 +8,26 @@ building twice from the same files gives the same store (no timestamps, no rando
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import inference, resources
-from kg.namespaces import GRAPH_BASE, META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS, source_for_graph
+from kg import resources
+from kg.changes import Changeset, ChangesetError
+from kg.merge import MergeRefusedError, MergeResult, merge
+from kg.namespaces import GRAPH_BASE, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS, source_for_graph
 from kg.rdf import rdf_format
-from kg.store import OxigraphStore, Store, term_text
+from kg.store import OxigraphStore, term_text
+from kg.validate import ValidationResult
 
 PROV_PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
 
 StepCallback = Callable[[str], None]
 LoadPlan = list[tuple[Path, str | None]]
+BUILD_AUTHOR = "chipgraph build"
 
 
 class BuildError(RuntimeError):
@@ -38,7 +43,8 @@ class BuildSummary:
     entities_per_class: dict[str, int]
     sources: int
     inferred_triples: int
-    inference_rounds: int
+    changesets: int
+    warnings: list[ValidationResult] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
     @property
@@ -84,42 +90,38 @@ def load_plan() -> LoadPlan:
     return plan
 
 
-def provenance_quads(graphs: list[str]) -> list[ox.Quad]:
-    """One ``<graph> prov:hadPrimarySource <source>`` quad per data graph, in the metadata graph."""
-    meta = ox.NamedNode(META_GRAPH)
-    quads = []
+def provenance_triples(graphs: Iterable[str]) -> set[ox.Triple]:
+    """One ``<graph> prov:hadPrimarySource <source>`` triple per data graph (for the metadata graph)."""
+    triples = set()
     for graph in graphs:
         source = source_for_graph(graph)
         if source is not None:
-            quads.append(ox.Quad(ox.NamedNode(graph), PROV_PRIMARY_SOURCE, ox.NamedNode(source), meta))
-    return quads
+            triples.add(ox.Triple(ox.NamedNode(graph), PROV_PRIMARY_SOURCE, ox.NamedNode(source)))
+    return triples
 
 
-UNSOURCED_GRAPHS = """
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX cg: <https://w3id.org/chipgraph/ontology#>
-SELECT ?graph ?source WHERE {
-  GRAPH <https://w3id.org/chipgraph/graph/meta> { ?graph prov:hadPrimarySource ?source }
-  FILTER NOT EXISTS {
-    GRAPH <https://w3id.org/chipgraph/graph/meta> {
-      ?source dcterms:title ?title .
-      { ?source cg:url ?url } UNION { ?source cg:sourceCitation ?citation }
-    }
-  }
-}
-ORDER BY ?graph
-"""
+def build_changesets(plan: LoadPlan, on_step: StepCallback) -> tuple[list[ox.Quad], list[Changeset]]:
+    """The ontology quads (loaded as they are) and one changeset per graph of the data files.
 
-
-def check_sources(store: Store) -> None:
-    """Raise BuildError if a data graph's source lacks a title, or both a URL and a citation."""
-    rows = store.select(UNSOURCED_GRAPHS)
-    if rows:
-        names = ", ".join(term_text(row["graph"]) for row in rows)
-        raise BuildError(
-            f"data graph(s) without a described source (title and URL or citation in data/sources.ttl): {names}"
-        )
+    The metadata changeset carries the sources' descriptions and each data graph's provenance.
+    """
+    system: list[ox.Quad] = []
+    per_graph: dict[str, set[ox.Triple]] = defaultdict(set)
+    for path, target in plan:
+        on_step(f"read {path.name}")
+        for quad in parse_file(path, target):
+            if quad.graph_name.value == ONTOLOGY_GRAPH:
+                system.append(quad)
+            else:
+                per_graph[quad.graph_name.value].add(quad.triple)
+    per_graph[META_GRAPH] |= provenance_triples(list(per_graph))
+    names = ", ".join(path.name for path, _ in plan)
+    changesets = [
+        Changeset(graph, frozenset(triples), frozenset(), BUILD_AUTHOR, f"Build from {names}")
+        for graph, triples in sorted(per_graph.items())
+        if triples
+    ]
+    return system, changesets
 
 
 ENTITIES_PER_CLASS = f"""
@@ -142,21 +144,20 @@ def summarise(store: OxigraphStore) -> tuple[dict[str, int], dict[str, int]]:
     return per_graph, per_class
 
 
-def populate(
-    store: OxigraphStore, plan: LoadPlan, on_step: StepCallback
-) -> tuple[list[str], inference.InferenceSummary]:
-    """Load every planned file into ``store``, add provenance, check sources, run inference."""
-    loaded: list[str] = []
-    for path, target in plan:
-        on_step(f"load {path.name}")
-        store.add_quads(parse_file(path, target))
-        loaded.append(path.name)
-    data_graphs = [graph for graph in store.named_graphs() if source_for_graph(graph)]
-    store.add_quads(provenance_quads(data_graphs))
-    on_step("check sources")
-    check_sources(store)
-    on_step("infer")
-    return loaded, inference.materialise(store)
+def populate(store: OxigraphStore, plan: LoadPlan, on_step: StepCallback) -> MergeResult:
+    """Load the ontology, then merge the data as changesets through the one validated path.
+
+    Warnings are allowed (and reported); a violation fails the build. Raises BuildError.
+    """
+    system, changesets = build_changesets(plan, on_step)
+    store.add_quads(system)
+    on_step(f"validate and merge {len(changesets)} changesets")
+    try:
+        return merge(store, changesets, allow_warnings=True)
+    except MergeRefusedError as error:
+        raise BuildError(f"the data do not conform to the shapes: {error}") from error
+    except ChangesetError as error:
+        raise BuildError(str(error)) from error
 
 
 def build(
@@ -173,14 +174,14 @@ def build(
     plan = load_plan() if plan is None else plan
     if target is None:
         store = OxigraphStore.in_memory()
-        files, inferred = populate(store, plan, on_step)
-        return _summary(store, None, files, inferred), store
+        result = populate(store, plan, on_step)
+        return _summary(store, None, plan, result), store
     staging = target.with_name(target.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     store = OxigraphStore.create(staging)
     try:
-        files, inferred = populate(store, plan, on_step)
-        summary = _summary(store, target, files, inferred)
+        result = populate(store, plan, on_step)
+        summary = _summary(store, target, plan, result)
     except BaseException:
         store.close()
         shutil.rmtree(staging, ignore_errors=True)
@@ -191,12 +192,19 @@ def build(
     return summary, None
 
 
-def _summary(
-    store: OxigraphStore, path: Path | None, files: list[str], inferred: inference.InferenceSummary
-) -> BuildSummary:
+def _summary(store: OxigraphStore, path: Path | None, plan: LoadPlan, result: MergeResult) -> BuildSummary:
     per_graph, per_class = summarise(store)
     sources = sum(1 for graph in per_graph if source_for_graph(graph))
-    return BuildSummary(path, per_graph, per_class, sources, inferred.inferred_triples, inferred.rounds, files)
+    return BuildSummary(
+        store_path=path,
+        quads_per_graph=per_graph,
+        entities_per_class=per_class,
+        sources=sources,
+        inferred_triples=store.quad_count(INFERRED_GRAPH),
+        changesets=len(result.merged),
+        warnings=[r for r in result.report.results if r.severity != "Violation"],
+        files=[file.name for file, _ in plan],
+    )
 
 
 def _swap(staging: Path, target: Path) -> None:

@@ -71,8 +71,12 @@ def print_summary(summary: build_module.BuildSummary) -> None:
     """Print a build summary: totals, graphs and entities per class."""
     out.print(
         f"Built {summary.store_path}: {summary.total_quads} triples in {len(summary.quads_per_graph)} graphs "
-        f"from {summary.sources} sources; {summary.inferred_triples} inferred in {summary.inference_rounds} rounds."
+        f"from {summary.sources} sources in {summary.changesets} changesets; {summary.inferred_triples} inferred."
     )
+    if summary.warnings:
+        out.print(f"{len(summary.warnings)} warning(s), allowed in the build:")
+        for warning in summary.warnings:
+            out.print(f"  {shorten(warning.focus_node)}: {warning.message}", highlight=False)
     classes = Table("class", "entities")
     for name, count in summary.entities_per_class.items():
         classes.add_row(f"cg:{name}", str(count))

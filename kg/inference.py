@@ -34,6 +34,27 @@ def rule_files() -> list[Path]:
     return sorted(RULES_DIR.glob("*.ru"))
 
 
+def rules_without_prologue() -> tuple[str, list[str]]:
+    """The rules' PREFIX declarations (merged) and their bodies, for one multi-operation update.
+
+    Oxigraph accepts a prologue only at the start of an update request.
+    """
+    prefixes: dict[str, str] = {}
+    bodies = []
+    for path in rule_files():
+        lines = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("PREFIX"):
+                name, iri = line.split()[1:3]
+                if prefixes.setdefault(name, iri) != iri:
+                    raise InferenceError(f"{path.name}: prefix {name} means two things across the rules")
+            elif not line.startswith("#"):
+                lines.append(line)
+        bodies.append("\n".join(lines))
+    prologue = "\n".join(f"PREFIX {name} {iri}" for name, iri in sorted(prefixes.items()))
+    return prologue, bodies
+
+
 def materialise(store: Store) -> InferenceSummary:
     """Run every rule until a whole round adds nothing; return the rounds and triple count.
 

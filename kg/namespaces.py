@@ -9,9 +9,11 @@ GRAPH_BASE = "https://w3id.org/chipgraph/graph/"
 ONTOLOGY_GRAPH = GRAPH_BASE + "ontology"
 META_GRAPH = GRAPH_BASE + "meta"
 INFERRED_GRAPH = GRAPH_BASE + "inferred"
-SYSTEM_GRAPHS = frozenset({ONTOLOGY_GRAPH, META_GRAPH, INFERRED_GRAPH})
+HISTORY_GRAPH = GRAPH_BASE + "history"
+SYSTEM_GRAPHS = frozenset({ONTOLOGY_GRAPH, META_GRAPH, INFERRED_GRAPH, HISTORY_GRAPH})
 
 SOURCE_BASE = ID_BASE + "source/"
+CHANGE_BASE = ID_BASE + "change/"
 
 PREFIXES: dict[str, str] = {
     "cg": ONTOLOGY_NS,
@@ -26,6 +28,7 @@ PREFIXES: dict[str, str] = {
     "ele": ID_BASE + "entity-list-entry/",
     "lr": ID_BASE + "licence-requirement/",
     "src": SOURCE_BASE,
+    "change": CHANGE_BASE,
     "graph": GRAPH_BASE,
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",

@@ -132,6 +132,18 @@ class OxigraphStore:
             return len(self._store)
         return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
 
+    def contains(self, quad: ox.Quad) -> bool:
+        """Whether the store holds ``quad``."""
+        return quad in self._store
+
+    def all_quads(self) -> list[ox.Quad]:
+        """Every quad of the store."""
+        return list(self._store)
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        """Every quad of one named graph."""
+        return list(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
     def dump_nquads(self) -> bytes:
         """The whole store as sorted N-Quads with canonical blank nodes: equal stores, equal bytes."""
         dataset = ox.Dataset(self._store)

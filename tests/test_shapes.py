@@ -13,26 +13,28 @@ import pytest
 from rdflib.namespace import RDF, SH
 
 from kg import resources
-from kg.build import build
+from kg.build import parse_file
 from kg.namespaces import ONTOLOGY_GRAPH
 from kg.store import OxigraphStore
-from kg.validate import shapes_graph, validate_store
+from kg.validate import scratch_store, shapes_graph, validate_store
 
 EXAMPLES = Path(__file__).parent / "data"
 CG = "https://w3id.org/chipgraph/ontology#"
 
 
 def example_store(path: Path) -> OxigraphStore:
-    ontology_plan = [(ontology, ONTOLOGY_GRAPH) for ontology in resources.ontology_files()]
-    _, store = build(None, plan=[*ontology_plan, (path, "urn:example")])
-    assert store is not None
-    return store
+    """The ontology and one example file, with the build's inferences, unvalidated."""
+    quads = {quad for ontology in resources.ontology_files() for quad in parse_file(ontology, ONTOLOGY_GRAPH)}
+    return scratch_store(quads | set(parse_file(path, "urn:example")))
 
 
 def test_curated_data_conforms(store: OxigraphStore) -> None:
     report = validate_store(store)
-    assert report.conforms, report.to_json()
-    assert report.results == []
+    assert not [result for result in report.results if result.severity == "Violation"]
+    # The Epoch figures of a few chips disagree with Epoch's own TPP: warned, not refused.
+    assert {(result.source_shape, result.severity) for result in report.results} <= {
+        ("https://w3id.org/chipgraph/shapes#StatedTppShape", "Warning")
+    }
 
 
 @pytest.mark.parametrize("path", sorted((EXAMPLES / "valid").glob("*.ttl")), ids=lambda path: path.stem)

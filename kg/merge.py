@@ -1,0 +1,230 @@
+"""Merge: validate changesets, then write all of them or nothing, with a history record each.
+
+The data, the history records and the recomputed inferences are written by one SPARQL update,
+which Oxigraph applies as one transaction: readers never see half a merge. A refused merge
+writes nothing. ``revert`` undoes a merged changeset with a new, validated changeset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+import pyoxigraph as ox
+import rdflib
+
+from kg import inference
+from kg.changes import Changeset, ChangesetError, now, nt_text, parse_nt
+from kg.namespaces import CHANGE_BASE, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_NS
+from kg.store import OxigraphStore, term_text
+from kg.validate import ValidationReport, validate_changes
+
+CG = ONTOLOGY_NS
+XSD = "http://www.w3.org/2001/XMLSchema#"
+INFERENCE_ROUNDS = 8  # repetitions of the rules inside the merge transaction (chains up to 2^8)
+
+
+class MergeRefusedError(ChangesetError):
+    """Raised when a changeset does not conform; ``report`` says why. Nothing was written."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        violations = [result for result in report.results if result.severity == "Violation"]
+        shown = violations or report.results
+        super().__init__(
+            f"refused: {len(violations)} violation(s), {len(report.results) - len(violations)} other result(s); "
+            + "; ".join(f"{r.focus_node}: {r.message}" for r in shown[:3])
+        )
+        self.report = report
+
+
+class UnknownChangeError(KeyError):
+    """Raised when no merged changeset has the requested id."""
+
+    def __str__(self) -> str:
+        return f"no merged changeset {self.args[0]!r} (see `chipgraph log`)"
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What a merge wrote: the merged changesets (with ids and effective triples) and the report."""
+
+    merged: list[Changeset]
+    report: ValidationReport
+
+
+def _present(store: OxigraphStore, graph: str, triples: Iterable[ox.Triple]) -> set[ox.Triple]:
+    name = ox.NamedNode(graph)
+    return {t for t in triples if store.contains(ox.Quad(t.subject, t.predicate, t.object, name))}
+
+
+def effective(store: OxigraphStore, change: Changeset) -> Changeset | None:
+    """The changeset reduced to what it changes (new additions, present removals), or None."""
+    add = change.add - _present(store, change.graph, change.add)
+    remove = frozenset(_present(store, change.graph, change.remove))
+    if not add and not remove:
+        return None
+    return replace(change, add=frozenset(add), remove=remove)
+
+
+def check_sources_described(store: OxigraphStore, changesets: list[Changeset]) -> None:
+    """Raise ChangesetError if a changeset's source has no title in the metadata graph."""
+    titled = {
+        t.subject.value
+        for change in changesets
+        if change.graph == META_GRAPH
+        for t in change.add
+        if t.predicate.value == "http://purl.org/dc/terms/title" and isinstance(t.subject, ox.NamedNode)
+    }
+    for change in changesets:
+        source = change.source_iri
+        if change.graph == META_GRAPH or source is None or source in titled:
+            continue
+        if not store.query(f"ASK {{ GRAPH <{META_GRAPH}> {{ <{source}> <http://purl.org/dc/terms/title> ?t }} }}"):
+            raise ChangesetError(
+                f"the source {source} of graph {change.graph} is not described: add its title and URL or "
+                f"citation to the metadata graph {META_GRAPH} first (or in the same merge)"
+            )
+
+
+def _literal(value: str, datatype: str = XSD + "string") -> str:
+    return str(ox.Literal(value, datatype=ox.NamedNode(datatype)))
+
+
+def history_triples(change: Changeset) -> str:
+    """The history record of a merged changeset, as N-Triples-like SPARQL data."""
+    assert change.time is not None
+    node = f"<{CHANGE_BASE}{change.id}>"
+    lines = [
+        f"{node} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{CG}Changeset> .",
+        f"{node} <{CG}author> {_literal(change.author)} .",
+        f"{node} <{CG}changeMessage> {_literal(change.message)} .",
+        f"{node} <{CG}mergedAt> {_literal(change.time.strftime('%Y-%m-%dT%H:%M:%SZ'), XSD + 'dateTime')} .",
+        f"{node} <{CG}targetGraph> {_literal(change.graph, XSD + 'anyURI')} .",
+        f"{node} <{CG}addedCount> {_literal(str(len(change.add)), XSD + 'integer')} .",
+        f"{node} <{CG}removedCount> {_literal(str(len(change.remove)), XSD + 'integer')} .",
+        f"{node} <{CG}addedTriples> {_literal(nt_text(change.add))} .",
+        f"{node} <{CG}removedTriples> {_literal(nt_text(change.remove))} .",
+    ]
+    if change.source_iri:
+        lines.append(f"{node} <{CG}changeSource> <{change.source_iri}> .")
+    if change.reverts:
+        lines.append(f"{node} <{CG}reverts> <{CHANGE_BASE}{change.reverts}> .")
+    return "\n".join(lines)
+
+
+def merge_update(changesets: list[Changeset]) -> str:
+    """One SPARQL update: every removal and addition, the history records, the inferences anew."""
+    operations = []
+    for change in changesets:
+        if change.remove:
+            operations.append(f"DELETE DATA {{ GRAPH <{change.graph}> {{ {nt_text(change.remove)} }} }}")
+        if change.add:
+            operations.append(f"INSERT DATA {{ GRAPH <{change.graph}> {{ {nt_text(change.add)} }} }}")
+        operations.append(f"INSERT DATA {{ GRAPH <{HISTORY_GRAPH}> {{ {history_triples(change)} }} }}")
+    operations.append(f"DROP SILENT GRAPH <{INFERRED_GRAPH}>")
+    prologue, rules = inference.rules_without_prologue()
+    operations.extend(rules * INFERENCE_ROUNDS)
+    return prologue + "\n" + " ;\n".join(operations)
+
+
+def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: bool = False) -> MergeResult:
+    """Validate the changesets together, then write them all in one transaction, or nothing.
+
+    Parts of a changeset that change nothing (additions already present, removals absent) are
+    dropped first, so the history holds exactly what changed. Raises MergeRefusedError with the
+    report when the result would not conform (warnings too, unless ``allow_warnings``), and
+    ChangesetError when a source is not described. Returns the merged changesets with their ids.
+    """
+    time = now()
+    reduced = [change for change in (effective(store, c) for c in changesets) if change is not None]
+    if not reduced:
+        return MergeResult(merged=[], report=ValidationReport(conforms=True, results=[], graph=rdflib.Graph()))
+    check_sources_described(store, reduced)
+    report = validate_changes(store, reduced, allow_warnings=allow_warnings)
+    if not report.conforms:
+        raise MergeRefusedError(report)
+    stamped = [change.stamped(time) for change in reduced]
+    store.update(merge_update(stamped))
+    inference.materialise(store)  # reaches the fixpoint should a chain exceed the rounds above
+    return MergeResult(merged=stamped, report=report)
+
+
+HISTORY_QUERY = f"""
+SELECT ?change ?author ?message ?time ?graph ?added ?removed ?source ?reverts ?addedTriples ?removedTriples WHERE {{
+  GRAPH <{HISTORY_GRAPH}> {{
+    ?change a <{CG}Changeset> ; <{CG}author> ?author ; <{CG}changeMessage> ?message ; <{CG}mergedAt> ?time ;
+            <{CG}targetGraph> ?graph ; <{CG}addedCount> ?added ; <{CG}removedCount> ?removed ;
+            <{CG}addedTriples> ?addedTriples ; <{CG}removedTriples> ?removedTriples .
+    OPTIONAL {{ ?change <{CG}changeSource> ?source }}
+    OPTIONAL {{ ?change <{CG}reverts> ?reverts }}
+    $FILTER
+  }}
+}} ORDER BY DESC(?time) DESC(?change)
+"""
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    """One merged changeset as the history holds it."""
+
+    id: str
+    author: str
+    message: str
+    time: str
+    graph: str
+    added: int
+    removed: int
+    source: str | None
+    reverts: str | None
+    added_triples: frozenset[ox.Triple]
+    removed_triples: frozenset[ox.Triple]
+
+
+def _record(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]) -> HistoryRecord:
+    text = {name: term_text(value) for name, value in row.items()}
+    return HistoryRecord(
+        id=text["change"].removeprefix(CHANGE_BASE),
+        author=text["author"],
+        message=text["message"],
+        time=text["time"],
+        graph=text["graph"],
+        added=int(text["added"]),
+        removed=int(text["removed"]),
+        source=text.get("source"),
+        reverts=text["reverts"].removeprefix(CHANGE_BASE) if "reverts" in text else None,
+        added_triples=parse_nt(text["addedTriples"]),
+        removed_triples=parse_nt(text["removedTriples"]),
+    )
+
+
+def log(store: OxigraphStore, limit: int | None = None) -> list[HistoryRecord]:
+    """The merged changesets, newest first."""
+    records = [_record(row) for row in store.select(HISTORY_QUERY.replace("$FILTER", ""))]
+    return records if limit is None else records[:limit]
+
+
+def show(store: OxigraphStore, change_id: str) -> HistoryRecord:
+    """One merged changeset; raises UnknownChangeError."""
+    if not change_id or any(char in change_id for char in '<>"{}| \\^`'):
+        raise UnknownChangeError(change_id)
+    rows = store.select(HISTORY_QUERY.replace("$FILTER", f"FILTER(?change = <{CHANGE_BASE}{change_id}>)"))
+    if not rows:
+        raise UnknownChangeError(change_id)
+    return _record(rows[0])
+
+
+def revert(
+    store: OxigraphStore, change_id: str, *, author: str, message: str | None = None, allow_warnings: bool = False
+) -> MergeResult:
+    """Undo a merged changeset by merging its inverse (validated like any other changeset)."""
+    record = show(store, change_id)
+    inverse = Changeset(
+        record.graph,
+        record.removed_triples,
+        record.added_triples,
+        author,
+        message or f"Revert {change_id}: {record.message}",
+        record.source,
+        reverts=change_id,
+    )
+    return merge(store, [inverse], allow_warnings=allow_warnings)
