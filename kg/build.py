@@ -110,10 +110,11 @@ def build_changesets(plan: LoadPlan, on_step: StepCallback) -> tuple[list[ox.Qua
     for path, target in plan:
         on_step(f"read {path.name}")
         for quad in parse_file(path, target):
-            if quad.graph_name.value == ONTOLOGY_GRAPH:
+            graph = str(quad.graph_name.value) if isinstance(quad.graph_name, ox.NamedNode) else ""
+            if graph == ONTOLOGY_GRAPH:
                 system.append(quad)
             else:
-                per_graph[quad.graph_name.value].add(quad.triple)
+                per_graph[graph].add(quad.triple)
     per_graph[META_GRAPH] |= provenance_triples(list(per_graph))
     names = ", ".join(path.name for path, _ in plan)
     changesets = [

@@ -102,8 +102,10 @@ def test_transitive_ownership_closes_chains_of_any_length(tmp_path: Path) -> Non
     @prefix o: <https://w3id.org/chipgraph/id/organization/> .
     @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
     <https://w3id.org/chipgraph/graph/iso-3166-1> {
-      o:a a cg:Company ; rdfs:label "A" ; cg:subsidiaryOf o:b . o:b a cg:Company ; rdfs:label "B" ; cg:subsidiaryOf o:c .
-      o:c a cg:Company ; rdfs:label "C" ; cg:subsidiaryOf o:d . o:d a cg:Company ; rdfs:label "D" .
+      o:a a cg:Company ; rdfs:label "A" ; cg:subsidiaryOf o:b .
+      o:b a cg:Company ; rdfs:label "B" ; cg:subsidiaryOf o:c .
+      o:c a cg:Company ; rdfs:label "C" ; cg:subsidiaryOf o:d .
+      o:d a cg:Company ; rdfs:label "D" .
     }
     """
     path = tmp_path / "chain.trig"
