@@ -107,6 +107,7 @@ def build_changesets(plan: LoadPlan, on_step: StepCallback) -> tuple[list[ox.Qua
     """
     system: list[ox.Quad] = []
     per_graph: dict[str, set[ox.Triple]] = defaultdict(set)
+    files: dict[str, set[str]] = defaultdict(set)
     for path, target in plan:
         on_step(f"read {path.name}")
         for quad in parse_file(path, target):
@@ -115,10 +116,10 @@ def build_changesets(plan: LoadPlan, on_step: StepCallback) -> tuple[list[ox.Qua
                 system.append(quad)
             else:
                 per_graph[graph].add(quad.triple)
+                files[graph].add(path.name)
     per_graph[META_GRAPH] |= provenance_triples(list(per_graph))
-    names = ", ".join(path.name for path, _ in plan)
     changesets = [
-        Changeset(graph, frozenset(triples), frozenset(), BUILD_AUTHOR, f"Build from {names}")
+        Changeset(graph, frozenset(triples), frozenset(), BUILD_AUTHOR, f"Build from {', '.join(sorted(files[graph]))}")
         for graph, triples in sorted(per_graph.items())
         if triples
     ]

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from kg.namespaces import shorten
 from kg.store import QueryResult, Term
+from kg.validate import ValidationReport
 
 
 class OutputFormat(StrEnum):
@@ -50,7 +51,7 @@ def render_text(result: QueryResult, output_format: OutputFormat) -> str:
         data = ox.serialize(result, format=_GRAPH_FORMATS[output_format]) or b""
         return data.decode("utf-8")
     if isinstance(result, ox.QueryBoolean) and output_format is OutputFormat.table:
-        return "true" if bool(result) else "false"
+        return "true\n" if bool(result) else "false\n"
     data = result.serialize(format=_RESULTS_FORMATS[output_format]) or b""
     return data.decode("utf-8")
 
@@ -64,3 +65,17 @@ def render_table(result: ox.QuerySolutions) -> tuple[Table, int]:
         table.add_row(*(cell(solution[name]) for name in names))
         count += 1
     return table, count
+
+
+def report_table(report: ValidationReport) -> Table:
+    """A validation report as a table: severity, focus node, path, value, message."""
+    table = Table("severity", "focus node", "path", "value", "message", show_lines=True)
+    for result in report.results:
+        table.add_row(
+            result.severity,
+            shorten(result.focus_node),
+            shorten(result.path) if result.path else "",
+            shorten(result.value) if result.value else "",
+            result.message,
+        )
+    return table

@@ -1,57 +1,22 @@
-"""The `chipgraph` command line: build the store, query it, check it, summarise it.
-
-Exit codes: 0 success, 1 a check found problems, 2 bad input (invalid SPARQL, unknown query,
-missing store, a data file that does not parse).
-"""
+"""Commands over the graph: build, query, queries, stats, check."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import pyoxigraph as ox
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kg import build as build_module
 from kg.checks import run_checks
+from kg.cli.common import StoreOption, app, err, fail, open_store, out, store_path
 from kg.namespaces import shorten
 from kg.output import OutputFormat, cell, render_table, render_text
 from kg.queries import UnknownQueryError, named_queries, named_query
-from kg.settings import Settings
-from kg.store import OxigraphStore, StoreError
-
-app = typer.Typer(
-    help="chipgraph: a knowledge graph of AI chips, their makers and export controls.", no_args_is_help=True
-)
-out = Console()
-err = Console(stderr=True)
-
-StoreOption = Annotated[
-    Path | None,
-    typer.Option("--store", help="Store folder (default: $CHIPGRAPH_STORE, else the user data folder)."),
-]
-
-
-def store_path(store: Path | None) -> Path:
-    """The store folder: the --store option, else the settings (CHIPGRAPH_STORE or default)."""
-    return store if store is not None else Settings().store
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print an error to stderr and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def open_store(store: Path | None) -> OxigraphStore:
-    """Open the store read-only, or exit 2 with a clear message."""
-    try:
-        return OxigraphStore.open(store_path(store))
-    except StoreError as error:
-        fail(str(error))
+from kg.store import StoreError
 
 
 @app.command()
@@ -164,8 +129,3 @@ def check(store: StoreOption = None) -> None:
             out.print("     " + ", ".join(f"{key}={cell(value)}" for key, value in row.items()), highlight=False)
     if failed:
         raise typer.Exit(1)
-
-
-def main() -> None:
-    """Entry point of the console script."""
-    app()

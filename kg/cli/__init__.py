@@ -1,0 +1,16 @@
+"""The `chipgraph` command line.
+
+Exit codes: 0 success, 1 a check found problems or a change was refused, 2 bad input (invalid
+SPARQL, unknown query or changeset, missing store, a file that does not parse).
+"""
+
+from kg.cli import changes, graph  # noqa: F401  (registers the commands)
+from kg.cli.common import app
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()
+
+
+__all__ = ["app", "main"]

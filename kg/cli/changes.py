@@ -1,0 +1,209 @@
+"""Commands over changesets: validate, merge, revert, log, show."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kg import changes, merge
+from kg.changes import Changeset, ChangesetError, nt_text
+from kg.cli.common import StoreOption, app, fail, open_store, out, store_path
+from kg.namespaces import GRAPH_BASE, shorten
+from kg.output import report_table
+from kg.store import OxigraphStore, StoreError
+from kg.validate import ValidationReport, validate_changes
+
+AuthorOption = Annotated[str, typer.Option("--author", help="Who makes the change.")]
+MessageOption = Annotated[str, typer.Option("--message", "-m", help="Why the change is made.")]
+WarningsOption = Annotated[bool, typer.Option("--allow-warnings", help="Merge despite warnings (never violations).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+FilesArgument = Annotated[
+    list[Path], typer.Argument(help="Changeset files: RDF (.ttl .trig .nt .nq .jsonld) or .json envelopes.")
+]
+RemoveOption = Annotated[
+    list[Path] | None, typer.Option("--remove", help="RDF file of triples to remove (repeatable).")
+]
+GraphOption = Annotated[str | None, typer.Option("--graph", help="Target graph: its IRI or its slug.")]
+SourceOption = Annotated[str | None, typer.Option("--source", help="Source IRI the change speaks for.")]
+
+
+def read_changesets(
+    files: list[Path], remove: list[Path] | None, graph: str | None, source: str | None, author: str, message: str
+) -> list[Changeset]:
+    """Changesets from the command line: each .json file is one; the RDF files together are one."""
+    graph_iri = graph if graph is None or ":" in graph else GRAPH_BASE + graph
+    try:
+        changesets = [changes.from_envelope(path.read_bytes(), str(path)) for path in files if path.suffix == ".json"]
+        rdf_files = [path for path in files if path.suffix != ".json"]
+        if rdf_files or remove:
+            changesets.append(
+                changes.from_files(
+                    rdf_files, remove or [], author=author, message=message, graph=graph_iri, source=source
+                )
+            )
+    except OSError as error:
+        fail(f"cannot read {error.filename}: {error.strerror}")
+    except ChangesetError as error:
+        fail(str(error))
+    return changesets
+
+
+def print_report(report: ValidationReport, as_json: bool) -> None:
+    """Print a validation report as JSON or as a table with a verdict line."""
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    if report.results:
+        out.print(report_table(report))
+    out.print("conforms" if report.conforms else "does not conform", highlight=False)
+
+
+@app.command()
+def validate(
+    files: FilesArgument,
+    remove: RemoveOption = None,
+    graph: GraphOption = None,
+    source: SourceOption = None,
+    allow_warnings: WarningsOption = False,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Validate changesets against the store without merging (exit 0 conforms, 1 not, 2 bad input)."""
+    changesets = read_changesets(files, remove, graph, source, "chipgraph validate", "dry run")
+    opened = open_store(store)
+    try:
+        report = validate_changes(opened, changesets, allow_warnings=allow_warnings)
+    finally:
+        opened.close()
+    print_report(report, as_json)
+    if not report.conforms:
+        raise typer.Exit(1)
+
+
+@app.command("merge")
+def merge_command(
+    files: FilesArgument,
+    author: AuthorOption,
+    message: MessageOption,
+    remove: RemoveOption = None,
+    graph: GraphOption = None,
+    source: SourceOption = None,
+    allow_warnings: WarningsOption = False,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Validate changesets and merge them all, or nothing (exit 1 when refused, 2 on bad input)."""
+    changesets = read_changesets(files, remove, graph, source, author, message)
+    run_merge(store, lambda opened: merge.merge(opened, changesets, allow_warnings=allow_warnings), as_json)
+
+
+def run_merge(store: Path | None, action: Callable[[OxigraphStore], merge.MergeResult], as_json: bool) -> None:
+    """Open the store for writing, run a merge or revert, and print what it did or why not."""
+    try:
+        opened = OxigraphStore.open(store_path(store), read_only=False)
+    except StoreError as error:
+        fail(str(error))
+    try:
+        result = action(opened)
+    except merge.MergeRefusedError as error:
+        print_report(error.report, as_json)
+        raise typer.Exit(1) from error
+    except (ChangesetError, merge.UnknownChangeError) as error:
+        fail(str(error))
+    finally:
+        opened.close()
+    if as_json:
+        typer.echo(json.dumps({"merged": [change.id for change in result.merged], **result.report.to_json()}, indent=2))
+    elif not result.merged:
+        out.print("nothing to merge: the store already holds these changes")
+    for change in [] if as_json else result.merged:
+        out.print(f"merged {change.id}: +{len(change.add)} -{len(change.remove)} in {shorten(change.graph)}")
+
+
+@app.command()
+def revert(
+    change_id: Annotated[str, typer.Argument(help="The id of a merged changeset (see `chipgraph log`).")],
+    author: AuthorOption,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Why (default: Revert ID).")] = None,
+    allow_warnings: WarningsOption = False,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Undo a merged changeset with a new, validated changeset."""
+    run_merge(
+        store,
+        lambda opened: merge.revert(opened, change_id, author=author, message=message, allow_warnings=allow_warnings),
+        as_json,
+    )
+
+
+@app.command("log")
+def log_command(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many.")] = 20,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+) -> None:
+    """List the merged changesets, newest first."""
+    opened = open_store(store)
+    try:
+        records = merge.log(opened, limit)
+    finally:
+        opened.close()
+    if as_json:
+        typer.echo(json.dumps([record_json(record, with_triples=False) for record in records], indent=2))
+        return
+    table = Table("id (merge time and hash)", "author", "+/-", "graph", "message")
+    table.columns[0].no_wrap = True
+    for record in records:
+        table.add_row(
+            record.id, record.author, f"+{record.added} -{record.removed}", shorten(record.graph), record.message
+        )
+    out.print(table)
+
+
+def record_json(record: merge.HistoryRecord, *, with_triples: bool) -> dict[str, object]:
+    """A history record as JSON; with its triples as N-Triples text when asked."""
+    data: dict[str, object] = {
+        "id": record.id,
+        "time": record.time,
+        "author": record.author,
+        "message": record.message,
+        "graph": record.graph,
+        "source": record.source,
+        "reverts": record.reverts,
+        "added": record.added,
+        "removed": record.removed,
+    }
+    if with_triples:
+        data["added_triples"] = nt_text(record.added_triples)
+        data["removed_triples"] = nt_text(record.removed_triples)
+    return data
+
+
+@app.command()
+def show(
+    change_id: Annotated[str, typer.Argument(help="The id of a merged changeset.")],
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Show one merged changeset: its record and the exact triples it added and removed."""
+    opened = open_store(store)
+    try:
+        record = merge.show(opened, change_id)
+    except merge.UnknownChangeError as error:
+        fail(str(error))
+    finally:
+        opened.close()
+    data = record_json(record, with_triples=True)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        if not key.endswith("_triples"):
+            out.print(f"{key}: {value}", highlight=False)
+    typer.echo("added:\n" + str(data["added_triples"]) + "removed:\n" + str(data["removed_triples"]), nl=False)
