@@ -17,7 +17,7 @@ import pyshacl
 import rdflib
 from rdflib.namespace import RDF, SH
 
-from kg import affected, inference, resources
+from kg import affected, inference, resources, sparql_cache
 from kg.changes import Changeset
 from kg.namespaces import INFERRED_GRAPH
 from kg.rdf import to_rdflib
@@ -100,6 +100,7 @@ def validate_graph(
 
     With ``allow_warnings`` a result of severity Warning or Info does not break conformance.
     """
+    sparql_cache.install()
     focus_nodes: list[str | rdflib.URIRef] | None = None if focus is None else [rdflib.URIRef(n) for n in sorted(focus)]
     if focus_nodes == []:
         return ValidationReport(conforms=True, results=[], graph=rdflib.Graph())
