@@ -90,11 +90,12 @@ def _literal(value: str, datatype: str = XSD + "string") -> str:
     return str(ox.Literal(value, datatype=ox.NamedNode(datatype)))
 
 
-def history_triples(change: Changeset) -> str:
+def history_triples(change: Changeset, sequence: int) -> str:
     """The history record of a merged changeset, as N-Triples-like SPARQL data."""
     assert change.time is not None
     node = f"<{CHANGE_BASE}{change.id}>"
     lines = [
+        f"{node} <{CG}sequenceNumber> {_literal(str(sequence), XSD + 'integer')} .",
         f"{node} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{CG}Changeset> .",
         f"{node} <{CG}author> {_literal(change.author)} .",
         f"{node} <{CG}changeMessage> {_literal(change.message)} .",
@@ -112,15 +113,15 @@ def history_triples(change: Changeset) -> str:
     return "\n".join(lines)
 
 
-def merge_update(changesets: list[Changeset]) -> str:
+def merge_update(changesets: list[Changeset], first_sequence: int) -> str:
     """One SPARQL update: every removal and addition, the history records, the inferences anew."""
     operations = []
-    for change in changesets:
+    for sequence, change in enumerate(changesets, start=first_sequence):
         if change.remove:
             operations.append(f"DELETE DATA {{ GRAPH <{change.graph}> {{ {nt_text(change.remove)} }} }}")
         if change.add:
             operations.append(f"INSERT DATA {{ GRAPH <{change.graph}> {{ {nt_text(change.add)} }} }}")
-        operations.append(f"INSERT DATA {{ GRAPH <{HISTORY_GRAPH}> {{ {history_triples(change)} }} }}")
+        operations.append(f"INSERT DATA {{ GRAPH <{HISTORY_GRAPH}> {{ {history_triples(change, sequence)} }} }}")
     operations.append(f"DROP SILENT GRAPH <{INFERRED_GRAPH}>")
     prologue, rules = inference.rules_without_prologue()
     operations.extend(rules * INFERENCE_ROUNDS)
@@ -144,22 +145,33 @@ def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: 
     if not report.conforms:
         raise MergeRefusedError(report)
     stamped = [change.stamped(time) for change in reduced]
-    store.update(merge_update(stamped))
+    store.update(merge_update(stamped, next_sequence(store)))
     inference.materialise(store)  # reaches the fixpoint should a chain exceed the rounds above
     return MergeResult(merged=stamped, report=report)
 
 
+def next_sequence(store: OxigraphStore) -> int:
+    """The sequence number the next merged changeset gets."""
+    rows = store.select(
+        f"SELECT (MAX(?n) AS ?last) WHERE {{ GRAPH <{HISTORY_GRAPH}> {{ ?c <{CG}sequenceNumber> ?n }} }}"
+    )
+    last = rows[0].get("last") if rows else None
+    return int(term_text(last)) + 1 if last is not None else 1
+
+
 HISTORY_QUERY = f"""
-SELECT ?change ?author ?message ?time ?graph ?added ?removed ?source ?reverts ?addedTriples ?removedTriples WHERE {{
+SELECT ?change ?sequence ?author ?message ?time ?graph ?added ?removed ?source ?reverts ?addedTriples ?removedTriples
+WHERE {{
   GRAPH <{HISTORY_GRAPH}> {{
-    ?change a <{CG}Changeset> ; <{CG}author> ?author ; <{CG}changeMessage> ?message ; <{CG}mergedAt> ?time ;
+    ?change a <{CG}Changeset> ; <{CG}sequenceNumber> ?sequence ; <{CG}author> ?author ;
+            <{CG}changeMessage> ?message ; <{CG}mergedAt> ?time ;
             <{CG}targetGraph> ?graph ; <{CG}addedCount> ?added ; <{CG}removedCount> ?removed ;
             <{CG}addedTriples> ?addedTriples ; <{CG}removedTriples> ?removedTriples .
     OPTIONAL {{ ?change <{CG}changeSource> ?source }}
     OPTIONAL {{ ?change <{CG}reverts> ?reverts }}
     $FILTER
   }}
-}} ORDER BY DESC(?time) DESC(?change)
+}} ORDER BY DESC(?sequence)
 """
 
 
@@ -168,6 +180,7 @@ class HistoryRecord:
     """One merged changeset as the history holds it."""
 
     id: str
+    sequence: int
     author: str
     message: str
     time: str
@@ -184,6 +197,7 @@ def _record(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
     text = {name: term_text(value) for name, value in row.items()}
     return HistoryRecord(
         id=text["change"].removeprefix(CHANGE_BASE),
+        sequence=int(text["sequence"]),
         author=text["author"],
         message=text["message"],
         time=text["time"],
