@@ -151,15 +151,35 @@ def _quads(store: OxigraphStore, query: str, nodes: Iterable[str]) -> set[ox.Qua
     return quads
 
 
+def along(store: OxigraphStore, start: set[str], path: tuple[str, ...], changed: set[ox.Triple]) -> set[str]:
+    """The nodes on ``path`` from ``start``, step by step, in the store or through changed triples.
+
+    Following the changed triples too (added ones, say a new classification) reaches the nodes
+    the graph after the change has on the path; the extra nodes of removed triples do no harm.
+    """
+    reached: set[str] = set()
+    frontier = start
+    for step in path:
+        query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} ?n <{step}> ?x }}"
+        frontier = _iris(store, query, frontier) | {
+            t.object.value
+            for t in changed
+            if t.predicate.value == step
+            and isinstance(t.subject, ox.NamedNode)
+            and t.subject.value in frontier
+            and isinstance(t.object, ox.NamedNode)
+        }
+        reached |= frontier
+    return reached
+
+
 def neighbourhood(store: OxigraphStore, focus: set[str], changed: set[ox.Triple], reach: Reach) -> set[ox.Quad]:
     """The stated quads (before the change) that validating ``focus`` after the change reads."""
     data = focus - {node for node in focus if node.startswith(ONTOLOGY_NS)}
     quads = _quads(store, QUADS_OUT, data) | _quads(store, QUADS_IN, data)
     quads |= _quads(store, QUADS_OUT, connected(store, data, transitive_properties(store)) - data)
     for path in reach.read_paths:
-        for k in range(1, len(path) + 1):
-            query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} ?n {_path(path[:k])} ?x }}"
-            quads |= _quads(store, QUADS_OUT, _iris(store, query, data))
+        quads |= _quads(store, QUADS_OUT, along(store, data, path, changed))
     named = _iri_parts(quad.triple for quad in quads) | _iri_parts(changed)
     quads |= _quads(store, TYPES, {node for node in named if not node.startswith(ONTOLOGY_NS)})
     return quads | set(store.quads(ONTOLOGY_GRAPH))
