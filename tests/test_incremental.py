@@ -35,7 +35,7 @@ def iri(name: str) -> ox.NamedNode:
 
 
 def fact(subject: str, predicate: str, obj: str | int | float) -> ox.Triple:
-    if isinstance(obj, str) and ":" in obj or isinstance(obj, str) and "/" in obj:
+    if isinstance(obj, str) and (":" in obj or "/" in obj):
         value: ox.NamedNode | ox.Literal = iri(obj)
     elif isinstance(obj, str):
         value = ox.Literal(obj)
