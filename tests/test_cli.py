@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from kg.build import build
 from kg.cli import app
+from kg.store import OxigraphStore
 
 runner = CliRunner()
 
@@ -107,3 +109,96 @@ def test_queries_lists_the_competency_questions() -> None:
     code, out, _ = invoke("queries")
     assert code == 0
     assert "huawei-foundries" in out
+
+
+CHIP_TTL = """@prefix cg: <https://w3id.org/chipgraph/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://w3id.org/chipgraph/id/chip/cli-test> a cg:GPU ; rdfs:label "CLI test" ;
+    cg:designedBy <https://w3id.org/chipgraph/id/organization/DESIGNER> .
+"""
+
+
+@pytest.fixture(scope="module")
+def writable_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("writable") / "store"
+    build(path)
+    return path
+
+
+def data_without_history(path: Path) -> list[bytes]:
+    store = OxigraphStore.open(path)
+    lines = store.dump_nquads().splitlines()
+    store.close()
+    return [line for line in lines if b"/history>" not in line and b"/id/change/" not in line]
+
+
+def chip_file(tmp_path: Path, designer: str) -> Path:
+    path = tmp_path / f"{designer}.ttl"
+    path.write_text(CHIP_TTL.replace("DESIGNER", designer), encoding="utf-8")
+    return path
+
+
+def test_validate_exit_codes(store_dir: Path, tmp_path: Path) -> None:
+    common = ("--graph", "epoch-ml-hardware", "--store", str(store_dir))
+    code, out, _ = invoke("validate", str(chip_file(tmp_path, "nvidia")), *common)
+    assert (code, out.strip()) == (0, "conforms")
+    code, out, _ = invoke("validate", str(chip_file(tmp_path, "tsmc")), *common, "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["conforms"] is False
+    assert [(r["focus_node"], r["constraint"]) for r in report["results"]] == [
+        ("https://w3id.org/chipgraph/id/chip/cli-test", "ClassConstraintComponent")
+    ]
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("<urn:a> <urn:b> .", encoding="utf-8")
+    code, _, err = invoke("validate", str(broken), *common)
+    assert code == 2 and "broken.ttl" in err and "line 1" in err
+
+
+def test_merge_log_show_revert(writable_store: Path, tmp_path: Path) -> None:
+    store = ("--store", str(writable_store))
+    before = OxigraphStore.open(writable_store)
+    data_before = [
+        line for line in before.dump_nquads().splitlines() if b"/history>" not in line and b"/id/change/" not in line
+    ]
+    before.close()
+    code, out, _ = invoke(
+        "merge",
+        str(chip_file(tmp_path, "tsmc")),
+        "--graph",
+        "epoch-ml-hardware",
+        "--author",
+        "cli",
+        "-m",
+        "bad chip",
+        *store,
+    )
+    assert code == 1 and "does not conform" in out
+    code, out, _ = invoke(
+        "merge",
+        str(chip_file(tmp_path, "nvidia")),
+        "--graph",
+        "epoch-ml-hardware",
+        "--author",
+        "cli",
+        "-m",
+        "add a chip",
+        *store,
+        "--json",
+    )
+    assert code == 0
+    (change_id,) = json.loads(out)["merged"]
+    code, out, _ = invoke("log", "--json", "-n", "1", *store)
+    assert [(r["id"], r["author"], r["added"]) for r in json.loads(out)] == [(change_id, "cli", 3)]
+    code, out, _ = invoke("show", change_id, "--json", *store)
+    assert "chip/cli-test" in json.loads(out)["added_triples"]
+    code, out, _ = invoke("revert", change_id, "--author", "cli", *store)
+    assert code == 0 and "merged" in out and "-3" in out
+    after = OxigraphStore.open(writable_store)
+    data_after = [
+        line for line in after.dump_nquads().splitlines() if b"/history>" not in line and b"/id/change/" not in line
+    ]
+    after.close()
+    assert data_after == data_before
+    code, _, err = invoke("show", "no-such-change", *store)
+    assert code == 2 and "no merged changeset" in err
