@@ -1,24 +1,29 @@
 """What a change can affect: the focus nodes to re-validate, and the facts their shapes read.
 
-A shape's verdict on a focus node depends on the node's own facts, on the types of the nodes it
-points to or is pointed to by (sh:class, and inverse properties inferred), on chains of
-transitive properties, and on the facts along the paths a SHACL-SPARQL constraint declares with
-cgs:readsPath. So a changed triple (s p o) affects:
+A shape's verdict on a focus node depends on the node's own facts (stated or inferred), on the
+types of the nodes it points to through a property with sh:class, on chains of transitive
+properties, and on facts along the paths a SHACL-SPARQL constraint declares (cgs:readsPath).
+"Read" properties are the sh:path of every property shape, the cgs:readsProperties of every
+SPARQL constraint and the first step of each read path, with their sub-properties. A changed
+triple (s p o) then affects:
 
-1. s and o themselves;
-2. when the triple is a type statement: every node linked to s, either way (sh:class);
-3. when p or its inverse is transitive: every node connected to s or o along p (the chain);
-4. for each declared read path p1/.../pn: every node x with x p1/.../pk s (k = 1..n).
+1. s; and o, when an inverse of p is read (o gains or loses an inferred fact);
+2. when it states a type of s: the nodes that point at s through a read property with sh:class
+   (directly, through an inverse, or along a transitive chain);
+3. when p (or its inverse) is transitive and read: every node connected to s or o along p;
+4. for each read path p1/.../pn: every node x with x p1/.../pk s (k = 1..n).
 
-The neighbourhood of the focus nodes is every stated quad they are subject or object of, the
-type statements of the nodes those quads name, the transitive chains through them, the facts of
-the nodes on declared read paths, and the ontology. Shapes with features this analysis does not
-cover (non-predicate paths, sh:node, qualified shapes, other targets) make it refuse, and the
-caller validates everything instead: an unsupported shape fails closed, never "conforms".
+The neighbourhood of the focus nodes is their stated facts, the facts pointing at them through
+properties whose inverse is read, the transitive chains through them, the facts of the nodes on
+read paths (in the graph before or after the change), the types of every node named, and the
+ontology. Shapes with features this analysis does not cover (non-predicate paths, sh:node,
+qualified shapes, other targets, a SPARQL constraint that does not declare what it reads) make
+it refuse, and the caller validates everything instead: unsupported shapes fail closed.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,9 +32,11 @@ import rdflib
 from rdflib.namespace import RDF, SH
 
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS
-from kg.store import OxigraphStore
+from kg.store import OxigraphStore, term_text
 
-READS_PATH = rdflib.URIRef("https://w3id.org/chipgraph/shapes#readsPath")
+CGS = "https://w3id.org/chipgraph/shapes#"
+READS_PATH = rdflib.URIRef(CGS + "readsPath")
+READS_PROPERTIES = rdflib.URIRef(CGS + "readsProperties")
 RDF_TYPE = ox.NamedNode(str(RDF.type))
 UNSUPPORTED = (SH.node, SH.qualifiedValueShape, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.target)
 BATCH = 400
@@ -41,9 +48,31 @@ class UnsupportedShapesError(RuntimeError):
 
 @dataclass(frozen=True)
 class Reach:
-    """What the shapes read beyond a focus node's own facts: the declared read paths."""
+    """What the shapes read: all read properties, those checked with sh:class, the read paths."""
 
+    read: frozenset[str]
+    class_checked: frozenset[str]
     read_paths: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the ontology says about properties: inverses, transitivity, sub-properties."""
+
+    inverses: dict[str, set[str]]
+    transitive: set[str]
+    subproperties: dict[str, set[str]]
+
+    def closed(self, properties: Iterable[str]) -> set[str]:
+        """The properties and all their sub-properties."""
+        result = set(properties)
+        for prop in list(result):
+            result |= self.subproperties.get(prop, set())
+        return result
+
+
+def _list(shapes: rdflib.Graph, head: rdflib.term.Node) -> tuple[str, ...]:
+    return tuple(str(step) for step in rdflib.collection.Collection(shapes, head))
 
 
 def shapes_reach(shapes: rdflib.Graph) -> Reach:
@@ -51,13 +80,49 @@ def shapes_reach(shapes: rdflib.Graph) -> Reach:
     for predicate in UNSUPPORTED:
         if (None, predicate, None) in shapes:
             raise UnsupportedShapesError(f"shapes use {predicate}, which incremental validation does not follow")
-    for path in shapes.objects(None, SH.path):
+    read: set[str] = set()
+    class_checked: set[str] = set()
+    for shape, path in shapes.subject_objects(SH.path):
         if not isinstance(path, rdflib.URIRef):
             raise UnsupportedShapesError(f"shapes use a complex sh:path ({path}); only predicate paths are followed")
-    paths = []
-    for head in shapes.objects(None, READS_PATH):
-        paths.append(tuple(str(step) for step in rdflib.collection.Collection(shapes, head)))
-    return Reach(tuple(sorted(paths)))
+        read.add(str(path))
+        if (shape, SH["class"], None) in shapes:
+            class_checked.add(str(path))
+    for constraint in shapes.objects(None, SH.sparql):
+        declared = shapes.value(constraint, READS_PROPERTIES)
+        if declared is None:
+            raise UnsupportedShapesError(f"a SPARQL constraint ({constraint}) does not declare cgs:readsProperties")
+        read |= set(_list(shapes, declared))
+    paths = tuple(sorted(_list(shapes, head) for head in shapes.objects(None, READS_PATH)))
+    read |= {path[0] for path in paths}
+    return Reach(frozenset(read), frozenset(class_checked), paths)
+
+
+VOCABULARY = f"""PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?kind ?a ?b WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
+  {{ ?a owl:inverseOf ?b BIND("inverse" AS ?kind) }}
+  UNION {{ ?a a owl:TransitiveProperty BIND("transitive" AS ?kind) }}
+  UNION {{ ?a rdfs:subPropertyOf+ ?b BIND("sub" AS ?kind) }}
+}} }}"""
+
+
+def vocabulary(store: OxigraphStore) -> Vocabulary:
+    """Read inverses, transitive properties and sub-properties from the store's ontology."""
+    inverses: dict[str, set[str]] = defaultdict(set)
+    transitive: set[str] = set()
+    subproperties: dict[str, set[str]] = defaultdict(set)
+    for row in store.select(VOCABULARY):
+        kind, a, b = (term_text(row[name]) if name in row else "" for name in ("kind", "a", "b"))
+        if kind == "transitive":
+            transitive.add(a)
+        elif kind == "inverse":
+            inverses[a].add(b)
+            inverses[b].add(a)
+        else:
+            subproperties[b].add(a)
+    transitive |= {inverse for prop in list(transitive) for inverse in inverses.get(prop, set())}
+    return Vocabulary(dict(inverses), transitive, dict(subproperties))
 
 
 def _batches(nodes: Iterable[str]) -> Iterable[str]:
@@ -78,21 +143,12 @@ def _iris(store: OxigraphStore, query: str, nodes: Iterable[str]) -> set[str]:
     return found
 
 
+def _values(properties: Iterable[str]) -> str:
+    return " ".join(f"<{prop}>" for prop in sorted(properties))
+
+
 def _path(steps: tuple[str, ...]) -> str:
     return "/".join(f"<{step}>" for step in steps)
-
-
-TRANSITIVE = f"""PREFIX owl: <http://www.w3.org/2002/07/owl#>
-SELECT DISTINCT ?x WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
-  {{ ?x a owl:TransitiveProperty }}
-  UNION {{ ?t a owl:TransitiveProperty . ?x owl:inverseOf ?t }}
-  UNION {{ ?t a owl:TransitiveProperty . ?t owl:inverseOf ?x }}
-}} }}"""
-
-
-def transitive_properties(store: OxigraphStore) -> set[str]:
-    """Transitive properties of the ontology, and the inverses of transitive properties."""
-    return {row["x"].value for row in store.select(TRANSITIVE) if isinstance(row["x"], ox.NamedNode)}
 
 
 def connected(store: OxigraphStore, nodes: Iterable[str], properties: Iterable[str]) -> set[str]:
@@ -104,39 +160,65 @@ def connected(store: OxigraphStore, nodes: Iterable[str], properties: Iterable[s
     return _iris(store, f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} ?x ({step})* ?n }}", nodes)
 
 
-def _iri_parts(triples: Iterable[ox.Triple]) -> set[str]:
-    parts = set()
-    for triple in triples:
-        for term in (triple.subject, triple.object):
-            if isinstance(term, ox.NamedNode):
-                parts.add(term.value)
-    return parts
+def _iri(term: object) -> str | None:
+    return term.value if isinstance(term, ox.NamedNode) else None
 
 
-LINKED = "SELECT DISTINCT ?x WHERE { VALUES ?n { $VALUES } { ?x ?p ?n } UNION { ?n ?p ?x } FILTER(isIRI(?x)) }"
+def _changed_links(changed: set[ox.Triple]) -> list[tuple[str, str, str]]:
+    """The changed triples between two IRIs, as (subject, predicate, object) strings."""
+    links = []
+    for triple in changed:
+        subject, obj = _iri(triple.subject), _iri(triple.object)
+        if subject is not None and obj is not None:
+            links.append((subject, triple.predicate.value, obj))
+    return links
 
 
-def focus_nodes(store: OxigraphStore, changed: set[ox.Triple], reach: Reach) -> set[str]:
+def _pointing_at(store: OxigraphStore, targets: set[str], changed: set[ox.Triple], properties: set[str]) -> set[str]:
+    """Nodes x with (x p t) for a target t and p in ``properties``, in the store or the change."""
+    if not properties or not targets:
+        return set()
+    query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} VALUES ?p {{ {_values(properties)} }} ?x ?p ?n }}"
+    found = _iris(store, query, targets)
+    return found | {s for s, p, o in _changed_links(changed) if p in properties and o in targets}
+
+
+def _pointed_by(store: OxigraphStore, sources: set[str], changed: set[ox.Triple], properties: set[str]) -> set[str]:
+    """Nodes y with (s p y) for a source s and p in ``properties``, in the store or the change."""
+    if not properties or not sources:
+        return set()
+    query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} VALUES ?p {{ {_values(properties)} }} ?n ?p ?x }}"
+    found = _iris(store, query, sources)
+    return found | {o for s, p, o in _changed_links(changed) if p in properties and s in sources}
+
+
+def focus_nodes(store: OxigraphStore, changed: set[ox.Triple], reach: Reach, vocab: Vocabulary) -> set[str]:
     """The nodes whose verdict a change of ``changed`` can alter (see the module's rules)."""
-    focus = _iri_parts(changed)
-    retyped = {t.subject.value for t in changed if t.predicate == RDF_TYPE and isinstance(t.subject, ox.NamedNode)}
-    focus |= _iris(store, LINKED, retyped)
-    focus |= _iri_parts(t for t in changed if _iri_parts([t]) & retyped)
-    transitive = transitive_properties(store)
-    for triple in (t for t in changed if t.predicate.value in transitive):
-        focus |= connected(store, _iri_parts([triple]), [triple.predicate.value])
-    subjects = {t.subject.value for t in changed if isinstance(t.subject, ox.NamedNode)}
+    read, class_checked = vocab.closed(reach.read), vocab.closed(reach.class_checked)
+    focus = {subject for triple in changed if (subject := _iri(triple.subject)) is not None}
+    focus |= {o for _, p, o in _changed_links(changed) if vocab.inverses.get(p, set()) & read}
+    retyped = {subject for t in changed if t.predicate == RDF_TYPE and (subject := _iri(t.subject)) is not None}
+    focus |= _pointing_at(store, retyped, changed, class_checked)
+    inverse_checked = {p for p in vocab.inverses if vocab.inverses[p] & class_checked}
+    focus |= _pointed_by(store, retyped, changed, inverse_checked)
+    focus |= connected(store, retyped, vocab.transitive & class_checked)
+    for subject, predicate, obj in _changed_links(changed):
+        if predicate in vocab.transitive and ({predicate} | vocab.inverses.get(predicate, set())) & read:
+            focus |= connected(store, {subject, obj}, [predicate]) | {subject, obj}
+    subjects = {subject for triple in changed if (subject := _iri(triple.subject)) is not None}
     for path in reach.read_paths:
         for k in range(1, len(path) + 1):
-            focus |= _iris(
-                store, f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} ?x {_path(path[:k])} ?n }}", subjects
-            )
+            query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} ?x {_path(path[:k])} ?n }}"
+            focus |= _iris(store, query, subjects)
     return focus
 
 
 NOT_INFERRED = f"FILTER(?g != <{INFERRED_GRAPH}>)"
 QUADS_OUT = f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ $VALUES }} GRAPH ?g {{ ?s ?p ?o }} {NOT_INFERRED} }}"
-QUADS_IN = f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?o {{ $VALUES }} GRAPH ?g {{ ?s ?p ?o }} {NOT_INFERRED} }}"
+QUADS_IN = (
+    "SELECT ?s ?p ?o ?g WHERE { VALUES ?o { $VALUES } VALUES ?p { $PROPERTIES } "
+    f"GRAPH ?g {{ ?s ?p ?o }} {NOT_INFERRED} }}"
+)
 TYPES = (
     f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ $VALUES }} BIND(<{RDF.type}> AS ?p) "
     f"GRAPH ?g {{ ?s ?p ?o }} {NOT_INFERRED} }}"
@@ -162,24 +244,27 @@ def along(store: OxigraphStore, start: set[str], path: tuple[str, ...], changed:
     for step in path:
         query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} ?n <{step}> ?x }}"
         frontier = _iris(store, query, frontier) | {
-            t.object.value
-            for t in changed
-            if t.predicate.value == step
-            and isinstance(t.subject, ox.NamedNode)
-            and t.subject.value in frontier
-            and isinstance(t.object, ox.NamedNode)
+            o for s, p, o in _changed_links(changed) if p == step and s in frontier
         }
         reached |= frontier
     return reached
 
 
-def neighbourhood(store: OxigraphStore, focus: set[str], changed: set[ox.Triple], reach: Reach) -> set[ox.Quad]:
+def neighbourhood(
+    store: OxigraphStore, focus: set[str], changed: set[ox.Triple], reach: Reach, vocab: Vocabulary
+) -> set[ox.Quad]:
     """The stated quads (before the change) that validating ``focus`` after the change reads."""
-    data = focus - {node for node in focus if node.startswith(ONTOLOGY_NS)}
-    quads = _quads(store, QUADS_OUT, data) | _quads(store, QUADS_IN, data)
-    quads |= _quads(store, QUADS_OUT, connected(store, data, transitive_properties(store)) - data)
+    data = {node for node in focus if not node.startswith(ONTOLOGY_NS)}
+    read = vocab.closed(reach.read)
+    quads = _quads(store, QUADS_OUT, data)
+    inverse_read = {p for p, inverses in vocab.inverses.items() if inverses & read}
+    if inverse_read:
+        quads |= _quads(store, QUADS_IN.replace("$PROPERTIES", _values(inverse_read)), data)
+    chains = connected(store, data, vocab.transitive & (read | inverse_read))
+    quads |= _quads(store, QUADS_OUT, chains - data)
     for path in reach.read_paths:
         quads |= _quads(store, QUADS_OUT, along(store, data, path, changed))
-    named = _iri_parts(quad.triple for quad in quads) | _iri_parts(changed)
+    named = {iri for quad in quads for iri in (_iri(quad.subject), _iri(quad.object)) if iri}
+    named |= {iri for triple in changed for iri in (_iri(triple.subject), _iri(triple.object)) if iri}
     quads |= _quads(store, TYPES, {node for node in named if not node.startswith(ONTOLOGY_NS)})
     return quads | set(store.quads(ONTOLOGY_GRAPH))

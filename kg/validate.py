@@ -166,7 +166,8 @@ def validate_changes(
         reach = affected.shapes_reach(shapes_graph())
     except affected.UnsupportedShapesError:
         return validate_full(store, changesets, allow_warnings=allow_warnings)
-    focus = affected.focus_nodes(store, changed, reach)
-    quads = affected.neighbourhood(store, focus, changed, reach)
+    vocabulary = affected.vocabulary(store)
+    focus = affected.focus_nodes(store, changed, reach, vocabulary)
+    quads = affected.neighbourhood(store, focus, changed, reach, vocabulary)
     after = scratch_store(apply_changes(quads, changesets))
     return validate_graph(store_graph(after), allow_warnings=allow_warnings, focus=focus)
