@@ -174,22 +174,21 @@ def _changed_links(changed: set[ox.Triple]) -> list[tuple[str, str, str]]:
     return links
 
 
-def _pointing_at(store: OxigraphStore, targets: set[str], changed: set[ox.Triple], properties: set[str]) -> set[str]:
-    """Nodes x with (x p t) for a target t and p in ``properties``, in the store or the change."""
-    if not properties or not targets:
+def _linked(
+    store: OxigraphStore, nodes: set[str], changed: set[ox.Triple], properties: set[str], *, incoming: bool
+) -> set[str]:
+    """Nodes x with (x p n) if ``incoming``, else (n p x): n in ``nodes``, p in ``properties``."""
+    if not properties or not nodes:
         return set()
-    query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} VALUES ?p {{ {_values(properties)} }} ?x ?p ?n }}"
-    found = _iris(store, query, targets)
-    return found | {s for s, p, o in _changed_links(changed) if p in properties and o in targets}
-
-
-def _pointed_by(store: OxigraphStore, sources: set[str], changed: set[ox.Triple], properties: set[str]) -> set[str]:
-    """Nodes y with (s p y) for a source s and p in ``properties``, in the store or the change."""
-    if not properties or not sources:
-        return set()
-    query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} VALUES ?p {{ {_values(properties)} }} ?n ?p ?x }}"
-    found = _iris(store, query, sources)
-    return found | {o for s, p, o in _changed_links(changed) if p in properties and s in sources}
+    pattern = "?x ?p ?n" if incoming else "?n ?p ?x"
+    query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} VALUES ?p {{ {_values(properties)} }} {pattern} }}"
+    found = _iris(store, query, nodes)
+    for subject, predicate, obj in _changed_links(changed):
+        if predicate in properties:
+            near, far = (obj, subject) if incoming else (subject, obj)
+            if near in nodes:
+                found.add(far)
+    return found
 
 
 def focus_nodes(store: OxigraphStore, changed: set[ox.Triple], reach: Reach, vocab: Vocabulary) -> set[str]:
@@ -198,9 +197,9 @@ def focus_nodes(store: OxigraphStore, changed: set[ox.Triple], reach: Reach, voc
     focus = {subject for triple in changed if (subject := _iri(triple.subject)) is not None}
     focus |= {o for _, p, o in _changed_links(changed) if vocab.inverses.get(p, set()) & read}
     retyped = {subject for t in changed if t.predicate == RDF_TYPE and (subject := _iri(t.subject)) is not None}
-    focus |= _pointing_at(store, retyped, changed, class_checked)
+    focus |= _linked(store, retyped, changed, class_checked, incoming=True)
     inverse_checked = {p for p in vocab.inverses if vocab.inverses[p] & class_checked}
-    focus |= _pointed_by(store, retyped, changed, inverse_checked)
+    focus |= _linked(store, retyped, changed, inverse_checked, incoming=False)
     focus |= connected(store, retyped, vocab.transitive & class_checked)
     for subject, predicate, obj in _changed_links(changed):
         if predicate in vocab.transitive and ({predicate} | vocab.inverses.get(predicate, set())) & read:

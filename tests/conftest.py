@@ -35,3 +35,12 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def texts(rows: list[Row], *names: str) -> set[tuple[str, ...]]:
     """The given columns of each row, as a set of tuples of plain strings."""
     return {tuple(term_text(row[name]) for name in names) for row in rows}
+
+
+def data_without_history(store: OxigraphStore) -> list[bytes]:
+    """The store's sorted N-Quads without the history graph and the inferences about its records."""
+    return [
+        line
+        for line in store.dump_nquads().splitlines()
+        if b"/graph/history>" not in line and b"/id/change/" not in line
+    ]

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from kg.build import build
 from kg.cli import app
 from kg.store import OxigraphStore
+from tests.conftest import data_without_history
 
 runner = CliRunner()
 
@@ -125,11 +126,11 @@ def writable_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def data_without_history(path: Path) -> list[bytes]:
+def stored_data(path: Path) -> list[bytes]:
     store = OxigraphStore.open(path)
-    lines = store.dump_nquads().splitlines()
+    lines = data_without_history(store)
     store.close()
-    return [line for line in lines if b"/history>" not in line and b"/id/change/" not in line]
+    return lines
 
 
 def chip_file(tmp_path: Path, designer: str) -> Path:

@@ -8,8 +8,9 @@ import pytest
 from kg.build import build
 from kg.changes import Changeset, ChangesetError
 from kg.merge import MergeRefusedError, UnknownChangeError, log, merge, revert, show
-from kg.namespaces import HISTORY_GRAPH, INFERRED_GRAPH
+from kg.namespaces import INFERRED_GRAPH
 from kg.store import OxigraphStore
+from tests.conftest import data_without_history
 
 CG = "https://w3id.org/chipgraph/ontology#"
 ID = "https://w3id.org/chipgraph/id/"
@@ -41,12 +42,6 @@ def new_chip(slug: str, designer: str) -> set[ox.Triple]:
         t(f"chip/{slug}", LABEL, ox.Literal(slug.upper())),
         t(f"chip/{slug}", "designedBy", ID + f"organization/{designer}"),
     }
-
-
-def without_history(store: OxigraphStore) -> list[bytes]:
-    """The store without the history and the inferences about history records."""
-    lines = store.dump_nquads().splitlines()
-    return [line for line in lines if f"<{HISTORY_GRAPH}>" not in line.decode() and "/id/change/" not in line.decode()]
 
 
 def test_a_violating_changeset_is_refused_and_nothing_is_written(store: OxigraphStore) -> None:
@@ -94,7 +89,7 @@ def test_a_conforming_changeset_is_merged_whole_logged_and_inferred(store: Oxigr
 
 
 def test_revert_restores_the_earlier_state_exactly(store: OxigraphStore) -> None:
-    before = without_history(store)
+    before = data_without_history(store)
     edit = change(
         new_chip("x2", "amd"),
         {
@@ -107,9 +102,9 @@ def test_revert_restores_the_earlier_state_exactly(store: OxigraphStore) -> None
     )
     (merged,) = merge(store, [edit]).merged
     assert len(merged.remove) == 1
-    assert without_history(store) != before
+    assert data_without_history(store) != before
     (undo,) = revert(store, merged.id, author="tester").merged
-    assert without_history(store) == before
+    assert data_without_history(store) == before
     assert undo.reverts == merged.id
     assert show(store, undo.id).reverts == merged.id
     assert [record.id for record in log(store)[:2]] == [undo.id, merged.id]
