@@ -147,47 +147,27 @@ def test_a_graph_whose_source_is_not_described_is_refused(store: OxigraphStore) 
     assert store.dump_nquads() == before
 
 
+def describe_source(slug: str, citation: str | None) -> Changeset:
+    """A changeset to the metadata graph that describes a new source."""
+    source = ox.NamedNode(f"{ID}source/{slug}")
+    facts = {
+        ox.Triple(source, TYPE, ox.NamedNode(CG + "NewsArticle")),
+        ox.Triple(source, ox.NamedNode("http://purl.org/dc/terms/title"), ox.Literal(f"Report {slug}")),
+    }
+    if citation:
+        facts.add(ox.Triple(source, ox.NamedNode(CG + "sourceCitation"), ox.Literal(citation)))
+    return Changeset("https://w3id.org/chipgraph/graph/meta", frozenset(facts), frozenset(), "tester", "describe")
+
+
 def test_a_new_source_and_its_facts_merge_together(store: OxigraphStore) -> None:
-    source = "https://w3id.org/chipgraph/id/source/new-source"
-    meta = Changeset(
-        "https://w3id.org/chipgraph/graph/meta",
-        frozenset(
-            {
-                ox.Triple(ox.NamedNode(source), TYPE, ox.NamedNode(CG + "NewsArticle")),
-                ox.Triple(
-                    ox.NamedNode(source), ox.NamedNode("http://purl.org/dc/terms/title"), ox.Literal("A new report")
-                ),
-                ox.Triple(
-                    ox.NamedNode(source), ox.NamedNode(CG + "sourceCitation"), ox.Literal("Example Times, 1 May 2026")
-                ),
-            }
-        ),
-        frozenset(),
-        "tester",
-        "describe the source",
-    )
-    result = merge(store, [meta, change(new_chip("x6", "nvidia"), graph="https://w3id.org/chipgraph/graph/new-source")])
+    facts = change(new_chip("x6", "nvidia"), graph="https://w3id.org/chipgraph/graph/new-source")
+    result = merge(store, [describe_source("new-source", "Example Times, 1 May 2026"), facts])
     assert len(result.merged) == 2
 
 
 def test_a_source_without_url_or_citation_is_refused(store: OxigraphStore) -> None:
-    source = "https://w3id.org/chipgraph/id/source/vague"
-    meta = Changeset(
-        "https://w3id.org/chipgraph/graph/meta",
-        frozenset(
-            {
-                ox.Triple(ox.NamedNode(source), TYPE, ox.NamedNode(CG + "NewsArticle")),
-                ox.Triple(
-                    ox.NamedNode(source), ox.NamedNode("http://purl.org/dc/terms/title"), ox.Literal("Somewhere")
-                ),
-            }
-        ),
-        frozenset(),
-        "tester",
-        "describe the source",
-    )
     with pytest.raises(MergeRefusedError, match="URL or a citation"):
-        merge(store, [meta])
+        merge(store, [describe_source("vague", None)])
 
 
 def test_unknown_change_ids_are_refused(store: OxigraphStore) -> None:
