@@ -28,6 +28,10 @@ def test_summary_counts_what_the_store_holds(built: tuple[BuildSummary, Oxigraph
     assert summary.entities_per_class["Chip"] >= 40
     assert summary.entities_per_class["Foundry"] >= 6
     assert summary.inferred_triples == store.quad_count(INFERRED_GRAPH) > 0
+    assert summary.changesets == summary.sources + 1  # one per source graph, one for the metadata
+    assert {warning.source_shape for warning in summary.warnings} == {
+        "https://w3id.org/chipgraph/shapes#StatedTppShape"
+    }
 
 
 def test_no_triple_lies_in_the_default_graph(store: OxigraphStore) -> None:
