@@ -143,10 +143,6 @@ def _iris(store: OxigraphStore, query: str, nodes: Iterable[str]) -> set[str]:
     return found
 
 
-def _values(properties: Iterable[str]) -> str:
-    return " ".join(f"<{prop}>" for prop in sorted(properties))
-
-
 def _path(steps: tuple[str, ...]) -> str:
     return "/".join(f"<{step}>" for step in steps)
 
