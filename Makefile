@@ -1,5 +1,5 @@
-# chipgraph: `make run` builds the graph and answers a competency question; `make test` runs
-# every check. Both start from nothing: they create .venv, install, and bring Java if missing.
+# chipgraph: `make run` builds the graph, answers a competency question and serves the API;
+# `make test` runs every check. Both start from nothing: they create .venv, install, and bring Java if missing.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,6 +12,7 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 run: $(VENV)/.installed
 	$(BIN)/chipgraph build
 	$(BIN)/chipgraph query huawei-foundries
+	$(BIN)/chipgraph serve
 
 build: $(VENV)/.installed
 	$(BIN)/chipgraph build
@@ -22,7 +23,7 @@ test: $(VENV)/.installed java lint
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy kg bench
+	$(BIN)/mypy kg api bench
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { $(APT) update -q && $(APT) install -y -q python3-venv && $(PYTHON) -m venv $(VENV); }

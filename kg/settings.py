@@ -1,11 +1,11 @@
-"""Settings read from CHIPGRAPH_* environment variables."""
+"""Settings read from CHIPGRAPH_* environment variables (one class for the CLI and the server)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from platformdirs import user_data_path
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,3 +20,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHIPGRAPH_")
 
     store: Path = Field(default_factory=default_store_path, description="Oxigraph store folder")
+    host: str = Field("127.0.0.1", description="Address `chipgraph serve` listens on")
+    port: int = Field(8000, ge=1, le=65535, description="Port `chipgraph serve` listens on")
+    write_token: SecretStr | None = Field(None, description="Bearer token for writes; none set: writes are off")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (none by default)")
+    query_timeout: float = Field(30.0, gt=0, description="Seconds a SPARQL query may run")
+    query_workers: int = Field(2, ge=1, le=64, description="Worker processes for SPARQL queries")
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body accepted")
+    max_result_rows: int = Field(100_000, ge=1, description="Most rows (or triples) a SPARQL result carries")
+    page_size_max: int = Field(500, ge=1, description="Largest page of a REST list")

@@ -136,6 +136,10 @@ class OxigraphStore:
         """Whether the store holds ``quad``."""
         return quad in self._store
 
+    def backup(self, target: Path) -> None:
+        """Write a consistent snapshot of an on-disk store to ``target`` (hard links: cheap)."""
+        self._store.backup(str(target))
+
     def all_quads(self) -> list[ox.Quad]:
         """Every quad of the store."""
         return list(self._store)

@@ -1,0 +1,54 @@
+"""create_app(settings): the FastAPI application. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import changes, errors, health, sparql
+from api.middleware import BodyLimit, RequestLog
+from api.service import GraphService
+from kg.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: from CHIPGRAPH_* variables).
+
+    The store is opened, and the query workers started, when the app starts (lifespan), and
+    released when it stops.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.graph = GraphService(settings)
+        try:
+            yield
+        finally:
+            app.state.graph.close()
+
+    app = FastAPI(
+        title="chipgraph",
+        summary="A knowledge graph of AI chips, their makers and export controls: SPARQL and REST.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for router in (health.router, sparql.router, changes.router):
+        app.include_router(router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Accept"],
+        )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestLog)
+    logging.getLogger("chipgraph.requests").setLevel(logging.INFO)
+    return app

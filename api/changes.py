@@ -1,0 +1,145 @@
+"""Guarded writes: changesets validated (dry run) or merged, the history, and reverts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.deps import Graph, require_writer
+from api.errors import ApiError
+from kg import merge as merging
+from kg.changes import ChangesetError, from_envelope, nt_text
+from kg.validate import validate_changes
+
+router = APIRouter(prefix="/changes", tags=["changes"])
+
+
+class ChangeRecord(BaseModel):
+    """A merged changeset as the history holds it."""
+
+    id: str
+    sequence: int
+    time: str
+    author: str
+    message: str
+    graph: str
+    source: str | None
+    reverts: str | None
+    added: int
+    removed: int
+    added_triples: str | None = Field(None, description="N-Triples, in GET /changes/{id} only")
+    removed_triples: str | None = Field(None, description="N-Triples, in GET /changes/{id} only")
+
+
+class ChangeList(BaseModel):
+    """A page of the history, newest first."""
+
+    total: int
+    offset: int
+    limit: int
+    items: list[ChangeRecord]
+
+
+def _record(record: merging.HistoryRecord, with_triples: bool) -> ChangeRecord:
+    return ChangeRecord(
+        id=record.id,
+        sequence=record.sequence,
+        time=record.time,
+        author=record.author,
+        message=record.message,
+        graph=record.graph,
+        source=record.source,
+        reverts=record.reverts,
+        added=record.added,
+        removed=record.removed,
+        added_triples=nt_text(record.added_triples) if with_triples else None,
+        removed_triples=nt_text(record.removed_triples) if with_triples else None,
+    )
+
+
+def _merged(result: merging.MergeResult) -> JSONResponse:
+    ids = [change.id for change in result.merged]
+    body = {"merged": ids, **result.report.to_json()}
+    if not ids:
+        return JSONResponse(body, status_code=200)
+    return JSONResponse(body, status_code=201, headers={"Location": f"/changes/{ids[-1]}"})
+
+
+async def _envelope(request: Request) -> Any:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise ApiError("unsupported-media-type", "send the changeset as a JSON envelope (application/json)")
+    try:
+        return json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ApiError("invalid-changeset", f"the body is not JSON: {error}") from error
+
+
+@router.post("", dependencies=[Depends(require_writer)], response_model=None)
+async def post_change(
+    request: Request,
+    graph: Graph,
+    dry_run: bool = Query(False, description="Validate only, write nothing"),
+    allow_warnings: bool = Query(False, description="Merge despite warnings (never violations)"),
+) -> JSONResponse:
+    """Validate a changeset (dry_run=true) or merge it: 201 with Location, or 422 with the report."""
+    document = await _envelope(request)
+    if isinstance(document, list):
+        raise ApiError("invalid-changeset", "send one changeset envelope (a JSON object)")
+    try:
+        change = from_envelope(document if isinstance(document, dict) else {}, "body")
+    except ChangesetError as error:
+        raise ApiError("invalid-changeset", str(error)) from error
+    if dry_run:
+        report = validate_changes(graph.store, [change], allow_warnings=allow_warnings)
+        return JSONResponse(report.to_json(), status_code=200 if report.conforms else 422)
+    return _merge_or_refuse(lambda: graph.merge([change], allow_warnings=allow_warnings))
+
+
+def _merge_or_refuse(action: Any) -> JSONResponse:
+    try:
+        return _merged(action())
+    except merging.MergeRefusedError as error:
+        raise ApiError(
+            "changeset-refused",
+            "the changeset does not conform to the shapes; nothing was written",
+            error.report.to_json(),
+        ) from error
+    except merging.UnknownChangeError as error:
+        raise ApiError("change-not-found", str(error)) from error
+    except ChangesetError as error:
+        raise ApiError("invalid-changeset", str(error)) from error
+
+
+@router.get("", response_model=ChangeList)
+def list_changes(graph: Graph, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> ChangeList:
+    """The merged changesets, newest first, a page at a time."""
+    records = merging.log(graph.store)
+    page = records[offset : offset + limit]
+    return ChangeList(total=len(records), offset=offset, limit=limit, items=[_record(r, False) for r in page])
+
+
+@router.get("/{change_id}", response_model=ChangeRecord)
+def get_change(change_id: str, graph: Graph) -> ChangeRecord:
+    """One merged changeset with the exact triples it added and removed."""
+    try:
+        return _record(merging.show(graph.store, change_id), True)
+    except merging.UnknownChangeError as error:
+        raise ApiError("change-not-found", str(error), {"id": change_id}) from error
+
+
+class RevertRequest(BaseModel):
+    """Who reverts, and whether warnings may pass."""
+
+    author: str = Field(min_length=1)
+    allow_warnings: bool = False
+
+
+@router.post("/{change_id}/revert", dependencies=[Depends(require_writer)], response_model=None)
+def revert_change(change_id: str, body: RevertRequest, graph: Graph) -> JSONResponse:
+    """Undo a merged changeset with a new, validated changeset (201), or refuse (422)."""
+    return _merge_or_refuse(lambda: graph.revert(change_id, author=body.author, allow_warnings=body.allow_warnings))

@@ -1,0 +1,30 @@
+"""What handlers get from the app: the graph service, and the writer check."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.errors import ApiError
+from api.service import GraphService
+
+
+def service(request: Request) -> GraphService:
+    """The app's graph service."""
+    graph: GraphService = request.app.state.graph
+    return graph
+
+
+def require_writer(request: Request) -> None:
+    """Raise unless writes are on and the request carries the bearer token (constant-time check)."""
+    token = request.app.state.settings.write_token
+    if token is None:
+        raise ApiError("writes-disabled", "writes are off: the server has no write token (CHIPGRAPH_WRITE_TOKEN)")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+        raise ApiError("unauthorized", "writes need the header Authorization: Bearer <token>")
+
+
+Graph = Annotated[GraphService, Depends(service)]

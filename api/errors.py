@@ -1,0 +1,87 @@
+"""One error shape for every error: {"code", "message", "context"}, and one table to statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+STATUS: dict[str, int] = {
+    "invalid-query": 400,
+    "forbidden-query": 400,
+    "update-not-allowed": 400,
+    "query-failed": 400,
+    "invalid-parameter": 400,
+    "invalid-changeset": 400,
+    "unauthorized": 401,
+    "writes-disabled": 403,
+    "not-found": 404,
+    "entity-not-found": 404,
+    "change-not-found": 404,
+    "method-not-allowed": 405,
+    "not-acceptable": 406,
+    "payload-too-large": 413,
+    "unsupported-media-type": 415,
+    "changeset-refused": 422,
+    "query-timeout": 503,
+    "not-ready": 503,
+    "internal-error": 500,
+}
+_HTTP_CODES = {
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
+log = logging.getLogger("chipgraph.api")
+
+
+class ApiError(Exception):
+    """An error the API reports in its one shape; ``code`` must be a key of STATUS."""
+
+    def __init__(self, code: str, message: str, context: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        if code not in STATUS:
+            raise ValueError(f"unknown error code {code}")
+        self.code, self.message, self.context = code, message, context or {}
+
+
+def error_response(
+    code: str, message: str, context: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The JSON response of an error, with the status from STATUS."""
+    return JSONResponse(
+        {"code": code, "message": message, "context": context or {}}, status_code=STATUS[code], headers=headers
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Make every error of ``app`` use the one shape: ours, FastAPI's, Starlette's and the unexpected."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, error: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.code == "unauthorized" else None
+        return error_response(error.code, error.message, error.context, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"where": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]} for item in error.errors()
+        ]
+        first = problems[0] if problems else {"where": "request", "problem": "invalid"}
+        return error_response("invalid-parameter", f"{first['where']}: {first['problem']}", {"problems": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(error.status_code, "invalid-parameter" if error.status_code < 500 else "internal-error")
+        return error_response(code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response("internal-error", "an unexpected error occurred; it has been logged")

@@ -1,0 +1,26 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import Graph
+from api.errors import ApiError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(graph: Graph) -> dict[str, object]:
+    """The store answers a query and the query workers are alive."""
+    if not graph.store.query("ASK { ?s ?p ?o }"):
+        raise ApiError("not-ready", "the store is empty: run `chipgraph build`")
+    if not graph.pool.alive():
+        raise ApiError("not-ready", "query workers are not running")
+    return {"status": "ready", "version": graph.version, "triples": graph.store.quad_count()}

@@ -1,0 +1,66 @@
+"""The server's hold on the graph: the store, the query workers' snapshot, and guarded merges."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+from kg import merge as merging
+from kg.changes import Changeset
+from kg.query_pool import QueryPool
+from kg.settings import Settings
+from kg.store import OxigraphStore
+
+
+class GraphService:
+    """Opens the store for the server; merges one at a time and then refreshes the snapshot.
+
+    REST look-ups run our named queries on the store in this process; user SPARQL runs in the
+    query workers on a snapshot that follows every merge.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = OxigraphStore.open(settings.store, read_only=False)
+        self.pool = QueryPool(size=settings.query_workers, timeout=settings.query_timeout)
+        self._snapshots = settings.store.with_name(settings.store.name + ".snapshots")
+        self._write_lock = threading.Lock()
+        self._generation = 0
+        self.version = ""
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Take a new snapshot for the workers and record the graph's version (newest change id)."""
+        self._generation += 1
+        target = self._snapshots / str(self._generation)
+        shutil.rmtree(target, ignore_errors=True)
+        self._snapshots.mkdir(parents=True, exist_ok=True)
+        self.store.backup(target)
+        self.pool.use_snapshot(target)
+        for old in self._snapshots.iterdir():
+            if old.name.isdigit() and int(old.name) < self._generation - 1:
+                shutil.rmtree(old, ignore_errors=True)
+        newest = merging.log(self.store, limit=1)
+        self.version = newest[0].id if newest else "empty"
+
+    def merge(self, changesets: list[Changeset], *, allow_warnings: bool) -> merging.MergeResult:
+        """Merge (validated, all or nothing), then refresh the snapshot; one merge at a time."""
+        with self._write_lock:
+            result = merging.merge(self.store, changesets, allow_warnings=allow_warnings)
+            if result.merged:
+                self._refresh()
+            return result
+
+    def revert(self, change_id: str, *, author: str, allow_warnings: bool) -> merging.MergeResult:
+        """Revert a merged changeset (a new validated changeset), then refresh the snapshot."""
+        with self._write_lock:
+            result = merging.revert(self.store, change_id, author=author, allow_warnings=allow_warnings)
+            if result.merged:
+                self._refresh()
+            return result
+
+    def close(self) -> None:
+        """Stop the workers, release the store, remove the snapshots."""
+        self.pool.close()
+        self.store.close()
+        shutil.rmtree(self._snapshots, ignore_errors=True)

@@ -1,0 +1,34 @@
+"""`chipgraph serve`: the HTTP service (SPARQL endpoint and REST API) on the built store."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from kg.cli.common import StoreOption, app, fail, store_path
+from kg.settings import Settings
+
+
+@app.command()
+def serve(
+    store: StoreOption = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address (default $CHIPGRAPH_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default $CHIPGRAPH_PORT or 8000).")] = None,
+) -> None:
+    """Serve the store over HTTP until interrupted; one JSON log line per request."""
+    from api import create_app  # the HTTP stack loads only for this command
+
+    settings = Settings()
+    overrides: dict[str, object] = {"store": store_path(store)}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = settings.model_copy(update=overrides)
+    if not (settings.store / "CURRENT").is_file():
+        fail(f"no chipgraph store at {settings.store}: run `chipgraph build` first")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")

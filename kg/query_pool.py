@@ -1,0 +1,215 @@
+"""User SPARQL queries in killable worker processes, with a time limit and a row cap.
+
+pyoxigraph has no query timeout, and a thread cannot be stopped: each query runs in one of a
+few worker processes, on a read-only snapshot of the store (``Store.backup``: hard links, cheap).
+The caller reads the result chunk by chunk; when the time limit passes, the worker is killed
+(its CPU reclaimed at once) and replaced, and the caller gets QueryTimeoutError. Other requests
+are served by the other workers meanwhile.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.sparql_results import ASK_TYPES, GRAPH_TYPES, SELECT_TYPES, graph_chunks, select_chunks
+
+
+class QueryError(RuntimeError):
+    """A query that failed; ``code`` is one of the API's error codes."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class QueryTimeoutError(QueryError):
+    """Raised when a query runs past the time limit; its worker has been killed."""
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query: text, accepted media types in preference order, dataset, row cap."""
+
+    query: str
+    media_types: tuple[str, ...]
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    max_rows: int = 100_000
+
+
+def _graph_args(job: QueryJob) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    if job.default_graphs:
+        args["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
+    else:
+        args["use_default_graph_as_union"] = True
+    if job.named_graphs:
+        args["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    return args
+
+
+def _pick(media_types: tuple[str, ...], offered: dict[str, Any]) -> str | None:
+    return next((media for media in media_types if media in offered), None)
+
+
+def execute(store: ox.Store, job: QueryJob) -> tuple[str, Iterator[bytes]]:
+    """Run ``job`` on ``store``: the chosen media type and the result as byte chunks.
+
+    Raises QueryError("invalid-query") on a syntax error and QueryError("not-acceptable") when
+    none of the media types fits the query form.
+    """
+    try:
+        result = store.query(job.query, **_graph_args(job))
+    except SyntaxError as error:
+        raise QueryError("invalid-query", str(error)) from error
+    if isinstance(result, ox.QuerySolutions):
+        media = _pick(job.media_types, SELECT_TYPES)
+        if media is None:
+            raise QueryError("not-acceptable", f"SELECT results come as {', '.join(SELECT_TYPES)}")
+        kind = SELECT_TYPES[media]
+        return media, (chunk.encode("utf-8") for chunk in select_chunks(result, kind, job.max_rows))
+    if isinstance(result, ox.QueryBoolean):
+        media = _pick(job.media_types, ASK_TYPES)
+        if media is None:
+            raise QueryError("not-acceptable", f"ASK results come as {', '.join(ASK_TYPES)}")
+        return media, iter([result.serialize(format=ASK_TYPES[media]) or b""])
+    media = _pick(job.media_types, GRAPH_TYPES)
+    if media is None:
+        raise QueryError("not-acceptable", f"graph results come as {', '.join(GRAPH_TYPES)}")
+    return media, graph_chunks(result, GRAPH_TYPES[media], job.max_rows)
+
+
+def _worker(connection: Connection) -> None:
+    """Worker loop: receive (snapshot, job), send ("type", media), ("chunk", bytes)..., ("done",)."""
+    opened: tuple[str, ox.Store] | None = None
+    while True:
+        try:
+            snapshot, job = connection.recv()
+        except EOFError:
+            return
+        try:
+            if opened is None or opened[0] != snapshot:
+                opened = (snapshot, ox.Store.read_only(snapshot))
+            media, chunks = execute(opened[1], job)
+            connection.send(("type", media))
+            for chunk in chunks:
+                connection.send(("chunk", chunk))
+            connection.send(("done",))
+        except QueryError as error:
+            connection.send(("error", error.code, str(error)))
+        except Exception as error:  # any evaluation error is the query's: report it
+            connection.send(("error", "query-failed", f"{type(error).__name__}: {error}"))
+
+
+@dataclass
+class _Worker:
+    process: Any
+    connection: Connection
+
+
+@dataclass
+class QueryPool:
+    """A pool of worker processes answering queries on the latest snapshot of a store."""
+
+    size: int = 2
+    timeout: float = 30.0
+    _idle: list[_Worker] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _available: threading.Semaphore = field(init=False)
+    _snapshot: str = ""
+
+    def __post_init__(self) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self._available = threading.Semaphore(self.size)
+        self._idle = [self._spawn() for _ in range(self.size)]
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=_worker, args=(child,), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def use_snapshot(self, path: Path) -> None:
+        """Answer later queries from the snapshot at ``path``."""
+        self._snapshot = str(path)
+
+    def run(self, job: QueryJob) -> tuple[str, Iterator[bytes]]:
+        """Start ``job``; return the media type and an iterator of result chunks.
+
+        Raises QueryError before any chunk for invalid queries, unacceptable types and the
+        time limit; the iterator itself raises QueryTimeoutError if the limit passes mid-stream.
+        """
+        deadline = time.monotonic() + self.timeout
+        if not self._available.acquire(timeout=self.timeout):
+            raise QueryTimeoutError("query-timeout", "no query worker became free within the time limit")
+        with self._lock:
+            worker = self._idle.pop()
+        try:
+            worker.connection.send((self._snapshot, job))
+            message = self._receive(worker, deadline)
+            if message[0] == "error":
+                raise QueryError(message[1], message[2])
+        except BaseException:
+            self._release(worker)
+            raise
+        return message[1], self._stream(worker, deadline)
+
+    def _receive(self, worker: _Worker, deadline: float) -> tuple[Any, ...]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not worker.connection.poll(remaining):
+            self._kill(worker)
+            raise QueryTimeoutError("query-timeout", f"the query ran longer than {self.timeout:g} s and was stopped")
+        message: tuple[Any, ...] = worker.connection.recv()
+        return message
+
+    def _stream(self, worker: _Worker, deadline: float) -> Iterator[bytes]:
+        finished = False
+        try:
+            while True:
+                message = self._receive(worker, deadline)
+                if message[0] == "chunk":
+                    yield message[1]
+                elif message[0] == "done":
+                    finished = True
+                    return
+                else:
+                    finished = True
+                    raise QueryError(message[1], message[2])
+        finally:
+            if not finished and worker.process.is_alive():
+                self._kill(worker)  # the reader went away mid-stream: the worker may still be sending
+            self._release(worker)
+
+    def _kill(self, worker: _Worker) -> None:
+        worker.process.kill()
+        worker.process.join()
+        worker.connection.close()
+        replacement = self._spawn()
+        worker.process, worker.connection = replacement.process, replacement.connection
+
+    def _release(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker not in self._idle:
+                self._idle.append(worker)
+                self._available.release()
+
+    def alive(self) -> bool:
+        """Whether every idle worker process is running."""
+        with self._lock:
+            return all(worker.process.is_alive() for worker in self._idle)
+
+    def close(self) -> None:
+        """Stop every worker."""
+        for worker in self._idle:
+            worker.process.kill()
+            worker.process.join()

@@ -1,0 +1,57 @@
+"""The SPARQL service description of the endpoint, with VoID counts of the dataset."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from kg.store import OxigraphStore
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+FORMATS = "http://www.w3.org/ns/formats/"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _count(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=_n("http://www.w3.org/2001/XMLSchema#integer"))
+
+
+def describe(store: OxigraphStore, endpoint: str, rdf_format: ox.RdfFormat) -> bytes:
+    """The description of the endpoint at ``endpoint``: features, formats, graphs with counts."""
+    service, dataset = _n(endpoint), ox.BlankNode("dataset")
+    triples = [
+        ox.Triple(service, RDF_TYPE, _n(SD + "Service")),
+        ox.Triple(service, _n(SD + "endpoint"), service),
+        ox.Triple(service, _n(SD + "supportedLanguage"), _n(SD + "SPARQL11Query")),
+        ox.Triple(service, _n(SD + "feature"), _n(SD + "UnionDefaultGraph")),
+        ox.Triple(service, _n(SD + "defaultDataset"), dataset),
+        ox.Triple(dataset, RDF_TYPE, _n(SD + "Dataset")),
+        ox.Triple(dataset, RDF_TYPE, _n(VOID + "Dataset")),
+        ox.Triple(dataset, _n(VOID + "triples"), _count(store.quad_count())),
+    ]
+    for name in (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "N-Triples",
+        "JSON-LD",
+        "RDF_XML",
+    ):
+        triples.append(ox.Triple(service, _n(SD + "resultFormat"), _n(FORMATS + name)))
+    for index, graph in enumerate(store.named_graphs()):
+        named = ox.BlankNode(f"graph{index}")
+        description = ox.BlankNode(f"description{index}")
+        triples += [
+            ox.Triple(dataset, _n(SD + "namedGraph"), named),
+            ox.Triple(named, _n(SD + "name"), _n(graph)),
+            ox.Triple(named, _n(SD + "graph"), description),
+            ox.Triple(description, RDF_TYPE, _n(VOID + "Dataset")),
+            ox.Triple(description, _n(VOID + "triples"), _count(store.quad_count(graph))),
+        ]
+    return ox.serialize(triples, format=rdf_format) or b""

@@ -1,0 +1,44 @@
+"""The real app on a real built store (a fresh copy per test module: writes change it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api import create_app
+from kg.build import build
+from kg.settings import Settings
+
+TOKEN = "test-token-123"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    path = tmp_path_factory.mktemp("api") / "store"
+    build(path)
+    return Settings(
+        store=path,
+        write_token=SecretStr(TOKEN),
+        query_timeout=3.0,
+        query_workers=2,
+        max_body_bytes=200_000,
+        max_result_rows=1000,
+    )
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+def store_path(settings: Settings) -> Path:
+    return settings.store
