@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 
+from kg import catalog
 from kg import merge as merging
 from kg.changes import Changeset
 from kg.query_pool import QueryPool
@@ -27,6 +28,7 @@ class GraphService:
         self._write_lock = threading.Lock()
         self._generation = 0
         self.version = ""
+        self._search: tuple[str, catalog.SearchIndex] | None = None
         self._refresh()
 
     def _refresh(self) -> None:
@@ -42,6 +44,12 @@ class GraphService:
                 shutil.rmtree(old, ignore_errors=True)
         newest = merging.log(self.store, limit=1)
         self.version = newest[0].id if newest else "empty"
+
+    def search_index(self) -> catalog.SearchIndex:
+        """The search index of the current version of the graph (rebuilt after a merge)."""
+        if self._search is None or self._search[0] != self.version:
+            self._search = (self.version, catalog.SearchIndex.build(self.store))
+        return self._search[1]
 
     def merge(self, changesets: list[Changeset], *, allow_warnings: bool) -> merging.MergeResult:
         """Merge (validated, all or nothing), then refresh the snapshot; one merge at a time."""

@@ -1,0 +1,47 @@
+"""/chips: the chip list with filters, and one chip with its sources and export-control facts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from api.deps import Graph
+from api.errors import ApiError
+from api.models import Chip, ChipPage
+from api.resources import Paging, conditional, entity, linked, page
+from kg import catalog
+
+router = APIRouter(prefix="/chips", tags=["chips"])
+
+
+@router.get("", response_model=ChipPage)
+def list_chips(
+    request: Request,
+    graph: Graph,
+    paging: Annotated[Paging, Depends()],
+    designer: str | None = Query(None, description="Designer id, e.g. nvidia"),
+    foundry: str | None = Query(None, description="Foundry id, e.g. tsmc"),
+    country: str | None = Query(None, description="ISO 3166-1 alpha-2 code of the designer's headquarters"),
+    workload: str | None = Query(None, description="training or inference"),
+    process_node: str | None = Query(None, description="Process node id, e.g. tsmc-7nm"),
+    year_from: int | None = Query(None, ge=1990, le=2100, description="First release year"),
+    year_to: int | None = Query(None, ge=1990, le=2100, description="Last release year"),
+    min_tpp: float | None = Query(None, ge=0, description="Minimum TPP (TOPS x bit length)"),
+) -> Response:
+    """Chips sorted by name then id, with the total that match."""
+    filters = catalog.ChipFilter(designer, foundry, country, workload, process_node, year_from, year_to, min_tpp)
+    try:
+        result = catalog.list_chips(graph.store, filters, paging.offset, paging.limit)
+    except catalog.InvalidFilterError as error:
+        raise ApiError("invalid-parameter", str(error)) from error
+    return conditional(request, graph, page(result, paging))
+
+
+@router.get("/{chip_id}", response_model=Chip)
+def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
+    """One chip: its facts with sources, linked entities, export-control facts known so far."""
+    chip = entity(graph, "chip", chip_id)
+    chip["export_control"] = linked(catalog.export_control(graph.store, chip["iri"]))
+    return conditional(request, graph, chip)

@@ -1,0 +1,278 @@
+"""The look-ups behind the REST resources: lists with filters and pages, entity facts, search.
+
+Every query comes from kg/queries/rest/*.rq; what a request adds (filters, an entity) is
+validated here first: slugs against SLUG, dates and numbers by type, so nothing a client sends
+is pasted into SPARQL unchecked.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.namespaces import ID_BASE, ONTOLOGY_NS
+from kg.store import OxigraphStore, term_text
+
+QUERIES = Path(__file__).resolve().parent / "queries" / "rest"
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+KINDS = (
+    "chip",
+    "organization",
+    "country",
+    "process-node",
+    "product-line",
+    "act",
+    "eccn",
+    "criterion",
+    "entity-list-entry",
+    "licence-requirement",
+    "source",
+    "change",
+)
+CG = ONTOLOGY_NS
+XSD = "http://www.w3.org/2001/XMLSchema#"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+
+
+class NotFoundError(LookupError):
+    """Raised when no entity has the requested id."""
+
+
+class InvalidFilterError(ValueError):
+    """Raised when a filter value is malformed (the message names it)."""
+
+
+def entity_iri(kind: str, slug: str) -> str:
+    """The IRI of an entity; raises InvalidFilterError for an unknown kind or a malformed slug."""
+    if kind not in KINDS:
+        raise InvalidFilterError(f"unknown kind {kind!r}; kinds are {', '.join(KINDS)}")
+    if not SLUG.match(slug):
+        raise InvalidFilterError(f"malformed id {slug!r}")
+    return f"{ID_BASE}{kind}/{slug}"
+
+
+def entity_id(iri: str) -> str:
+    """The kind/slug of an entity IRI."""
+    return iri.removeprefix(ID_BASE)
+
+
+def _query(name: str) -> str:
+    return (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class ChipFilter:
+    """The filters of the chip list; None means not filtered."""
+
+    designer: str | None = None
+    foundry: str | None = None
+    country: str | None = None
+    workload: str | None = None
+    process_node: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    min_tpp: float | None = None
+
+    def clauses(self) -> tuple[str, str]:
+        """The SPARQL filter patterns and HAVING clause for these filters."""
+        patterns = []
+        if self.designer:
+            patterns.append(f"?chip cg:designedBy <{entity_iri('organization', self.designer)}> .")
+        if self.foundry:
+            patterns.append(f"?chip cg:manufacturedBy <{entity_iri('organization', self.foundry)}> .")
+        if self.country:
+            if not re.fullmatch(r"[A-Z]{2}", self.country):
+                raise InvalidFilterError("country is an ISO 3166-1 alpha-2 code, such as CN")
+            patterns.append(f"?chip cg:designedBy/cg:headquarteredIn <{ID_BASE}country/{self.country}> .")
+        if self.workload:
+            if self.workload not in ("training", "inference"):
+                raise InvalidFilterError("workload is training or inference")
+            patterns.append(f"?chip cg:intendedWorkload cg:{self.workload.capitalize()} .")
+        if self.process_node:
+            patterns.append(f"?chip cg:processNode <{entity_iri('process-node', self.process_node)}> .")
+        having = []
+        if self.year_from is not None:
+            having.append(f"YEAR(MIN(?released)) >= {int(self.year_from)}")
+        if self.year_to is not None:
+            having.append(f"YEAR(MIN(?released)) <= {int(self.year_to)}")
+        if self.min_tpp is not None:
+            having.append(f"MAX(?tppFigure) >= {float(self.min_tpp)!r}")
+        return "\n  ".join(patterns), f"HAVING ({' && '.join(having)})" if having else ""
+
+
+@dataclass
+class Page:
+    """One page of a list: the total count and the items (dicts of plain values)."""
+
+    total: int
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _page(rows: list[dict[str, Any]], offset: int, limit: int) -> Page:
+    rows.sort(key=lambda row: (row["label"].casefold(), row["id"]))
+    return Page(total=len(rows), items=rows[offset : offset + limit])
+
+
+def list_chips(store: OxigraphStore, filters: ChipFilter, offset: int, limit: int) -> Page:
+    """Chips matching ``filters``, sorted by label then id, one page of them."""
+    patterns, having = filters.clauses()
+    rows = []
+    for row in store.select(_query("chips").replace("$FILTERS", patterns).replace("$HAVING", having)):
+        item: dict[str, Any] = {"id": entity_id(term_text(row["chip"])), "label": term_text(row["name"])}
+        item["designer"] = _ref(row["by"], row.get("byName")) if "by" in row else None
+        item["release_date"] = term_text(row["release"]) if "release" in row else None
+        item["tpp"] = float(term_text(row["tpp"])) if "tpp" in row else None
+        rows.append(item)
+    return _page(rows, offset, limit)
+
+
+def list_members(
+    store: OxigraphStore, class_name: str, offset: int, limit: int, *, in_force_on: date | None = None
+) -> Page:
+    """Entities of a chipgraph class with their labels, sorted, one page; acts by date if asked."""
+    filters = ""
+    if in_force_on is not None:
+        in_force = _query("regulations-in-force").replace("$DATE", f'"{in_force_on.isoformat()}"^^<{XSD}date>')
+        allowed = {term_text(row["entity"]) for row in store.select(in_force)}
+        filters = "VALUES ?entity { " + " ".join(f"<{iri}>" for iri in sorted(allowed)) + " }"
+    query = _query("members").replace("$CLASS", f"<{CG}{class_name}>").replace("$FILTERS", filters)
+    rows = [{"id": entity_id(term_text(row["entity"])), "label": term_text(row["name"])} for row in store.select(query)]
+    return _page(rows, offset, limit)
+
+
+def facts(store: OxigraphStore, iri: str) -> dict[str, Any]:
+    """Every stated fact of an entity, grouped by property, each value with its source graphs.
+
+    Raises NotFoundError when the entity has no stated fact.
+    """
+    rows = store.select(_query("facts").replace("$ENTITY", f"<{iri}>"))
+    if not rows:
+        raise NotFoundError(iri)
+    grouped: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        prop, value, graph = term_text(row["p"]), row["o"], term_text(row["g"])
+        key = str(value)
+        entry = grouped.setdefault(prop, {}).setdefault(key, _value(value, row.get("oLabel")))
+        entry["graphs"].append(graph)
+    labels = [v["value"] for v in grouped.get(LABEL, {}).values()]
+    graphs = sorted({graph for values in grouped.values() for value in values.values() for graph in value["graphs"]})
+    return {
+        "sources": sources(store, graphs),
+        "iri": iri,
+        "id": entity_id(iri),
+        "label": labels[0] if labels else entity_id(iri),
+        "facts": {
+            _short(prop): sorted(values.values(), key=lambda v: v["value"]) for prop, values in sorted(grouped.items())
+        },
+    }
+
+
+def sources(store: OxigraphStore, graphs: list[str]) -> list[dict[str, Any]]:
+    """The source of each graph (system graphs have none): IRI, graph, title, URL, citation."""
+    if not graphs:
+        return []
+    query = _query("sources").replace("$GRAPHS", " ".join(f"<{graph}>" for graph in graphs))
+    fields = (("iri", "source"), ("graph", "graph"), ("title", "title"), ("url", "url"), ("citation", "citation"))
+    return [{name: term_text(row[key]) if key in row else None for name, key in fields} for row in store.select(query)]
+
+
+def _ref(term: Any, label: Any) -> dict[str, str]:
+    iri = term_text(term)
+    return {"id": entity_id(iri), "label": term_text(label) if label is not None else entity_id(iri)}
+
+
+def _value(term: Any, label: Any) -> dict[str, Any]:
+    text = term_text(term)
+    if text.startswith(ID_BASE) and not hasattr(term, "datatype"):
+        return {"value": text, "ref": _ref(term, label), "graphs": []}
+    datatype = getattr(getattr(term, "datatype", None), "value", None)
+    return {"value": text, "datatype": datatype, "ref": None, "graphs": []}
+
+
+def _short(prop: str) -> str:
+    for prefix, namespace in (
+        ("cg", CG),
+        ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
+        ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+        ("skos", "http://www.w3.org/2004/02/skos/core#"),
+        ("dcterms", "http://purl.org/dc/terms/"),
+    ):
+        if prop.startswith(namespace):
+            return f"{prefix}:{prop[len(namespace) :]}"
+    return prop
+
+
+def export_control(store: OxigraphStore, iri: str) -> list[dict[str, Any]]:
+    """The export-control facts known so far for a chip (see chip-export-control.rq)."""
+    result = []
+    for row in store.select(_query("chip-export-control").replace("$ENTITY", f"<{iri}>")):
+        node = term_text(row["node"])
+        result.append(
+            {
+                "kind": term_text(row["kind"]),
+                "id": entity_id(node),
+                "label": term_text(row["label"]) if "label" in row else entity_id(node),
+                "valid_from": term_text(row["from"]) if "from" in row else None,
+                "valid_until": term_text(row["until"]) if "until" in row else None,
+                "act": _ref(row["act"], row.get("actLabel")) if "act" in row else None,
+            }
+        )
+    return result
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+@dataclass
+class SearchIndex:
+    """Names and aliases of every entity, folded for case- and accent-insensitive search."""
+
+    entries: list[tuple[str, str, str]]  # (folded name, name, entity IRI)
+
+    @classmethod
+    def build(cls, store: OxigraphStore) -> SearchIndex:
+        """Read every label and alternative label from the store."""
+        rows = store.select(_query("search"))
+        return cls([(_fold(term_text(r["name"])), term_text(r["name"]), term_text(r["entity"])) for r in rows])
+
+    def search(self, text: str, limit: int) -> list[dict[str, Any]]:
+        """Entities whose name or alias contains ``text``, best first, one hit per entity.
+
+        Whole-name prefix matches come first, then word-prefix matches, then any substring;
+        ties by name.
+        """
+        query = _fold(text.strip())
+        if not query:
+            return []
+        best: dict[str, tuple[int, str]] = {}
+        for folded, name, iri in self.entries:
+            if folded.startswith(query):
+                rank = 0
+            elif any(word.startswith(query) for word in re.split(r"[\s\-/()]+", folded)):
+                rank = 1
+            elif query in folded:
+                rank = 2
+            else:
+                continue
+            if iri not in best or (rank, name) < best[iri]:
+                best[iri] = (rank, name)
+        ordered = sorted(best.items(), key=lambda item: (item[1][0], item[1][1].casefold(), item[0]))
+        return [
+            {"id": entity_id(iri), "label": name, "match": ("prefix", "word", "substring")[rank]}
+            for iri, (rank, name) in ordered[:limit]
+        ]
+
+
+def describe_rdf(store: OxigraphStore, iri: str, rdf_format: ox.RdfFormat) -> bytes:
+    """The stated facts of an entity serialised in ``rdf_format`` (a pyoxigraph RdfFormat)."""
+    triples = store.query(_query("describe").replace("$ENTITY", f"<{iri}>"))
+    data = ox.serialize(triples, format=rdf_format) if isinstance(triples, ox.QueryTriples) else b""
+    return data or b""

@@ -1,0 +1,51 @@
+"""Every error, on every endpoint, has the one shape {"code", "message", "context"} and its status."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.errors import STATUS
+from tests.http.conftest import auth
+
+CASES = [
+    ("get", "/chips/nope", {}, "entity-not-found"),
+    ("get", "/chips/bad%20id", {}, "invalid-parameter"),
+    ("get", "/chips", {"params": {"limit": 0}}, "invalid-parameter"),
+    ("get", "/chips", {"params": {"limit": "many"}}, "invalid-parameter"),
+    ("get", "/chips", {"params": {"workload": "mining"}}, "invalid-parameter"),
+    ("get", "/chips", {"params": {"designer": "a b"}}, "invalid-parameter"),
+    ("get", "/regulations", {"params": {"in_force_on": "yesterday"}}, "invalid-parameter"),
+    ("get", "/companies/nope", {}, "entity-not-found"),
+    ("get", "/countries/XX", {}, "entity-not-found"),
+    ("get", "/entities/planet/earth", {}, "invalid-parameter"),
+    ("get", "/search", {}, "invalid-parameter"),
+    ("get", "/no/such/path", {}, "not-found"),
+    ("delete", "/chips", {}, "method-not-allowed"),
+    ("get", "/sparql", {"params": {"query": "SELEC"}}, "invalid-query"),
+    ("post", "/changes", {"json": {}}, "unauthorized"),
+    ("post", "/changes", {"json": {"author": "a"}, "headers": auth()}, "invalid-changeset"),
+    (
+        "post",
+        "/changes",
+        {"content": b"x" * 300_000, "headers": {**auth(), "Content-Type": "application/json"}},
+        "payload-too-large",
+    ),
+    ("get", "/changes/nope", {}, "change-not-found"),
+    ("post", "/changes/nope/revert", {"json": {}, "headers": auth()}, "invalid-parameter"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs", "code"), CASES, ids=[f"{c[0]} {c[1]} {c[3]}" for c in CASES])
+def test_error_shape(client: TestClient, method: str, path: str, kwargs: dict, code: str) -> None:
+    response = getattr(client, method)(path, **kwargs)
+    body = response.json()
+    assert set(body) == {"code", "message", "context"}
+    assert body["code"] == code and response.status_code == STATUS[code]
+    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["context"], dict)
+    assert response.status_code < 500
+
+
+def test_every_code_has_a_4xx_or_5xx_status() -> None:
+    assert all(400 <= status < 600 for status in STATUS.values())
