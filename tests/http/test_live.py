@@ -34,7 +34,9 @@ def endpoint(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
     with log.open("w") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", "kg.cli", "serve", "--store", str(settings.store), "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "CHIPGRAPH_QUERY_WORKERS": "1"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "CHIPGRAPH_QUERY_WORKERS": "1"},
         )
         try:
             wait_until_up(f"http://127.0.0.1:{port}/healthz", server, log)
@@ -50,7 +52,7 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
         if server.poll() is not None:
             pytest.fail(f"chipgraph serve exited: {log.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback test server
+            with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -64,7 +66,11 @@ def test_sparqlwrapper(endpoint: str) -> None:
     client.setReturnFormat(JSON)
     bindings = client.queryAndConvert()["results"]["bindings"]  # type: ignore[index, call-overload]
     assert [b["chip"]["value"].rsplit("/", 1)[1] for b in bindings] == [
-        "google-tpu-v4", "google-tpu-v5e", "google-tpu-v5p", "google-tpu-v6e", "google-tpu-v7-ironwood",
+        "google-tpu-v4",
+        "google-tpu-v5e",
+        "google-tpu-v5p",
+        "google-tpu-v6e",
+        "google-tpu-v7-ironwood",
     ]
 
 
