@@ -17,7 +17,7 @@ router = APIRouter(prefix="/chips", tags=["chips"])
 
 
 @router.get("", response_model=ChipPage)
-def list_chips(
+async def list_chips(
     request: Request,
     graph: Graph,
     paging: Annotated[Paging, Depends()],
@@ -40,7 +40,7 @@ def list_chips(
 
 
 @router.get("/{chip_id}", response_model=Chip)
-def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
+async def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
     """One chip: its facts with sources, linked entities, export-control facts known so far."""
     chip = entity(graph, "chip", chip_id)
     chip["export_control"] = linked(catalog.export_control(graph.store, chip["iri"]))

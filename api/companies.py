@@ -16,7 +16,7 @@ router = APIRouter(tags=["companies"])
 
 
 @router.get("/companies", response_model=Page)
-def list_companies(request: Request, graph: Graph, paging: Annotated[Paging, Depends()]) -> Response:
+async def list_companies(request: Request, graph: Graph, paging: Annotated[Paging, Depends()]) -> Response:
     """Organisations (companies and agencies) sorted by name."""
     return conditional(
         request, graph, page(catalog.list_members(graph.store, "Organization", paging.offset, paging.limit), paging)
@@ -24,13 +24,13 @@ def list_companies(request: Request, graph: Graph, paging: Annotated[Paging, Dep
 
 
 @router.get("/companies/{company_id}", response_model=Entity)
-def get_company(company_id: str, request: Request, graph: Graph) -> Response:
+async def get_company(company_id: str, request: Request, graph: Graph) -> Response:
     """One organisation with its facts and their sources."""
     return conditional(request, graph, entity(graph, "organization", company_id))
 
 
 @router.get("/foundries", response_model=Page)
-def list_foundries(request: Request, graph: Graph, paging: Annotated[Paging, Depends()]) -> Response:
+async def list_foundries(request: Request, graph: Graph, paging: Annotated[Paging, Depends()]) -> Response:
     """Companies known as foundries, sorted by name."""
     return conditional(
         request, graph, page(catalog.list_members(graph.store, "Foundry", paging.offset, paging.limit), paging)

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/countries", tags=["countries"])
 
 
 @router.get("", response_model=Page)
-def list_countries(request: Request, graph: Graph, paging: Annotated[Paging, Depends()]) -> Response:
+async def list_countries(request: Request, graph: Graph, paging: Annotated[Paging, Depends()]) -> Response:
     """Countries sorted by name."""
     return conditional(
         request, graph, page(catalog.list_members(graph.store, "Country", paging.offset, paging.limit), paging)
@@ -24,6 +24,6 @@ def list_countries(request: Request, graph: Graph, paging: Annotated[Paging, Dep
 
 
 @router.get("/{code}", response_model=Entity)
-def get_country(code: str, request: Request, graph: Graph) -> Response:
+async def get_country(code: str, request: Request, graph: Graph) -> Response:
     """One country (its code, e.g. CN) with its facts."""
     return conditional(request, graph, entity(graph, "country", code.upper()))

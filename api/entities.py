@@ -18,13 +18,13 @@ LINKED_DATA = ["application/json", "application/ld+json", "text/turtle", "applic
 
 
 @router.get("/entities/{kind}/{slug}", response_model=Entity)
-def get_entity(kind: str, slug: str, request: Request, graph: Graph) -> Response:
+async def get_entity(kind: str, slug: str, request: Request, graph: Graph) -> Response:
     """Any entity (kind: chip, organization, country, act, eccn, source, ...) with its facts."""
     return conditional(request, graph, entity(graph, kind, slug))
 
 
 @router.get("/id/{kind}/{slug}", response_model=Entity, responses={200: {"content": {m: {} for m in LINKED_DATA}}})
-def resolve(kind: str, slug: str, request: Request, graph: Graph) -> Response:
+async def resolve(kind: str, slug: str, request: Request, graph: Graph) -> Response:
     """The canonical IRI https://w3id.org/chipgraph/id/{kind}/{slug}: JSON, JSON-LD, Turtle or N-Triples."""
     wanted = acceptable(request.headers.get("accept"), LINKED_DATA)
     if not wanted:
@@ -39,14 +39,14 @@ def resolve(kind: str, slug: str, request: Request, graph: Graph) -> Response:
 
 
 @router.get("/ontology", response_class=Response, responses={200: {"content": {"text/turtle": {}}}})
-def ontology(request: Request, graph: Graph) -> Response:
+async def ontology(request: Request, graph: Graph) -> Response:
     """The ontology file (Turtle)."""
     path = resources.ontology_files()[0]
     return conditional(request, graph, path.read_bytes(), "text/turtle")
 
 
 @router.get("/shapes", response_class=Response, responses={200: {"content": {"text/turtle": {}}}})
-def shapes(request: Request, graph: Graph) -> Response:
+async def shapes(request: Request, graph: Graph) -> Response:
     """The SHACL shapes, all files in one Turtle document."""
     data = b"\n".join(path.read_bytes() for path in resources.shape_files())
     return conditional(request, graph, data, "text/turtle")

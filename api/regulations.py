@@ -17,7 +17,7 @@ router = APIRouter(prefix="/regulations", tags=["regulations"])
 
 
 @router.get("", response_model=Page)
-def list_regulations(
+async def list_regulations(
     request: Request,
     graph: Graph,
     paging: Annotated[Paging, Depends()],
@@ -29,6 +29,6 @@ def list_regulations(
 
 
 @router.get("/{act_id}", response_model=Entity)
-def get_regulation(act_id: str, request: Request, graph: Graph) -> Response:
+async def get_regulation(act_id: str, request: Request, graph: Graph) -> Response:
     """One legal act with its facts and their sources."""
     return conditional(request, graph, entity(graph, "act", act_id))

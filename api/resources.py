@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import orjson
 from fastapi import Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api.errors import ApiError
 from api.service import GraphService
@@ -47,7 +48,7 @@ def conditional(request: Request, graph: GraphService, payload: Any, media_type:
         return Response(status_code=304, headers={"ETag": tag})
     if isinstance(payload, bytes | str):
         return Response(payload, media_type=media_type, headers={"ETag": tag, "Vary": "Accept"})
-    return JSONResponse(payload, headers={"ETag": tag})
+    return Response(orjson.dumps(payload), media_type="application/json", headers={"ETag": tag})
 
 
 def entity(graph: GraphService, kind: str, slug: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ router = APIRouter(tags=["search"])
 
 
 @router.get("/search", response_model=list[SearchHit])
-def search(
+async def search(
     request: Request,
     graph: Graph,
     q: str = Query(min_length=1, max_length=200, description="Text to find in names and aliases"),

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ def entity_id(iri: str) -> str:
     return iri.removeprefix(ID_BASE)
 
 
+@cache
 def _query(name: str) -> str:
     return (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
 

@@ -1,0 +1,171 @@
+"""Benchmark: SPARQL over HTTP against the same query in process; REST look-ups per second.
+
+On the synthetic ecosystem (bench/generate.py) written to an on-disk store: first each SPARQL
+query is timed in process (query and every result row read), then `chipgraph serve` is started
+on the same store and the same queries are timed over HTTP (SPARQL JSON, keep-alive, loopback);
+then wrk (Debian package `wrk`) drives /chips/{id} look-ups over random chips. Prints Markdown.
+
+    .venv/bin/python -m bench.run_http --scale 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx2 as httpx
+from rich.console import Console
+
+from bench.generate import ecosystem
+from kg import inference, resources
+from kg.build import parse_file
+from kg.namespaces import ONTOLOGY_GRAPH
+from kg.store import OxigraphStore
+
+console = Console(stderr=True)
+CG = "https://w3id.org/chipgraph/ontology#"
+QUERIES = {
+    "chips of one designer (about 400 rows)": (
+        f"SELECT ?chip ?label WHERE {{ ?chip <{CG}designedBy> <https://w3id.org/chipgraph/id/organization/designer-7> ;"
+        " <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+    ),
+    "chips per designer (aggregate over all chips)": (
+        f"SELECT ?designer (COUNT(?chip) AS ?chips) WHERE {{ ?chip <{CG}designedBy> ?designer }} GROUP BY ?designer"
+    ),
+    "chips of designers in one country (join, 2 hops)": (
+        f"SELECT ?chip WHERE {{ ?chip <{CG}designedBy> ?d . ?d <{CG}headquarteredIn> "
+        "<https://w3id.org/chipgraph/id/country/QC> }"
+    ),
+}
+
+
+def write_store(path: Path, scale: int) -> int:
+    """Write the synthetic ecosystem and its inferences to an on-disk store; return the chip count."""
+    quads, _ = ecosystem(scale)
+    store = OxigraphStore.create(path)
+    store.add_quads(quad for file in resources.ontology_files() for quad in parse_file(file, ONTOLOGY_GRAPH))
+    store.add_quads(quads)
+    inference.materialise(store)
+    store.close()
+    return sum(1 for quad in quads if quad.predicate.value == CG + "designedBy")
+
+
+def median_ms(action: Callable[[], object], repeat: int) -> float:
+    """The median milliseconds of ``repeat`` runs after one warm-up run."""
+    action()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def in_process(path: Path, repeat: int) -> dict[str, float]:
+    """Each query's median time on the store in this process (all rows read)."""
+    store = OxigraphStore.open(path)
+    try:
+        return {name: median_ms(lambda q=query: list(store.query(q)), repeat) for name, query in QUERIES.items()}  # type: ignore[arg-type]
+    finally:
+        store.close()
+
+
+def over_http(base: str, repeat: int) -> dict[str, float]:
+    """Each query's median time over HTTP (SPARQL JSON, one keep-alive connection)."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+
+        def run(query: str) -> None:
+            response = client.get(
+                "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
+            )
+            response.raise_for_status()
+
+        return {name: median_ms(lambda q=query: run(q), repeat) for name, query in QUERIES.items()}
+
+
+def serve(path: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start `chipgraph serve` on ``path`` and wait until it answers."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--store", str(path), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "CHIPGRAPH_QUERY_WORKERS": "2"},
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("chipgraph serve did not come up")
+
+
+LUA = """
+math.randomseed(42)
+request = function()
+  return wrk.format("GET", "/chips/synthetic-" .. math.random(0, {last}))
+end
+"""
+
+
+def load_test(port: int, chips: int, seconds: int, connections: int, folder: Path) -> str:
+    """Run wrk against /chips/{id} with random ids; return its latency and rate summary."""
+    script = folder / "chips.lua"
+    script.write_text(LUA.replace("{last}", str(chips - 1)), encoding="utf-8")
+    result = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def main() -> None:
+    """Run both benchmarks and print their tables."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="chipgraph-bench-"))
+    try:
+        path = folder / "store"
+        with console.status(f"writing {args.scale} triples"):
+            chips = write_store(path, args.scale)
+        local = in_process(path, args.repeat)
+        server = serve(path, args.port)
+        try:
+            remote = over_http(f"http://127.0.0.1:{args.port}", args.repeat)
+            print("| query | in process, median | over HTTP, median | HTTP adds |")
+            print("|---|---:|---:|---:|")
+            for name in QUERIES:
+                extra = (remote[name] - local[name]) / local[name] * 100
+                print(f"| {name} | {local[name]:.1f} ms | {remote[name]:.1f} ms | {extra:+.0f}% |")
+            print()
+            print(f"wrk, {args.connections} connections, {args.seconds} s, GET /chips/{{random of {chips}}}:")
+            print("```")
+            print(load_test(args.port, chips, args.seconds, args.connections, folder).strip())
+            print("```")
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    random.seed(0)
+    main()
