@@ -21,6 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.sparql_results import ASK_TYPES, GRAPH_TYPES, SELECT_TYPES, graph_chunks, select_chunks
+from kg.sparql_safety import has_dataset_clause
 
 
 class QueryError(RuntimeError):
@@ -50,7 +51,7 @@ def _graph_args(job: QueryJob) -> dict[str, Any]:
     args: dict[str, Any] = {}
     if job.default_graphs:
         args["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
-    else:
+    elif not has_dataset_clause(job.query):  # FROM / FROM NAMED in the query define its dataset
         args["use_default_graph_as_union"] = True
     if job.named_graphs:
         args["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]

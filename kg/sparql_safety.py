@@ -19,6 +19,7 @@ _NOISE = re.compile(
     re.DOTALL,
 )
 _SERVICE = re.compile(r"(?<![\w:?$])SERVICE(?![\w:])", re.IGNORECASE)
+_FROM = re.compile(r"(?<![\w:?$])FROM(?![\w:])", re.IGNORECASE)
 
 
 class ForbiddenQueryError(ValueError):
@@ -29,8 +30,17 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(lambda match: chr(int(match.group(1) or match.group(2), 16)), text)
 
 
+def _code(text: str) -> str:
+    """The query with escapes decoded and strings, IRIs and comments blanked: keywords only."""
+    return _NOISE.sub(" ", _unescape(text))
+
+
+def has_dataset_clause(text: str) -> bool:
+    """Whether the query names its own dataset (FROM or FROM NAMED)."""
+    return bool(_FROM.search(_code(text)))
+
+
 def check_query(text: str) -> None:
     """Raise ForbiddenQueryError if the query uses SERVICE (codepoint escapes decoded first)."""
-    stripped = _NOISE.sub(" ", _unescape(text))
-    if _SERVICE.search(stripped):
+    if _SERVICE.search(_code(text)):
         raise ForbiddenQueryError("SERVICE is not allowed: this endpoint never sends requests to other servers")

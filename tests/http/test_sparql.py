@@ -204,3 +204,12 @@ def test_health(client: TestClient) -> None:
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["triples"] > 2000
     json.dumps(ready)
+
+
+def test_from_names_only_graphs_of_the_store(client: TestClient) -> None:
+    query = "SELECT (COUNT(*) AS ?n) FROM <http://example.org/remote-data> WHERE { ?s ?p ?o }"
+    response = client.get("/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200  # nothing fetched: an unknown graph is simply empty
+    assert response.json()["results"]["bindings"][0]["n"]["value"] == "0"
+    load = client.get("/sparql", params={"query": "LOAD <http://example.org/data.ttl>"})
+    assert load.status_code == 400
