@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Graph, require_writer
 from api.errors import ApiError
@@ -88,16 +89,16 @@ async def post_change(
 ) -> JSONResponse:
     """Validate a changeset (dry_run=true) or merge it: 201 with Location, or 422 with the report."""
     document = await _envelope(request)
-    if isinstance(document, list):
+    if not isinstance(document, dict):
         raise ApiError("invalid-changeset", "send one changeset envelope (a JSON object)")
     try:
-        change = from_envelope(document if isinstance(document, dict) else {}, "body")
+        change = from_envelope(document, "body")
     except ChangesetError as error:
         raise ApiError("invalid-changeset", str(error)) from error
     if dry_run:
-        report = validate_changes(graph.store, [change], allow_warnings=allow_warnings)
+        report = await run_in_threadpool(validate_changes, graph.store, [change], allow_warnings=allow_warnings)
         return JSONResponse(report.to_json(), status_code=200 if report.conforms else 422)
-    return _merge_or_refuse(lambda: graph.merge([change], allow_warnings=allow_warnings))
+    return await run_in_threadpool(_merge_or_refuse, lambda: graph.merge([change], allow_warnings=allow_warnings))
 
 
 def _merge_or_refuse(action: Any) -> JSONResponse:
