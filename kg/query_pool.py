@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.sparql_results import ASK_TYPES, GRAPH_TYPES, SELECT_TYPES, graph_chunks, select_chunks
-from kg.sparql_safety import has_dataset_clause
+from kg.sparql_safety import has_dataset_clause, with_row_limit
 
 
 class QueryError(RuntimeError):
@@ -62,31 +62,68 @@ def _pick(media_types: tuple[str, ...], offered: dict[str, Any]) -> str | None:
     return next((media for media in media_types if media in offered), None)
 
 
-def execute(store: ox.Store, job: QueryJob) -> tuple[str, Iterator[bytes]]:
-    """Run ``job`` on ``store``: the chosen media type and the result as byte chunks.
+Emit = Callable[[Callable[[bytes], None]], None]
 
-    Raises QueryError("invalid-query") on a syntax error and QueryError("not-acceptable") when
-    none of the media types fits the query form.
+
+class _Sink:
+    """A binary file-like object that hands each write to a callback (Oxigraph streams into it)."""
+
+    def __init__(self, send: Callable[[bytes], None]) -> None:
+        self._send = send
+
+    def write(self, data: bytes) -> int:
+        self._send(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing is buffered here."""
+
+
+def _chunks(chunks: Iterable[bytes]) -> Emit:
+    def emit(send: Callable[[bytes], None]) -> None:
+        for chunk in chunks:
+            send(chunk)
+
+    return emit
+
+
+def _native(result: ox.QuerySolutions | ox.QueryBoolean, results_format: ox.QueryResultsFormat) -> Emit:
+    def emit(send: Callable[[bytes], None]) -> None:
+        result.serialize(_Sink(send), format=results_format)  # type: ignore[arg-type]
+
+    return emit
+
+
+def execute(store: ox.Store, job: QueryJob) -> tuple[str, Emit]:
+    """Run ``job`` on ``store``: the chosen media type and a function that writes the result.
+
+    A SELECT query gets a LIMIT of ``max_rows`` (kg.sparql_safety.with_row_limit) and is
+    written by Oxigraph's own serialiser, streaming; when no LIMIT can be placed with certainty,
+    rows are written and capped here instead. Raises QueryError("invalid-query") on a syntax
+    error and QueryError("not-acceptable") when no media type fits the query form.
     """
+    limited = with_row_limit(job.query, job.max_rows)
     try:
-        result = store.query(job.query, **_graph_args(job))
+        result = store.query(limited or job.query, **_graph_args(job))
     except SyntaxError as error:
         raise QueryError("invalid-query", str(error)) from error
     if isinstance(result, ox.QuerySolutions):
         media = _pick(job.media_types, SELECT_TYPES)
         if media is None:
             raise QueryError("not-acceptable", f"SELECT results come as {', '.join(SELECT_TYPES)}")
-        kind = SELECT_TYPES[media]
-        return media, (chunk.encode("utf-8") for chunk in select_chunks(result, kind, job.max_rows))
+        if limited is not None:
+            return media, _native(result, ASK_TYPES[media])
+        text_chunks = select_chunks(result, SELECT_TYPES[media], job.max_rows)
+        return media, _chunks(chunk.encode("utf-8") for chunk in text_chunks)
     if isinstance(result, ox.QueryBoolean):
         media = _pick(job.media_types, ASK_TYPES)
         if media is None:
             raise QueryError("not-acceptable", f"ASK results come as {', '.join(ASK_TYPES)}")
-        return media, iter([result.serialize(format=ASK_TYPES[media]) or b""])
+        return media, _native(result, ASK_TYPES[media])
     media = _pick(job.media_types, GRAPH_TYPES)
     if media is None:
         raise QueryError("not-acceptable", f"graph results come as {', '.join(GRAPH_TYPES)}")
-    return media, graph_chunks(result, GRAPH_TYPES[media], job.max_rows)
+    return media, _chunks(graph_chunks(result, GRAPH_TYPES[media], job.max_rows))
 
 
 def _worker(connection: Connection) -> None:
@@ -100,10 +137,9 @@ def _worker(connection: Connection) -> None:
         try:
             if opened is None or opened[0] != snapshot:
                 opened = (snapshot, ox.Store.read_only(snapshot))
-            media, chunks = execute(opened[1], job)
+            media, emit = execute(opened[1], job)
             connection.send(("type", media))
-            for chunk in chunks:
-                connection.send(("chunk", chunk))
+            emit(lambda chunk: connection.send(("chunk", chunk)))
             connection.send(("done",))
         except QueryError as error:
             connection.send(("error", error.code, str(error)))
