@@ -36,7 +36,8 @@ def test_dataset_clauses() -> None:
     [
         ("SELECT * WHERE { ?s ?p ?o }", 3),
         (
-            'PREFIX a: <x:> SELECT ?s WHERE { ?s ?p ?o FILTER(STR(?o) != "}") { SELECT ?s WHERE { ?s ?p ?o } LIMIT 5 } } ORDER BY ?s',
+            'PREFIX a: <x:> SELECT ?s WHERE { ?s ?p ?o FILTER(STR(?o) != "}") '
+            "{ SELECT ?s WHERE { ?s ?p ?o } LIMIT 5 } } ORDER BY ?s",
             3,
         ),
         ("SELECT * WHERE { ?s ?p ?o } LIMIT 2", 2),
