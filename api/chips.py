@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api.deps import Graph
 from api.errors import ApiError
 from api.models import Chip, ChipPage
-from api.resources import Paging, conditional, entity, linked, page
+from api.resources import Paging, conditional, entity, linked, page, paging
 from kg import catalog
 
 router = APIRouter(prefix="/chips", tags=["chips"])
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/chips", tags=["chips"])
 async def list_chips(
     request: Request,
     graph: Graph,
-    paging: Annotated[Paging, Depends()],
+    paging: Annotated[Paging, Depends(paging)],
     designer: str | None = Query(None, description="Designer id, e.g. nvidia"),
     foundry: str | None = Query(None, description="Foundry id, e.g. tsmc"),
     country: str | None = Query(None, description="ISO 3166-1 alpha-2 code of the designer's headquarters"),

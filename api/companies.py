@@ -9,14 +9,14 @@ from fastapi.responses import Response
 
 from api.deps import Graph
 from api.models import Entity, Page
-from api.resources import Paging, conditional, entity, page
+from api.resources import Paging, conditional, entity, page, paging
 from kg import catalog
 
 router = APIRouter(tags=["companies"])
 
 
 @router.get("/companies", response_model=Page)
-async def list_companies(request: Request, graph: Graph, paging: Annotated[Paging, Depends()]) -> Response:
+async def list_companies(request: Request, graph: Graph, paging: Annotated[Paging, Depends(paging)]) -> Response:
     """Organisations (companies and agencies) sorted by name."""
     return conditional(
         request, graph, page(catalog.list_members(graph.store, "Organization", paging.offset, paging.limit), paging)
@@ -30,7 +30,7 @@ async def get_company(company_id: str, request: Request, graph: Graph) -> Respon
 
 
 @router.get("/foundries", response_model=Page)
-async def list_foundries(request: Request, graph: Graph, paging: Annotated[Paging, Depends()]) -> Response:
+async def list_foundries(request: Request, graph: Graph, paging: Annotated[Paging, Depends(paging)]) -> Response:
     """Companies known as foundries, sorted by name."""
     return conditional(
         request, graph, page(catalog.list_members(graph.store, "Foundry", paging.offset, paging.limit), paging)

@@ -9,14 +9,14 @@ from fastapi.responses import Response
 
 from api.deps import Graph
 from api.models import Entity, Page
-from api.resources import Paging, conditional, entity, page
+from api.resources import Paging, conditional, entity, page, paging
 from kg import catalog
 
 router = APIRouter(prefix="/countries", tags=["countries"])
 
 
 @router.get("", response_model=Page)
-async def list_countries(request: Request, graph: Graph, paging: Annotated[Paging, Depends()]) -> Response:
+async def list_countries(request: Request, graph: Graph, paging: Annotated[Paging, Depends(paging)]) -> Response:
     """Countries sorted by name."""
     return conditional(
         request, graph, page(catalog.list_members(graph.store, "Country", paging.offset, paging.limit), paging)

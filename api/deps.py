@@ -11,13 +11,13 @@ from api.errors import ApiError
 from api.service import GraphService
 
 
-def service(request: Request) -> GraphService:
-    """The app's graph service."""
+async def service(request: Request) -> GraphService:
+    """The app's graph service (async: FastAPI would run a plain function in a thread)."""
     graph: GraphService = request.app.state.graph
     return graph
 
 
-def require_writer(request: Request) -> None:
+async def require_writer(request: Request) -> None:
     """Raise unless writes are on and the request carries the bearer token (constant-time check)."""
     token = request.app.state.settings.write_token
     if token is None:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from api.deps import Graph
 from api.models import Entity, Page
-from api.resources import Paging, conditional, entity, page
+from api.resources import Paging, conditional, entity, page, paging
 from kg import catalog
 
 router = APIRouter(prefix="/regulations", tags=["regulations"])
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/regulations", tags=["regulations"])
 async def list_regulations(
     request: Request,
     graph: Graph,
-    paging: Annotated[Paging, Depends()],
+    paging: Annotated[Paging, Depends(paging)],
     in_force_on: date | None = Query(None, description="Only acts in force on this date (YYYY-MM-DD)"),
 ) -> Response:
     """Legal acts sorted by name; with in_force_on, those effective then and not rescinded by then."""

@@ -37,8 +37,13 @@ def linked(value: Any) -> Any:
 class Paging:
     """The offset and limit of a list request."""
 
-    def __init__(self, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> None:
+    def __init__(self, offset: int, limit: int) -> None:
         self.offset, self.limit = offset, limit
+
+
+async def paging(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> Paging:
+    """The paging of a list request (async: FastAPI would run a class or plain function in a thread)."""
+    return Paging(offset, limit)
 
 
 def conditional(request: Request, graph: GraphService, payload: Any, media_type: str = "application/json") -> Response:

@@ -66,17 +66,25 @@ Emit = Callable[[Callable[[bytes], None]], None]
 
 
 class _Sink:
-    """A binary file-like object that hands each write to a callback (Oxigraph streams into it)."""
+    """A binary file-like object Oxigraph streams into; it hands on chunks of about CHUNK bytes."""
+
+    CHUNK = 256 * 1024
 
     def __init__(self, send: Callable[[bytes], None]) -> None:
         self._send = send
+        self._buffer = bytearray()
 
     def write(self, data: bytes) -> int:
-        self._send(bytes(data))
+        self._buffer += data
+        if len(self._buffer) >= self.CHUNK:
+            self.flush()
         return len(data)
 
     def flush(self) -> None:
-        """Nothing is buffered here."""
+        """Hand on what is buffered."""
+        if self._buffer:
+            self._send(bytes(self._buffer))
+            self._buffer.clear()
 
 
 def _chunks(chunks: Iterable[bytes]) -> Emit:
@@ -89,7 +97,9 @@ def _chunks(chunks: Iterable[bytes]) -> Emit:
 
 def _native(result: ox.QuerySolutions | ox.QueryBoolean, results_format: ox.QueryResultsFormat) -> Emit:
     def emit(send: Callable[[bytes], None]) -> None:
-        result.serialize(_Sink(send), format=results_format)  # type: ignore[arg-type]
+        sink = _Sink(send)
+        result.serialize(sink, format=results_format)  # type: ignore[arg-type]
+        sink.flush()
 
     return emit
 
