@@ -60,7 +60,7 @@ def entity(graph: GraphService, kind: str, slug: str) -> dict[str, Any]:
     """The facts of an entity, linked; raises ApiError for a malformed or unknown id."""
     try:
         iri = catalog.entity_iri(kind, slug)
-        return dict(linked(catalog.facts(graph.store, iri)))
+        return dict(linked(catalog.facts(graph.store, iri, graph.source_index())))
     except catalog.InvalidFilterError as error:
         raise ApiError("invalid-parameter", str(error)) from error
     except catalog.NotFoundError as error:

@@ -29,6 +29,7 @@ class GraphService:
         self._generation = 0
         self.version = ""
         self._search: tuple[str, catalog.SearchIndex] | None = None
+        self._sources: tuple[str, catalog.SourceIndex] | None = None
         self._refresh()
 
     def _refresh(self) -> None:
@@ -50,6 +51,12 @@ class GraphService:
         if self._search is None or self._search[0] != self.version:
             self._search = (self.version, catalog.SearchIndex.build(self.store))
         return self._search[1]
+
+    def source_index(self) -> catalog.SourceIndex:
+        """The sources of the data graphs, for the current version (re-read after a merge)."""
+        if self._sources is None or self._sources[0] != self.version:
+            self._sources = (self.version, catalog.source_index(self.store))
+        return self._sources[1]
 
     def merge(self, changesets: list[Changeset], *, allow_warnings: bool) -> merging.MergeResult:
         """Merge (validated, all or nothing), then refresh the snapshot; one merge at a time."""

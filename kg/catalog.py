@@ -148,9 +148,10 @@ def list_members(
     return _page(rows, offset, limit)
 
 
-def facts(store: OxigraphStore, iri: str) -> dict[str, Any]:
+def facts(store: OxigraphStore, iri: str, sources: SourceIndex | None = None) -> dict[str, Any]:
     """Every stated fact of an entity, grouped by property, each value with its source graphs.
 
+    ``sources`` is a source_index() to reuse (it is read from the store when not given).
     Raises NotFoundError when the entity has no stated fact.
     """
     rows = store.select(_query("facts").replace("$ENTITY", f"<{iri}>"))
@@ -164,8 +165,9 @@ def facts(store: OxigraphStore, iri: str) -> dict[str, Any]:
         entry["graphs"].append(graph)
     labels = [v["value"] for v in grouped.get(LABEL, {}).values()]
     graphs = sorted({graph for values in grouped.values() for value in values.values() for graph in value["graphs"]})
+    known = sources if sources is not None else source_index(store)
     return {
-        "sources": sources(store, graphs),
+        "sources": [known[graph] for graph in graphs if graph in known],
         "iri": iri,
         "id": entity_id(iri),
         "label": labels[0] if labels else entity_id(iri),
@@ -175,13 +177,16 @@ def facts(store: OxigraphStore, iri: str) -> dict[str, Any]:
     }
 
 
-def sources(store: OxigraphStore, graphs: list[str]) -> list[dict[str, Any]]:
-    """The source of each graph (system graphs have none): IRI, graph, title, URL, citation."""
-    if not graphs:
-        return []
-    query = _query("sources").replace("$GRAPHS", " ".join(f"<{graph}>" for graph in graphs))
+SourceIndex = dict[str, dict[str, Any]]
+
+
+def source_index(store: OxigraphStore) -> SourceIndex:
+    """Every data graph's source (IRI, graph, title, URL, citation), by graph IRI."""
     fields = (("iri", "source"), ("graph", "graph"), ("title", "title"), ("url", "url"), ("citation", "citation"))
-    return [{name: term_text(row[key]) if key in row else None for name, key in fields} for row in store.select(query)]
+    index = {}
+    for row in store.select(_query("all-sources")):
+        index[term_text(row["graph"])] = {name: term_text(row[key]) if key in row else None for name, key in fields}
+    return index
 
 
 def _ref(term: Any, label: Any) -> dict[str, str]:
@@ -211,13 +216,20 @@ def _short(prop: str) -> str:
 
 
 def export_control(store: OxigraphStore, iri: str) -> list[dict[str, Any]]:
-    """The export-control facts known so far for a chip (see chip-export-control.rq)."""
+    """The export-control facts known so far for a chip, by kind then start date."""
+    nodes = {
+        term_text(row["node"]): term_text(row["kind"])
+        for row in store.select(_query("chip-export-control").replace("$ENTITY", f"<{iri}>"))
+    }
+    if not nodes:
+        return []
+    details = store.select(_query("export-details").replace("$NODES", " ".join(f"<{node}>" for node in sorted(nodes))))
     result = []
-    for row in store.select(_query("chip-export-control").replace("$ENTITY", f"<{iri}>")):
+    for row in details:
         node = term_text(row["node"])
         result.append(
             {
-                "kind": term_text(row["kind"]),
+                "kind": nodes[node],
                 "id": entity_id(node),
                 "label": term_text(row["label"]) if "label" in row else entity_id(node),
                 "valid_from": term_text(row["from"]) if "from" in row else None,
@@ -225,7 +237,7 @@ def export_control(store: OxigraphStore, iri: str) -> list[dict[str, Any]]:
                 "act": _ref(row["act"], row.get("actLabel")) if "act" in row else None,
             }
         )
-    return result
+    return sorted(result, key=lambda fact: (fact["kind"], fact["valid_from"] or "", fact["id"]))
 
 
 def _fold(text: str) -> str:
