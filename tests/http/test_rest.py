@@ -126,3 +126,17 @@ def test_conditional_get(client: TestClient) -> None:
 def test_openapi_documents_the_shapes(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     assert {"Chip", "ChipPage", "Entity", "Fact", "ExportFact", "SearchHit"} <= set(schema["components"]["schemas"])
+
+
+def test_responses_have_the_documented_shapes(client: TestClient) -> None:
+    from api.models import Chip, ChipPage, Entity, Page, SearchHit
+
+    Chip.model_validate(client.get("/chips/nvidia-h20").json())
+    ChipPage.model_validate(client.get("/chips", params={"limit": 5}).json())
+    Entity.model_validate(client.get("/companies/nvidia").json())
+    Entity.model_validate(client.get("/regulations/us-2022-10-07-advanced-computing").json())
+    Entity.model_validate(client.get("/entities/eccn/3A090-a").json())
+    for path in ("/companies", "/foundries", "/regulations", "/countries"):
+        Page.model_validate(client.get(path).json())
+    hits = client.get("/search", params={"q": "nvidia"}).json()
+    assert hits and all(SearchHit.model_validate(hit) for hit in hits)
