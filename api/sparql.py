@@ -7,11 +7,12 @@ results stream and are capped. A GET without a query returns the service descrip
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.deps import Graph
 from api.errors import ApiError
@@ -28,7 +29,7 @@ ALIASES = {"application/json": "application/sparql-results+json", "application/x
 FORM = "application/x-www-form-urlencoded"
 
 
-def _run(request: Request, graph: GraphService, params: dict[str, list[str]]) -> Response:
+async def _run(request: Request, graph: GraphService, params: dict[str, list[str]]) -> Response:
     if "update" in params:
         raise ApiError("update-not-allowed", "this endpoint answers queries only; changes go to POST /changes")
     queries = params.get("query", [])
@@ -49,23 +50,31 @@ def _run(request: Request, graph: GraphService, params: dict[str, list[str]]) ->
         max_rows=graph.settings.max_result_rows,
     )
     try:
-        media, chunks = graph.pool.run(job)
+        answer = await run_in_threadpool(graph.pool.run, job)
     except QueryError as error:
         raise ApiError(
             error.code if error.code in ("invalid-query", "not-acceptable", "query-timeout") else "query-failed",
             str(error),
         ) from error
     headers = {"X-Result-Row-Limit": str(job.max_rows), "Vary": "Accept"}
-    return StreamingResponse(chunks, media_type=media, headers=headers)
+    if answer.rest is None:
+        return Response(answer.first, media_type=answer.media_type, headers=headers)
+    return StreamingResponse(_chain(answer.first, answer.rest), media_type=answer.media_type, headers=headers)
+
+
+async def _chain(first: bytes, rest: Iterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in iterate_in_threadpool(rest):
+        yield chunk
 
 
 @router.get("/sparql", response_model=None)
-def sparql_get(request: Request, graph: Graph) -> Response:
+async def sparql_get(request: Request, graph: Graph) -> Response:
     """A query in the URL; without one, the service description (Turtle or another RDF format)."""
     params = parse_qs(request.url.query, keep_blank_values=True)
     if "query" not in params and "update" not in params:
-        return _description(request, graph)
-    return _run(request, graph, params)
+        return await run_in_threadpool(_description, request, graph)
+    return await _run(request, graph, params)
 
 
 @router.post("/sparql", response_model=None)
@@ -86,7 +95,7 @@ async def sparql_post(request: Request, graph: Graph) -> Response:
         raise ApiError("update-not-allowed", "this endpoint answers queries only; changes go to POST /changes")
     else:
         raise ApiError("unsupported-media-type", f"send {FORM} or application/sparql-query, not {media or 'nothing'}")
-    return await run_in_threadpool(_run, request, graph, params)
+    return await _run(request, graph, params)
 
 
 def _description(request: Request, graph: GraphService) -> Response:

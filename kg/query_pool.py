@@ -68,7 +68,7 @@ Emit = Callable[[Callable[[bytes], None]], None]
 class _Sink:
     """A binary file-like object Oxigraph streams into; it hands on chunks of about CHUNK bytes."""
 
-    CHUNK = 256 * 1024
+    CHUNK = 1024 * 1024
 
     def __init__(self, send: Callable[[bytes], None]) -> None:
         self._send = send
@@ -136,8 +136,38 @@ def execute(store: ox.Store, job: QueryJob) -> tuple[str, Emit]:
     return media, _chunks(graph_chunks(result, GRAPH_TYPES[media], job.max_rows))
 
 
+class _Sender:
+    """Send a result over the pipe: ("start", media, first chunk, finished), then ("chunk", bytes)..., ("done",).
+
+    The first chunk travels with the media type, so a result of one chunk is one message.
+    """
+
+    def __init__(self, connection: Connection, media: str) -> None:
+        self._connection, self._media = connection, media
+        self._first: bytes | None = None
+        self._started = False
+
+    def send(self, chunk: bytes) -> None:
+        """Hand on one chunk of the result."""
+        if self._started:
+            self._connection.send(("chunk", chunk))
+        elif self._first is None:
+            self._first = chunk
+        else:
+            self._connection.send(("start", self._media, self._first, False))
+            self._connection.send(("chunk", chunk))
+            self._started = True
+
+    def finish(self) -> None:
+        """Mark the end of the result."""
+        if self._started:
+            self._connection.send(("done",))
+        else:
+            self._connection.send(("start", self._media, self._first or b"", True))
+
+
 def _worker(connection: Connection) -> None:
-    """Worker loop: receive (snapshot, job), send ("type", media), ("chunk", bytes)..., ("done",)."""
+    """Worker loop: receive (snapshot, job), send the result (see _Sender) or ("error", code, message)."""
     opened: tuple[str, ox.Store] | None = None
     while True:
         try:
@@ -148,13 +178,22 @@ def _worker(connection: Connection) -> None:
             if opened is None or opened[0] != snapshot:
                 opened = (snapshot, ox.Store.read_only(snapshot))
             media, emit = execute(opened[1], job)
-            connection.send(("type", media))
-            emit(lambda chunk: connection.send(("chunk", chunk)))
-            connection.send(("done",))
+            sender = _Sender(connection, media)
+            emit(sender.send)
+            sender.finish()
         except QueryError as error:
             connection.send(("error", error.code, str(error)))
         except Exception as error:  # any evaluation error is the query's: report it
             connection.send(("error", "query-failed", f"{type(error).__name__}: {error}"))
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """A query's answer: its media type, its first chunk, and an iterator of the rest (None if none)."""
+
+    media_type: str
+    first: bytes
+    rest: Iterator[bytes] | None
 
 
 @dataclass
@@ -190,11 +229,12 @@ class QueryPool:
         """Answer later queries from the snapshot at ``path``."""
         self._snapshot = str(path)
 
-    def run(self, job: QueryJob) -> tuple[str, Iterator[bytes]]:
-        """Start ``job``; return the media type and an iterator of result chunks.
+    def run(self, job: QueryJob) -> QueryAnswer:
+        """Run ``job`` until its first chunk (a whole small result); the rest comes from ``rest``.
 
         Raises QueryError before any chunk for invalid queries, unacceptable types and the
-        time limit; the iterator itself raises QueryTimeoutError if the limit passes mid-stream.
+        time limit; ``rest`` itself raises QueryTimeoutError if the limit passes mid-stream.
+        A result of one chunk (up to about a megabyte) returns the worker at once.
         """
         deadline = time.monotonic() + self.timeout
         if not self._available.acquire(timeout=self.timeout):
@@ -209,7 +249,11 @@ class QueryPool:
         except BaseException:
             self._release(worker)
             raise
-        return message[1], self._stream(worker, deadline)
+        _, media, first, finished = message
+        if finished:
+            self._release(worker)
+            return QueryAnswer(media, first, None)
+        return QueryAnswer(media, first, self._stream(worker, deadline))
 
     def _receive(self, worker: _Worker, deadline: float) -> tuple[Any, ...]:
         remaining = deadline - time.monotonic()

@@ -1,0 +1,65 @@
+"""The query worker pool on a real snapshot: whole answers in one message, long ones streamed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.query_pool import QueryJob, QueryPool, execute
+
+JSON = ("application/sparql-results+json",)
+BIG = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 20000"  # several megabytes of JSON
+
+
+@pytest.fixture(scope="module")
+def snapshot(store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pool") / "snapshot"
+    ox.Store.read_only(str(store_dir)).backup(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def pool(snapshot: Path) -> Iterator[QueryPool]:
+    pool = QueryPool(size=1, timeout=20.0)
+    pool.use_snapshot(snapshot)
+    yield pool
+    pool.close()
+
+
+def in_process(snapshot: Path, job: QueryJob) -> bytes:
+    """The bytes the same job writes when executed in this process."""
+    _, emit = execute(ox.Store.read_only(str(snapshot)), job)
+    chunks: list[bytes] = []
+    emit(chunks.append)
+    return b"".join(chunks)
+
+
+def test_a_small_answer_comes_whole_and_frees_the_worker(pool: QueryPool, snapshot: Path) -> None:
+    job = QueryJob("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", JSON)
+    first = pool.run(job)
+    assert first.rest is None
+    assert first.media_type == JSON[0]
+    assert first.first == in_process(snapshot, job)
+    assert pool.run(job).first == first.first  # the single worker was released
+
+
+def test_a_long_answer_streams_in_chunks_and_is_complete(pool: QueryPool, snapshot: Path) -> None:
+    job = QueryJob(BIG, JSON, max_rows=100_000)
+    answer = pool.run(job)
+    assert answer.rest is not None
+    chunks = [answer.first, *answer.rest]
+    assert len(chunks) > 1
+    assert b"".join(chunks) == in_process(snapshot, job)
+
+
+def test_a_reader_that_walks_away_mid_stream_leaves_the_pool_working(pool: QueryPool) -> None:
+    answer = pool.run(QueryJob(BIG, JSON, max_rows=100_000))
+    assert answer.rest is not None
+    next(answer.rest)
+    answer.rest.close()  # the worker, still sending, is replaced
+    assert pool.alive()
+    again = pool.run(QueryJob("ASK { ?s ?p ?o }", JSON))
+    assert b"true" in again.first
