@@ -34,14 +34,15 @@ def rule_files() -> list[Path]:
     return sorted(RULES_DIR.glob("*.ru"))
 
 
-def rules_without_prologue() -> tuple[str, list[str]]:
+def rules_without_prologue(files: list[Path] | None = None) -> tuple[str, list[str]]:
     """The rules' PREFIX declarations (merged) and their bodies, for one multi-operation update.
 
-    Oxigraph accepts a prologue only at the start of an update request.
+    ``files`` defaults to the inference rules. Oxigraph accepts a prologue only at the start of
+    an update request. Raises InferenceError when one prefix means two things across the files.
     """
     prefixes: dict[str, str] = {}
     bodies = []
-    for path in rule_files():
+    for path in rule_files() if files is None else files:
         lines = []
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.startswith("PREFIX"):

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 import pyoxigraph as ox
 import rdflib
 
-from kg import inference
+from kg import derive, inference
 from kg.changes import Changeset, ChangesetError, now, nt_text, parse_nt
-from kg.namespaces import CHANGE_BASE, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_NS
+from kg.namespaces import CHANGE_BASE, DERIVED_GRAPH, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_NS
 from kg.store import OxigraphStore, term_text
 from kg.validate import ValidationReport, validate_changes
 
@@ -123,8 +123,11 @@ def merge_update(changesets: list[Changeset], first_sequence: int) -> str:
             operations.append(f"INSERT DATA {{ GRAPH <{change.graph}> {{ {nt_text(change.add)} }} }}")
         operations.append(f"INSERT DATA {{ GRAPH <{HISTORY_GRAPH}> {{ {history_triples(change, sequence)} }} }}")
     operations.append(f"DROP SILENT GRAPH <{INFERRED_GRAPH}>")
-    prologue, rules = inference.rules_without_prologue()
-    operations.extend(rules * INFERENCE_ROUNDS)
+    rule_files, derivation_files = inference.rule_files(), derive.derivation_files()
+    prologue, bodies = inference.rules_without_prologue(rule_files + derivation_files)
+    operations.extend(bodies[: len(rule_files)] * INFERENCE_ROUNDS)
+    operations.append(f"DROP SILENT GRAPH <{DERIVED_GRAPH}>")
+    operations.extend(bodies[len(rule_files) :])
     return prologue + "\n" + " ;\n".join(operations)
 
 
@@ -146,7 +149,8 @@ def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: 
         raise MergeRefusedError(report)
     stamped = [change.stamped(time) for change in reduced]
     store.update(merge_update(stamped, next_sequence(store)))
-    inference.materialise(store)  # reaches the fixpoint should a chain exceed the rounds above
+    if inference.materialise(store).rounds > 1:  # a chain longer than the rounds above: fixpoint reached now
+        derive.recompute(store)
     return MergeResult(merged=stamped, report=report)
 
 
