@@ -1,0 +1,257 @@
+"""Status as of a date: which restrictions apply to a chip going to a destination, and why.
+
+Findings come from the classifications in force (kg/exportcontrol.py), the licence
+requirements in force (by classification or naming the chip), the Entity List entries of the
+buyer (and its parents) and of the chip's designer. The verdict: licence-required when any
+finding applies; undetermined when none applies but some cannot be decided (with what is
+missing); not-required otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from kg.catalog import InvalidFilterError, NotFoundError, entity_id, entity_iri
+from kg.exportcontrol import (
+    OUTCOME,
+    ClassificationResult,
+    ExportStatus,
+    Finding,
+    _node_facts,
+    _ref,
+    chip_figures,
+    classification_finding,
+    classify,
+)
+from kg.namespaces import ID_BASE, ONTOLOGY_NS
+from kg.rulebook import Node, Rulebook, query
+from kg.store import OxigraphStore, term_text
+
+REQUIREMENT_FACTS = ["coversChip", "coversClassification", "destination", "destinationListComplete", "validFrom"]
+STATE = {True: "is", False: "is not", None: "may be (undetermined)"}
+ENTRY_FACTS = ["listedEntity", "addedBy", "validFrom", "validUntil", "reviewPolicy"]
+
+
+def country_iri(code: str) -> str:
+    """The IRI of a destination given as an ISO 3166-1 alpha-2 code; raises InvalidFilterError."""
+    if not re.fullmatch(r"[A-Z]{2}", code or ""):
+        raise InvalidFilterError(f"destination {code!r} is not an ISO 3166-1 alpha-2 code such as CN")
+    return f"{ID_BASE}country/{code}"
+
+
+def _destination_outcome(requirement: Node, destination: str) -> tuple[bool | None, str]:
+    if destination in requirement.values("destination"):
+        return True, f"the destination {entity_id(destination)} is listed"
+    if requirement.value("destinationListComplete") == "false":
+        return None, f"{entity_id(destination)} is not among the destinations recorded, and that list is incomplete"
+    return False, f"{entity_id(destination)} is not a destination of this requirement"
+
+
+def requirement_finding(
+    book: Rulebook, requirement: Node, chip: str, destination: str, classified: dict[str, ClassificationResult]
+) -> Finding | None:
+    """A finding for one licence requirement in force, or None when it neither names the chip nor its classes."""
+    facts = _node_facts(book, requirement, ["destination", "destinationListComplete", "validFrom", "validUntil"])
+    reasons, outcomes = [], []
+    if chip in requirement.values("coversChip"):
+        outcomes.append(True)
+        reasons.append("it names the chip")
+        facts = _node_facts(book, requirement, ["coversChip"], chip) + facts
+    for covered in requirement.values("coversClassification"):
+        for iri in sorted(book.covered(covered) & classified.keys()):
+            outcome = classified[iri].outcome
+            outcomes.append(outcome)
+            reasons.append(f"the chip {STATE[outcome]} {classified[iri].classification.label}")
+            facts = _node_facts(book, requirement, ["coversClassification"], covered) + facts
+    if not outcomes:
+        return None
+    coverage = True if True in outcomes else (None if None in outcomes else False)
+    where, why = _destination_outcome(requirement, destination)
+    outcome = _combine(coverage, where)
+    return Finding(
+        kind="licence-requirement",
+        outcome=OUTCOME[outcome],
+        rule=book.rule(requirement.value("imposedBy")),
+        subject=_ref(requirement),
+        valid_from=requirement.value("validFrom"),
+        valid_until=requirement.value("validUntil"),
+        explanation=f"{requirement.label}: {'; '.join(reasons)}; {why}.",
+        facts=facts,
+        missing=[] if outcome is not None else _requirement_missing(coverage, where, classified),
+    )
+
+
+def _combine(coverage: bool | None, where: bool | None) -> bool | None:
+    if coverage is False or where is False:
+        return False
+    if coverage is None or where is None:
+        return None
+    return True
+
+
+def _requirement_missing(
+    coverage: bool | None, where: bool | None, classified: dict[str, ClassificationResult]
+) -> list[str]:
+    missing = []
+    if coverage is None:
+        missing += sorted({m for result in classified.values() for check in result.checks for m in check.missing})
+    if where is None:
+        missing.append("the complete destination list of the requirement (country groups not recorded)")
+    return missing
+
+
+def unrecorded_requirement_findings(
+    book: Rulebook, classified: dict[str, ClassificationResult], on: date
+) -> list[Finding]:
+    """Classifications the chip meets on ``on`` for which no licence requirement in force is recorded."""
+    covered = set()
+    for requirement in book.requirements.values():
+        if requirement.valid_on(on):
+            for iri in requirement.values("coversClassification"):
+                covered |= book.covered(iri)
+    findings = []
+    for iri, result in classified.items():
+        if result.outcome is True and iri not in covered:
+            criterion = result.checks[0].criterion
+            findings.append(
+                Finding(
+                    kind="unrecorded-requirement",
+                    outcome=OUTCOME[None],
+                    rule=book.rule(criterion.value("definedBy")),
+                    subject=_ref(result.classification),
+                    valid_from=criterion.value("validFrom"),
+                    valid_until=criterion.value("validUntil"),
+                    explanation=f"The chip is {result.classification.label}, but no licence requirement for it "
+                    "is recorded in the graph for this date.",
+                    facts=[],
+                    missing=[f"the licence requirement that applies to {result.classification.label}"],
+                )
+            )
+    return findings
+
+
+def entity_list_findings(
+    book: Rulebook, organisations: list[str], on: date, *, kind: str, outcome: str, reason: str
+) -> list[Finding]:
+    """Entity List entries in force on ``on`` that name one of ``organisations``."""
+    findings = []
+    for entry in sorted(book.entries.values(), key=lambda node: node.iri):
+        listed = set(entry.values("listedEntity")) & set(organisations)
+        if not listed or not entry.valid_on(on):
+            continue
+        policies = ", ".join(entity_id(p).split("#")[-1] for p in entry.values("reviewPolicy")) or "not recorded"
+        findings.append(
+            Finding(
+                kind=kind,
+                outcome=outcome,
+                rule=book.rule(entry.value("addedBy")),
+                subject=_ref(entry),
+                valid_from=entry.value("validFrom"),
+                valid_until=entry.value("validUntil"),
+                explanation=f"{entry.label}: {reason} Licence review policy: {policies}.",
+                facts=_node_facts(book, entry, ENTRY_FACTS),
+            )
+        )
+    return findings
+
+
+def organisations_with_parents(store: OxigraphStore, organisation: str) -> list[str]:
+    """An organisation and the organisations it belongs to, transitively."""
+    rows = store.select(query("organisations").replace("$ORG", f"<{organisation}>"))
+    return sorted(term_text(row["org"]) for row in rows)
+
+
+def _chip(store: OxigraphStore, chip_id: str) -> tuple[str, str, list[str]]:
+    chip = entity_iri("chip", chip_id)
+    rows = store.select(query("chip").replace("$CHIP", f"<{chip}>"))
+    if not rows:
+        raise NotFoundError(chip)
+    label = next((term_text(row["label"]) for row in rows if "label" in row), chip_id)
+    designers = sorted({term_text(row["designer"]) for row in rows if "designer" in row})
+    return chip, label, designers
+
+
+def export_status(
+    store: OxigraphStore,
+    chip_id: str,
+    destination: str,
+    on: date,
+    *,
+    buyer: str | None = None,
+    book: Rulebook | None = None,
+) -> ExportStatus:
+    """Which restrictions apply to chip ``chip_id`` going to ``destination`` (ISO code) on ``on``.
+
+    ``buyer`` is an organisation id whose Entity List entries (and its parents') count too.
+    ``book`` is a Rulebook to reuse. Raises NotFoundError for an unknown chip or buyer and
+    InvalidFilterError for a malformed id or destination.
+    """
+    where = country_iri(destination)
+    chip, label, designers = _chip(store, chip_id)
+    book = book or Rulebook.read(store)
+    figures = chip_figures(store, chip)
+    classified = {result.classification.iri: result for result in classify(book, figures, on)}
+    findings = [classification_finding(book, result) for result in classified.values()]
+    for requirement in sorted(book.requirements.values(), key=lambda node: node.iri):
+        if requirement.valid_on(on):
+            finding = requirement_finding(book, requirement, chip, where, classified)
+            findings += [finding] if finding else []
+    findings += unrecorded_requirement_findings(book, classified, on)
+    buyer_ref = None
+    if buyer is not None:
+        buyer_iri = entity_iri("organization", buyer)
+        if not store.query(f"ASK {{ <{buyer_iri}> a <{ONTOLOGY_NS}Organization> }}"):
+            raise NotFoundError(buyer_iri)
+        organisations = organisations_with_parents(store, buyer_iri)
+        buyer_ref = {"id": entity_id(buyer_iri), "label": buyer}
+        findings += entity_list_findings(
+            book,
+            organisations,
+            on,
+            kind="buyer-entity-list",
+            outcome="applies",
+            reason="the buyer (or an organisation it belongs to) is on the Entity List: "
+            "items subject to the EAR need a licence.",
+        )
+    for designer in designers:
+        findings += entity_list_findings(
+            book,
+            organisations_with_parents(store, designer),
+            on,
+            kind="designer-entity-list",
+            outcome="informational",
+            reason="the chip's designer (or its parent) is on the Entity List, which limits its access to "
+            "foundries and tools subject to the EAR; it does not by itself decide this export.",
+        )
+    return _status(book, chip, label, destination, on, buyer_ref, figures, findings)
+
+
+def _status(
+    book: Rulebook,
+    chip: str,
+    label: str,
+    destination: str,
+    on: date,
+    buyer: dict[str, str] | None,
+    figures: dict,
+    findings: list[Finding],
+) -> ExportStatus:
+    deciding = [f for f in findings if f.kind != "classification" and f.outcome != "informational"]
+    if any(f.outcome == "applies" for f in deciding):
+        verdict, missing = "licence-required", []
+    elif any(f.outcome == "undetermined" for f in deciding):
+        verdict = "undetermined"
+        missing = sorted({m for f in deciding if f.outcome == "undetermined" for m in f.missing})
+    else:
+        verdict, missing = "not-required", []
+    return ExportStatus(
+        chip={"id": entity_id(chip), "label": label},
+        destination=destination,
+        date=on.isoformat(),
+        buyer=buyer,
+        verdict=verdict,
+        missing=missing,
+        figures=[figure.to_json(book) for figure in figures.values()],
+        findings=findings,
+    )

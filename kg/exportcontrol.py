@@ -1,0 +1,290 @@
+"""Export-control reasoning: a chip's metrics, its classification on a date, and its status.
+
+The metrics (TPP, performance density) are computed at every merge into the derived graph
+(kg/derivations/); here they are read with the stated facts they came from. Thresholds, dates,
+destinations and Entity List entries are data (kg/rulebook.py). ``export_status`` answers "may
+this chip go to that country on that date" as findings, each naming its rule and the source of
+every fact it used, and a verdict: licence-required, not-required or undetermined (naming what is
+missing). Nothing is assumed: an unknown figure makes a test undetermined, never zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from kg.catalog import entity_id
+from kg.namespaces import ONTOLOGY_NS
+from kg.rulebook import Node, Rulebook, query
+from kg.store import OxigraphStore, term_text
+
+CG = ONTOLOGY_NS
+# What each threshold property of a criterion tests: (figure, comparison).
+BOUNDS = {
+    "minTPP": ("tpp", ">="),
+    "maxTPP": ("tpp", "<"),
+    "minPerformanceDensity": ("performance_density", ">="),
+    "maxPerformanceDensity": ("performance_density", "<"),
+    "minInterconnectBandwidthGBps": ("interconnect_gbps", ">="),
+}
+FIGURE_NAMES = {
+    "tpp": "total processing performance",
+    "performance_density": "performance density",
+    "interconnect_gbps": "chip-to-chip bandwidth (GB/s)",
+}
+MISSING = {
+    "tpp": "dense throughput figures (cg:denseFP16TFLOPS, cg:denseINT8TOPS, ...) to compute the TPP",
+    "performance_density": "die area (cg:dieAreaMm2) to compute the performance density",
+    "interconnect_gbps": "chip-to-chip bandwidth (cg:interconnectBandwidthGBps)",
+}
+VERDICTS = ("licence-required", "not-required", "undetermined")
+
+
+@dataclass(frozen=True)
+class FactUse:
+    """One stated fact a conclusion used: whose, which property, which value, which graph."""
+
+    subject: str
+    prop: str
+    value: str
+    graph: str
+
+    def to_json(self, book: Rulebook) -> dict[str, Any]:
+        """The fact with its source, as the API shows it."""
+        return {
+            "subject": entity_id(self.subject),
+            "property": _short(self.prop),
+            "value": self.value,
+            "graph": self.graph,
+            "source": book.source_of(self.graph),
+        }
+
+
+def _short(prop: str) -> str:
+    return "cg:" + prop[len(CG) :] if prop.startswith(CG) else prop
+
+
+@dataclass
+class Figure:
+    """A figure the rules test: its value (None when unknown), the facts behind it, how it was got."""
+
+    name: str
+    value: Decimal | None
+    facts: list[FactUse] = field(default_factory=list)
+    method: str = ""
+
+    def to_json(self, book: Rulebook) -> dict[str, Any]:
+        """The figure as the API shows it."""
+        return {
+            "name": self.name,
+            "value": float(self.value) if self.value is not None else None,
+            "status": "known" if self.value is not None else "undetermined",
+            "method": self.method,
+            "missing": [] if self.value is not None else [MISSING[self.name]],
+            "facts": [fact.to_json(book) for fact in self.facts],
+        }
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def chip_figures(store: OxigraphStore, chip: str) -> dict[str, Figure]:
+    """TPP, performance density and chip-to-chip bandwidth of ``chip`` with the facts behind each."""
+    rows = store.select(query("figures").replace("$CHIP", f"<{chip}>"))
+    found: dict[str, tuple[Decimal, list[FactUse]]] = {}
+    for row in rows:
+        name, value = term_text(row["figure"]), _decimal(term_text(row["value"]))
+        if value is None:
+            continue
+        fact = FactUse(chip, term_text(row["p"]), term_text(row["v"]), term_text(row["g"]))
+        best = found.get(name)
+        if best is None or value > best[0]:
+            found[name] = (value, [fact])
+        elif value == best[0] and fact not in best[1]:
+            best[1].append(fact)
+    return _figures(found)
+
+
+def _figures(found: dict[str, tuple[Decimal, list[FactUse]]]) -> dict[str, Figure]:
+    figures = {name: Figure(name, None) for name in FIGURE_NAMES}
+    if CG + "computedTPP" in found:
+        value, facts = found[CG + "computedTPP"]
+        figures["tpp"] = Figure("tpp", value, facts, "max over dense throughput figures of TOPS x operand bit length")
+    elif CG + "statedTPP" in found:
+        value, facts = found[CG + "statedTPP"]
+        figures["tpp"] = Figure("tpp", value, facts, "stated by a source; no throughput figures to compute it from")
+    if CG + "computedPerformanceDensity" in found and CG + "computedTPP" in found:
+        value, facts = found[CG + "computedPerformanceDensity"]
+        tpp_facts = found[CG + "computedTPP"][1]
+        figures["performance_density"] = Figure(
+            "performance_density", value, facts + tpp_facts, "computed TPP / smallest stated die area (mm2)"
+        )
+    if CG + "interconnectBandwidthGBps" in found:
+        value, facts = found[CG + "interconnectBandwidthGBps"]
+        figures["interconnect_gbps"] = Figure("interconnect_gbps", value, facts, "largest stated figure")
+    return figures
+
+
+@dataclass
+class CriterionCheck:
+    """One criterion tested against a chip's figures: met (True), not met (False) or undetermined (None)."""
+
+    criterion: Node
+    met: bool | None
+    tests: list[str]
+    missing: list[str]
+    figures_used: list[Figure]
+
+
+def check_criterion(criterion: Node, figures: dict[str, Figure]) -> CriterionCheck:
+    """Test every threshold of ``criterion``; a known failing test decides "not met" even if others are unknown."""
+    tests, missing, used, outcomes = [], [], [], []
+    for bound, (name, comparison) in BOUNDS.items():
+        threshold = criterion.value(bound)
+        if threshold is None:
+            continue
+        figure = figures[name]
+        if figure.value is None:
+            tests.append(f"{FIGURE_NAMES[name]} {comparison} {threshold}: unknown")
+            missing.append(MISSING[name])
+            outcomes.append(None)
+            continue
+        limit = Decimal(threshold)
+        holds = figure.value >= limit if comparison == ">=" else figure.value < limit
+        tests.append(
+            f"{FIGURE_NAMES[name]} {_number(figure.value)} {comparison} {threshold}: {'yes' if holds else 'no'}"
+        )
+        outcomes.append(holds)
+        if figure not in used:
+            used.append(figure)
+    met = False if False in outcomes else (None if None in outcomes else bool(outcomes))
+    return CriterionCheck(criterion, met, tests, sorted(set(missing)), used)
+
+
+def _number(value: Decimal) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+@dataclass
+class ClassificationResult:
+    """A chip under one classification on one date: the checks of its criteria in force then."""
+
+    classification: Node
+    checks: list[CriterionCheck]
+
+    @property
+    def outcome(self) -> bool | None:
+        """True if any criterion is met; None if none is but some are undetermined; else False."""
+        outcomes = [check.met for check in self.checks]
+        return True if True in outcomes else (None if None in outcomes else False)
+
+
+def classify(book: Rulebook, figures: dict[str, Figure], on: date) -> list[ClassificationResult]:
+    """The classifications that have criteria in force on ``on``, each tested against ``figures``."""
+    results: dict[str, ClassificationResult] = {}
+    for criterion in sorted(book.criteria.values(), key=lambda node: node.iri):
+        classification = book.classification_of(criterion)
+        if classification is None or not criterion.valid_on(on):
+            continue
+        result = results.setdefault(classification.iri, ClassificationResult(classification, []))
+        result.checks.append(check_criterion(criterion, figures))
+    return sorted(results.values(), key=lambda result: result.classification.value("eccnCode") or "")
+
+
+OUTCOME = {True: "applies", False: "does-not-apply", None: "undetermined"}
+
+
+@dataclass
+class Finding:
+    """One step of an answer: a rule, whether it applies, why, and the sourced facts it used."""
+
+    kind: str
+    outcome: str
+    rule: dict[str, str | None]
+    subject: dict[str, str]
+    valid_from: str | None
+    valid_until: str | None
+    explanation: str
+    facts: list[dict[str, Any]]
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExportStatus:
+    """The answer to "may this chip go to that country on that date": verdict, missing inputs, findings."""
+
+    chip: dict[str, str]
+    destination: str
+    date: str
+    buyer: dict[str, str] | None
+    verdict: str
+    missing: list[str]
+    figures: list[dict[str, Any]]
+    findings: list[Finding]
+
+    def to_json(self) -> dict[str, Any]:
+        """The answer as plain JSON values."""
+        return {
+            "chip": self.chip,
+            "destination": self.destination,
+            "date": self.date,
+            "buyer": self.buyer,
+            "verdict": self.verdict,
+            "missing": self.missing,
+            "figures": self.figures,
+            "findings": [vars(finding) for finding in self.findings],
+        }
+
+
+def _ref(node: Node) -> dict[str, str]:
+    return {"id": entity_id(node.iri), "label": node.label}
+
+
+def _node_facts(book: Rulebook, node: Node, props: list[str], value: str | None = None) -> list[dict[str, Any]]:
+    facts = []
+    for prop in props:
+        for stated in node.stated(prop, value):
+            facts.append(FactUse(node.iri, prop if ":" in prop else CG + prop, stated.value, stated.graph))
+    return [fact.to_json(book) for fact in dict.fromkeys(facts)]
+
+
+def classification_finding(book: Rulebook, result: ClassificationResult) -> Finding:
+    """A finding for one classification on the date: which criteria were tested, with what figures."""
+    lines, missing, facts = [], [], []
+    for check in result.checks:
+        state = {True: "met", False: "not met", None: "undetermined"}[check.met]
+        lines.append(f"{check.criterion.label}: {state} ({'; '.join(check.tests)})")
+        if check.criterion.value("http://www.w3.org/2000/01/rdf-schema#comment"):
+            lines.append(f"  note: {check.criterion.value('http://www.w3.org/2000/01/rdf-schema#comment')}")
+        missing += check.missing
+        facts += _node_facts(book, check.criterion, [*BOUNDS, "validFrom", "validUntil"])
+        for figure in check.figures_used:
+            facts += [fact.to_json(book) for fact in figure.facts]
+    first = result.checks[0].criterion
+    return Finding(
+        kind="classification",
+        outcome=OUTCOME[result.outcome],
+        rule=book.rule(first.value("definedBy")),
+        subject=_ref(result.classification),
+        valid_from=first.value("validFrom"),
+        valid_until=first.value("validUntil"),
+        explanation="\n".join(lines),
+        facts=_dedupe(facts),
+        missing=sorted(set(missing)),
+    )
+
+
+def _dedupe(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen, unique = set(), []
+    for fact in facts:
+        key = (fact["subject"], fact["property"], fact["value"], fact["graph"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(fact)
+    return unique
