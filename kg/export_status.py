@@ -188,6 +188,8 @@ def export_status(
     InvalidFilterError for a malformed id or destination.
     """
     where = country_iri(destination)
+    if not store.query(f"ASK {{ <{where}> a <{ONTOLOGY_NS}Country> }}"):
+        raise NotFoundError(where)
     chip, label, designers = _chip(store, chip_id)
     book = book or Rulebook.read(store)
     figures = chip_figures(store, chip)
