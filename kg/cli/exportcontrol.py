@@ -56,9 +56,8 @@ def export_status_command(
 def print_trail(status: ExportStatus) -> None:
     """The answer as a readable trail: verdict, figures, then each finding with its sourced facts."""
     style = VERDICT_STYLE[status.verdict]
-    out.print(
-        f"[bold]{escape(status.chip['label'])}[/] to {status.destination} on {status.date}: [{style}]{status.verdict}[/]"
-    )
+    head = f"[bold]{escape(status.chip['label'])}[/] to {status.destination} on {status.date}"
+    out.print(f"{head}: [{style}]{status.verdict}[/]")
     for missing in status.missing:
         out.print(f"  missing: {escape(missing)}")
     for figure in status.figures:
