@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -9,9 +10,10 @@ from fastapi.responses import Response
 
 from api.deps import Graph
 from api.errors import ApiError
-from api.models import Chip, ChipPage
+from api.models import Chip, ChipPage, ExportStatusModel
 from api.resources import Paging, conditional, entity, linked, page, paging
-from kg import catalog
+from kg import catalog, exportcontrol
+from kg.export_status import export_status
 
 router = APIRouter(prefix="/chips", tags=["chips"])
 
@@ -41,7 +43,37 @@ async def list_chips(
 
 @router.get("/{chip_id}", response_model=Chip)
 async def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
-    """One chip: its facts with sources, linked entities, export-control facts known so far."""
+    """One chip: facts with sources, linked entities, export-control facts, classification today.
+
+    The classification tests each criterion in force today against the chip's figures.
+    """
     chip = entity(graph, "chip", chip_id)
     chip["export_control"] = linked(catalog.export_control(graph.store, chip["iri"]))
+    today = date.today()
+    results = exportcontrol.classify(graph.rulebook(), exportcontrol.figures_from_facts(chip["facts"]), today)
+    chip["classification"] = linked(exportcontrol.classification_summary(results, today))
     return conditional(request, graph, chip)
+
+
+@router.get("/{chip_id}/export-status", response_model=ExportStatusModel)
+async def get_export_status(
+    chip_id: str,
+    request: Request,
+    graph: Graph,
+    destination: str = Query(..., description="ISO 3166-1 alpha-2 code of the destination, e.g. CN"),
+    on: date | None = Query(None, alias="date", description="The date, YYYY-MM-DD (default: today)"),
+    buyer: str | None = Query(None, description="Buyer organisation id, e.g. huawei"),
+) -> Response:
+    """May the chip go to the destination on the date: verdict, what is missing, findings.
+
+    Each finding names its rule and the source of every fact it used.
+    """
+    try:
+        status = export_status(
+            graph.store, chip_id, destination, on or date.today(), buyer=buyer, book=graph.rulebook()
+        )
+    except catalog.InvalidFilterError as error:
+        raise ApiError("invalid-parameter", str(error)) from error
+    except catalog.NotFoundError as error:
+        raise ApiError("entity-not-found", f"no such entity: {catalog.entity_id(str(error))}") from error
+    return conditional(request, graph, status.to_json())

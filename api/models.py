@@ -53,10 +53,98 @@ class ExportFact(BaseModel):
     act: Ref | None
 
 
+class CriterionOutcome(BaseModel):
+    """One criterion of a classification tested against the chip's figures."""
+
+    id: str
+    label: str
+    outcome: str = Field(examples=["applies", "does-not-apply", "undetermined"])
+    tests: list[str] = Field(examples=[["total processing performance 4992 >= 4800: yes"]])
+    missing: list[str]
+
+
+class Classification(BaseModel):
+    """The chip under one export control classification on a date (criteria in force then)."""
+
+    eccn: Ref
+    on: str
+    outcome: str = Field(examples=["applies", "does-not-apply", "undetermined"])
+    criteria: list[CriterionOutcome]
+
+
 class Chip(Entity):
-    """A chip with its facts, sources, and the export-control facts known so far."""
+    """A chip: facts, sources, export-control facts known so far, classification today.
+
+    cg:computedTPP and cg:computedPerformanceDensity come from graph/derived.
+    """
 
     export_control: list[ExportFact]
+    classification: list[Classification]
+
+
+class FactSource(BaseModel):
+    """The source of a fact used by a finding."""
+
+    id: str | None
+    title: str | None
+    url: str | None
+    citation: str | None
+
+
+class UsedFact(BaseModel):
+    """A stated fact a finding or figure used, with its graph and source."""
+
+    subject: str
+    property: str
+    value: str
+    graph: str
+    source: FactSource
+
+
+class FigureModel(BaseModel):
+    """A figure the rules test (tpp, performance_density, interconnect_gbps) and where it comes from."""
+
+    name: str
+    value: float | None
+    status: str = Field(examples=["known", "undetermined"])
+    method: str
+    missing: list[str]
+    facts: list[UsedFact]
+
+
+class RuleRef(BaseModel):
+    """The act a finding rests on."""
+
+    id: str | None
+    label: str | None
+    citation: str | None
+
+
+class FindingModel(BaseModel):
+    """One step of an export-status answer."""
+
+    kind: str = Field(examples=["classification", "licence-requirement", "buyer-entity-list"])
+    outcome: str = Field(examples=["applies", "does-not-apply", "undetermined", "informational"])
+    rule: RuleRef
+    subject: dict[str, str]
+    valid_from: str | None
+    valid_until: str | None
+    explanation: str
+    facts: list[UsedFact]
+    missing: list[str]
+
+
+class ExportStatusModel(BaseModel):
+    """May the chip go to the destination on the date: verdict, what is missing, figures, findings."""
+
+    chip: dict[str, str]
+    destination: str
+    date: str
+    buyer: dict[str, str] | None
+    verdict: str = Field(examples=["licence-required", "not-required", "undetermined"])
+    missing: list[str]
+    figures: list[FigureModel]
+    findings: list[FindingModel]
 
 
 class ChipItem(BaseModel):

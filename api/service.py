@@ -9,6 +9,7 @@ from kg import catalog
 from kg import merge as merging
 from kg.changes import Changeset
 from kg.query_pool import QueryPool
+from kg.rulebook import Rulebook
 from kg.settings import Settings
 from kg.store import OxigraphStore
 
@@ -30,6 +31,7 @@ class GraphService:
         self.version = ""
         self._search: tuple[str, catalog.SearchIndex] | None = None
         self._sources: tuple[str, catalog.SourceIndex] | None = None
+        self._rulebook: tuple[str, Rulebook] | None = None
         self._refresh()
 
     def _refresh(self) -> None:
@@ -57,6 +59,12 @@ class GraphService:
         if self._sources is None or self._sources[0] != self.version:
             self._sources = (self.version, catalog.source_index(self.store))
         return self._sources[1]
+
+    def rulebook(self) -> Rulebook:
+        """The export-control rules of the current version (re-read after a merge)."""
+        if self._rulebook is None or self._rulebook[0] != self.version:
+            self._rulebook = (self.version, Rulebook.read(self.store))
+        return self._rulebook[1]
 
     def merge(self, changesets: list[Changeset], *, allow_warnings: bool) -> merging.MergeResult:
         """Merge (validated, all or nothing), then refresh the snapshot; one merge at a time."""

@@ -17,6 +17,7 @@ from kg.exportcontrol import (
     OUTCOME,
     ClassificationResult,
     ExportStatus,
+    Figure,
     Finding,
     _node_facts,
     _ref,
@@ -53,7 +54,8 @@ def requirement_finding(
 ) -> Finding | None:
     """A finding for one licence requirement in force, or None when it neither names the chip nor its classes."""
     facts = _node_facts(book, requirement, ["destination", "destinationListComplete", "validFrom", "validUntil"])
-    reasons, outcomes = [], []
+    reasons: list[str] = []
+    outcomes: list[bool | None] = []
     if chip in requirement.values("coversChip"):
         outcomes.append(True)
         reasons.append("it names the chip")
@@ -236,7 +238,7 @@ def _status(
     destination: str,
     on: date,
     buyer: dict[str, str] | None,
-    figures: dict,
+    figures: dict[str, Figure],
     findings: list[Finding],
 ) -> ExportStatus:
     deciding = [f for f in findings if f.kind != "classification" and f.outcome != "informational"]

@@ -40,6 +40,7 @@ MISSING = {
     "interconnect_gbps": "chip-to-chip bandwidth (cg:interconnectBandwidthGBps)",
 }
 VERDICTS = ("licence-required", "not-required", "undetermined")
+OUTCOME = {True: "applies", False: "does-not-apply", None: "undetermined"}
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,10 @@ class CriterionCheck:
 
 def check_criterion(criterion: Node, figures: dict[str, Figure]) -> CriterionCheck:
     """Test every threshold of ``criterion``; a known failing test decides "not met" even if others are unknown."""
-    tests, missing, used, outcomes = [], [], [], []
+    tests: list[str] = []
+    missing: list[str] = []
+    used: list[Figure] = []
+    outcomes: list[bool | None] = []
     for bound, (name, comparison) in BOUNDS.items():
         threshold = criterion.value(bound)
         if threshold is None:
@@ -195,9 +199,6 @@ def classify(book: Rulebook, figures: dict[str, Figure], on: date) -> list[Class
         result = results.setdefault(classification.iri, ClassificationResult(classification, []))
         result.checks.append(check_criterion(criterion, figures))
     return sorted(results.values(), key=lambda result: result.classification.value("eccnCode") or "")
-
-
-OUTCOME = {True: "applies", False: "does-not-apply", None: "undetermined"}
 
 
 @dataclass
@@ -288,3 +289,35 @@ def _dedupe(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             seen.add(key)
             unique.append(fact)
     return unique
+
+
+def figures_from_facts(facts: dict[str, list[dict[str, Any]]]) -> dict[str, Figure]:
+    """The figures from an entity's facts as kg.catalog.facts gives them (values only, no inputs)."""
+    found: dict[str, tuple[Decimal, list[FactUse]]] = {}
+    for name in ("computedTPP", "statedTPP", "computedPerformanceDensity", "interconnectBandwidthGBps"):
+        values = [v for v in (_decimal(fact["value"]) for fact in facts.get(f"cg:{name}", [])) if v is not None]
+        if values:
+            found[CG + name] = (max(values), [])
+    return _figures(found)
+
+
+def classification_summary(results: list[ClassificationResult], on: date) -> list[dict[str, Any]]:
+    """Classifications on ``on`` as the chip resource shows them: outcome and each criterion's tests."""
+    return [
+        {
+            "eccn": {"id": entity_id(result.classification.iri), "label": result.classification.label},
+            "on": on.isoformat(),
+            "outcome": OUTCOME[result.outcome],
+            "criteria": [
+                {
+                    "id": entity_id(check.criterion.iri),
+                    "label": check.criterion.label,
+                    "outcome": OUTCOME[check.met],
+                    "tests": check.tests,
+                    "missing": check.missing,
+                }
+                for check in result.checks
+            ],
+        }
+        for result in results
+    ]

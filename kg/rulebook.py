@@ -7,8 +7,8 @@ store (data/regulations-us.trig and any later changeset), so a new rule is a cha
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -57,17 +57,17 @@ class Node:
         """The statements of ``prop`` (of one value only, if given)."""
         return [s for s in self.facts.get(_full(prop), []) if value is None or s.value == value]
 
-    def date(self, prop: str) -> date | None:
+    def date(self, prop: str) -> datetime.date | None:
         """A date-valued property as a date, or None."""
         text = self.value(prop)
-        return date.fromisoformat(text) if text else None
+        return datetime.date.fromisoformat(text) if text else None
 
     @property
     def label(self) -> str:
         """The node's name, or its id when it has none."""
         return self.value(LABEL) or entity_id(self.iri)
 
-    def valid_on(self, day: date) -> bool:
+    def valid_on(self, day: datetime.date) -> bool:
         """Whether ``day`` lies within validFrom .. validUntil (both inclusive; open ends allowed)."""
         start, end = self.date("validFrom"), self.date("validUntil")
         return (start is None or start <= day) and (end is None or day <= end)
