@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
@@ -15,20 +18,60 @@ class UnknownQueryError(KeyError):
         return f"no named query {self.args[0]!r}; known: {', '.join(sorted(named_queries()))}"
 
 
+class QueryParameterError(ValueError):
+    """Raised when a parameter of a named query is unknown or its value has the wrong type."""
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# A parameter is declared in a comment line: "# param NAME: decimal|date = DEFAULT".
+PARAM = re.compile(r"^#\s*param\s+([a-z][a-z0-9_]*)\s*:\s*(decimal|date)\s*=\s*(\S+)\s*$")
+
+
+def _literal(kind: str, name: str, value: str) -> str:
+    try:
+        if kind == "decimal":
+            return f'"{Decimal(value)}"^^<{XSD}decimal>'
+        return f'"{date.fromisoformat(value).isoformat()}"^^<{XSD}date>'
+    except (InvalidOperation, ValueError) as error:
+        raise QueryParameterError(f"parameter {name} must be a {kind}, not {value!r}") from error
+
+
 @dataclass(frozen=True)
 class NamedQuery:
-    """A named query: its name, the question it answers (its first comment line) and its text."""
+    """A named query: name, question (its first comment line), text, parameters.
+
+    Parameters (name -> (type, default)) are written $name in the text.
+    """
 
     name: str
     question: str
     text: str
+    params: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def bind(self, values: dict[str, str] | None = None) -> str:
+        """The text with every parameter replaced by a typed literal (the default when not given).
+
+        Raises QueryParameterError for an unknown parameter or a value of the wrong type.
+        """
+        given = values or {}
+        unknown = set(given) - set(self.params)
+        if unknown:
+            known = ", ".join(sorted(self.params)) or "none"
+            raise QueryParameterError(f"{self.name} has no parameter {', '.join(sorted(unknown))}; it has: {known}")
+        text = self.text
+        for name in sorted(self.params, key=len, reverse=True):
+            kind, default = self.params[name]
+            text = text.replace(f"${name}", _literal(kind, name, given.get(name, default)))
+        return text
 
 
 def _read(path: Path) -> NamedQuery:
     text = path.read_text(encoding="utf-8")
-    first = text.splitlines()[0] if text else ""
+    lines = text.splitlines()
+    first = lines[0] if lines else ""
     question = first.lstrip("#").strip() if first.startswith("#") else ""
-    return NamedQuery(path.stem, question, text)
+    params = {m.group(1): (m.group(2), m.group(3)) for m in map(PARAM.match, lines) if m}
+    return NamedQuery(path.stem, question, text, params)
 
 
 def named_queries() -> dict[str, NamedQuery]:

@@ -12,7 +12,7 @@ ID = "https://w3id.org/chipgraph/id/"
 
 
 def run(store: OxigraphStore, name: str) -> list:
-    return store.select(named_query(name).text)
+    return store.select(named_query(name).bind())
 
 
 def test_foundries_of_huawei_chips(store: OxigraphStore) -> None:
@@ -61,7 +61,7 @@ def test_every_named_query_states_its_question_and_runs(store: OxigraphStore) ->
     assert len(queries) >= 5
     for name, query in queries.items():
         assert query.question.endswith("?"), name
-        assert store.select(query.text), name
+        assert store.select(query.bind()), name
 
 
 @pytest.mark.parametrize("name", ["", "no-such-query", "../build"])

@@ -15,7 +15,7 @@ from kg.checks import run_checks
 from kg.cli.common import StoreOption, app, err, fail, open_store, out, store_path
 from kg.namespaces import shorten
 from kg.output import OutputFormat, cell, render_table, render_text
-from kg.queries import UnknownQueryError, named_queries, named_query
+from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
 from kg.store import StoreError
 
 
@@ -52,10 +52,13 @@ def print_summary(summary: build_module.BuildSummary) -> None:
 def query(
     sparql: Annotated[str, typer.Argument(help="A SPARQL query, a .rq file, or the name of a named query.")],
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE for a named query's parameter (repeatable).")
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Run a SPARQL query over the union of all graphs and print the result."""
-    text = query_text(sparql)
+    text = query_text(sparql, param or [])
     graph = open_store(store)
     try:
         result = graph.query(text)
@@ -71,8 +74,8 @@ def query(
         graph.close()
 
 
-def query_text(argument: str) -> str:
-    """The query text of an argument: a .rq file's content, a named query's, or the argument."""
+def query_text(argument: str, params: list[str]) -> str:
+    """The query text of an argument: a .rq file's content, a named query's (parameters bound), or the argument."""
     path = Path(argument)
     if argument.endswith(".rq"):
         if not path.is_file():
@@ -80,18 +83,28 @@ def query_text(argument: str) -> str:
         return path.read_text(encoding="utf-8")
     if argument.replace("-", "").isalnum():
         try:
-            return named_query(argument).text
-        except UnknownQueryError as error:
+            return named_query(argument).bind(dict(_pair(text) for text in params))
+        except (UnknownQueryError, QueryParameterError) as error:
             fail(str(error))
+    if params:
+        fail("--param applies to named queries only")
     return argument
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        fail(f"--param takes NAME=VALUE, not {text!r}")
+    return name.strip(), value.strip()
 
 
 @app.command()
 def queries() -> None:
     """List the named queries and the question each answers."""
-    table = Table("name", "question")
+    table = Table("name", "question", "parameters (default)")
     for name, named in named_queries().items():
-        table.add_row(name, named.question)
+        params = ", ".join(f"{key}: {kind} ({default})" for key, (kind, default) in named.params.items())
+        table.add_row(name, named.question, params)
     out.print(table)
 
 
