@@ -1,0 +1,208 @@
+"""Export-control reasoning on the real curated graph: metrics, classification by date, status."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg import changes
+from kg.build import build
+from kg.cli import app
+from kg.export_status import export_status
+from kg.exportcontrol import ExportStatus, chip_figures, classify
+from kg.merge import merge
+from kg.queries import named_query
+from kg.rulebook import Rulebook
+from kg.store import OxigraphStore, term_text
+
+FIXTURES = Path(__file__).parent / "data" / "exportcontrol"
+CN = "CN"
+MID_2023, AFTER_RULE_2023 = date(2023, 7, 1), date(2023, 11, 20)
+ID = "https://w3id.org/chipgraph/id/"
+
+
+def outcomes(status: ExportStatus, kind: str) -> dict[str, str]:
+    """Finding outcome by subject id, for one kind of finding."""
+    return {f.subject["id"]: f.outcome for f in status.findings if f.kind == kind}
+
+
+@pytest.fixture(scope="module")
+def with_hypothetical(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+    """The curated graph plus two hypothetical chips, merged through the validating merge."""
+    _, store = build(None)
+    assert store is not None
+    read = [
+        changes.from_files([FIXTURES / name], [], author="tests", message="hypothetical chips")
+        for name in ("hypothetical-source.trig", "hypothetical-chips.trig")
+    ]
+    merge(store, read)
+    return store
+
+
+def test_tpp_is_derived_with_the_facts_it_came_from(store: OxigraphStore) -> None:
+    figures = chip_figures(store, ID + "chip/nvidia-a100-sxm4-80gb")
+    assert figures["tpp"].value == 4992
+    used = {(fact.prop.rsplit("#")[-1], fact.value) for fact in figures["tpp"].facts}
+    assert ("denseFP16TFLOPS", "312") in used or ("denseFP16TFLOPS", "312.0") in used
+    assert all(fact.graph.endswith("/graph/epoch-ml-hardware") for fact in figures["tpp"].facts)
+    assert float(figures["performance_density"].value or 0) == pytest.approx(4992 / 826)
+
+
+def test_unknown_inputs_are_undetermined_never_zero(store: OxigraphStore) -> None:
+    figures = chip_figures(store, ID + "chip/alibaba-inference-chip-2025")
+    assert {name: figure.value for name, figure in figures.items()} == {
+        "tpp": None,
+        "performance_density": None,
+        "interconnect_gbps": None,
+    }
+    rows = store.select(
+        "SELECT ?v WHERE { GRAPH <https://w3id.org/chipgraph/graph/derived> "
+        "{ <https://w3id.org/chipgraph/id/chip/alibaba-inference-chip-2025> ?p ?v } }"
+    )
+    assert rows == []
+
+
+def test_a100_is_3a090_under_both_rule_versions(store: OxigraphStore) -> None:
+    book = Rulebook.read(store)
+    figures = chip_figures(store, ID + "chip/nvidia-a100-sxm4-80gb")
+    under_2022 = {r.classification.value("eccnCode"): r.outcome for r in classify(book, figures, MID_2023)}
+    under_2023 = {r.classification.value("eccnCode"): r.outcome for r in classify(book, figures, AFTER_RULE_2023)}
+    assert under_2022 == {"3A090": True}
+    assert under_2023["3A090.a"] is True
+    assert under_2023["3A090.b"] is False
+
+
+@pytest.mark.parametrize("chip", ["nvidia-a800-sxm", "nvidia-h800-sxm5"])
+def test_a800_and_h800_needed_a_licence_only_after_17_november_2023(store: OxigraphStore, chip: str) -> None:
+    before = export_status(store, chip, CN, MID_2023)
+    after = export_status(store, chip, CN, AFTER_RULE_2023)
+    assert before.verdict == "not-required"
+    assert outcomes(before, "classification") == {"eccn/3A090": "does-not-apply"}
+    assert after.verdict == "licence-required"
+    assert outcomes(after, "licence-requirement")["licence-requirement/us-2023-11-3a090a"] == "applies"
+
+
+def test_h20_is_neither_3a090a_nor_b_but_needs_a_licence_from_april_2025(store: OxigraphStore) -> None:
+    status = export_status(store, "nvidia-h20", CN, date(2025, 5, 1))
+    assert outcomes(status, "classification") == {"eccn/3A090-a": "does-not-apply", "eccn/3A090-b": "does-not-apply"}
+    assert status.verdict == "licence-required"
+    applying = [f.subject["id"] for f in status.findings if f.outcome == "applies"]
+    assert applying == ["licence-requirement/us-2025-04-h20-class"]
+    tpp = next(figure for figure in status.figures if figure["name"] == "tpp")
+    assert tpp["value"] == 2368
+    assert export_status(store, "nvidia-h20", CN, date(2025, 3, 1)).verdict == "not-required"
+
+
+def test_a_dense_small_die_is_3a090a_by_density(with_hypothetical: OxigraphStore) -> None:
+    status = export_status(with_hypothetical, "test-dense-2000", CN, date(2025, 5, 1))
+    assert outcomes(status, "classification")["eccn/3A090-a"] == "applies"
+    finding = next(f for f in status.findings if f.subject["id"] == "eccn/3A090-a")
+    assert "3A090.a density criterion of the October 2023 rule: met" in finding.explanation
+    assert "3A090.a TPP criterion of the October 2023 rule: not met" in finding.explanation
+    assert status.verdict == "licence-required"
+
+
+def test_an_unknown_die_area_is_undetermined_and_named(with_hypothetical: OxigraphStore) -> None:
+    status = export_status(with_hypothetical, "test-no-die-3000", CN, date(2025, 5, 1))
+    assert outcomes(status, "classification")["eccn/3A090-a"] == "undetermined"
+    assert status.verdict == "undetermined"
+    assert any("cg:dieAreaMm2" in missing for missing in status.missing)
+
+
+def test_a_new_rule_is_a_changeset_not_a_release(with_hypothetical: OxigraphStore, tmp_path: Path) -> None:
+    """A criterion added as data changes the classification; nothing in code names thresholds."""
+    rule = tmp_path / "rule.trig"
+    rule.write_text(
+        """@prefix cg: <https://w3id.org/chipgraph/ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/chipgraph/graph/fr-2023-23055> {
+  <https://w3id.org/chipgraph/id/eccn/3A090-a> cg:hasCriterion <https://w3id.org/chipgraph/id/criterion/test-low> .
+  <https://w3id.org/chipgraph/id/criterion/test-low> a cg:ClassificationCriterion ;
+    cg:definedBy <https://w3id.org/chipgraph/id/act/us-2023-10-17-advanced-computing-update> ;
+    cg:minTPP 2000.0 ; cg:validFrom "2030-01-01"^^xsd:date .
+}""",
+        encoding="utf-8",
+    )
+    merge(with_hypothetical, [changes.from_files([rule], [], author="tests", message="a lower threshold")])
+    later = export_status(with_hypothetical, "nvidia-h20", CN, date(2030, 6, 1))
+    assert outcomes(later, "classification")["eccn/3A090-a"] == "applies"
+    assert (
+        outcomes(export_status(with_hypothetical, "nvidia-h20", CN, date(2029, 6, 1)), "classification")["eccn/3A090-a"]
+        == "does-not-apply"
+    )
+
+
+@pytest.mark.parametrize(("chip", "day"), [("nvidia-h20", date(2025, 5, 1)), ("nvidia-a800-sxm", AFTER_RULE_2023)])
+def test_every_finding_names_its_rule_and_the_source_of_each_fact(store: OxigraphStore, chip: str, day: date) -> None:
+    status = export_status(store, chip, CN, day)
+    assert status.findings
+    for finding in status.findings:
+        assert finding.rule["id"] and finding.rule["label"], finding
+        assert finding.facts, finding
+        for fact in finding.facts:
+            assert fact["source"]["id"] and fact["source"]["title"], fact
+
+
+def test_buyer_on_the_entity_list_needs_a_licence_for_any_chip(store: OxigraphStore) -> None:
+    status = export_status(store, "nvidia-h20", CN, date(2024, 5, 1), buyer="huawei")
+    assert status.verdict == "licence-required"
+    assert outcomes(status, "buyer-entity-list") == {"entity-list-entry/huawei-2019": "applies"}
+
+
+def test_unknown_chip_buyer_and_destination_are_refused(store: OxigraphStore) -> None:
+    from kg.catalog import InvalidFilterError, NotFoundError
+
+    with pytest.raises(NotFoundError):
+        export_status(store, "no-such-chip", CN, MID_2023)
+    with pytest.raises(NotFoundError):
+        export_status(store, "nvidia-h20", "ZZ", MID_2023)
+    with pytest.raises(NotFoundError):
+        export_status(store, "nvidia-h20", CN, MID_2023, buyer="no-such-firm")
+    with pytest.raises(InvalidFilterError):
+        export_status(store, "nvidia-h20", "China", MID_2023)
+
+
+@pytest.mark.parametrize("day", ["2023-07-01", "2023-11-20", "2025-05-01"])
+def test_the_named_query_agrees_with_the_reasoning(store: OxigraphStore, day: str) -> None:
+    listed = {
+        term_text(row["chip"]) for row in store.select(named_query("chips-licence-china-on-date").bind({"on": day}))
+    }
+    chips = {
+        term_text(row["c"])
+        for row in store.select("SELECT DISTINCT ?c WHERE { ?c a <https://w3id.org/chipgraph/ontology#Chip> }")
+    }
+    book = Rulebook.read(store)
+    required = {
+        chip
+        for chip in chips
+        if export_status(store, chip.rsplit("/", 1)[1], CN, date.fromisoformat(day), book=book).verdict
+        == "licence-required"
+    }
+    assert listed == required
+    assert ID + "chip/nvidia-h20" in listed if day == "2025-05-01" else ID + "chip/nvidia-h20" not in listed
+
+
+def test_chips_restricted_between_two_dates(store: OxigraphStore) -> None:
+    query = named_query("chips-restricted-between").bind({"from": "2023-07-01", "to": "2023-11-20"})
+    became = {term_text(row["chip"]).rsplit("/", 1)[1] for row in store.select(query)}
+    assert {"nvidia-a800-sxm", "nvidia-h800-sxm5"} <= became
+    assert "nvidia-a100-sxm4-80gb" not in became  # already restricted under the 2022 rule
+
+
+def test_cli_export_status_prints_json_and_a_trail(store_dir: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["export-status", "nvidia-h20", "--to", "CN", "--on", "2025-05-01", "--json", "--store", str(store_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["verdict"] == "licence-required"
+    trail = runner.invoke(
+        app, ["export-status", "nvidia-a800-sxm", "--to", "CN", "--on", "2023-07-01", "--store", str(store_dir)]
+    )
+    assert trail.exit_code == 0 and "not-required" in trail.output and "FR Doc" in trail.output
+    missing = runner.invoke(app, ["export-status", "no-such-chip", "--to", "CN", "--store", str(store_dir)])
+    assert missing.exit_code == 2
