@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from rich.console import Console
 
 from bench.generate import ecosystem
-from kg import inference, resources
+from kg import derive, inference, resources
 from kg.build import parse_file
 from kg.namespaces import ONTOLOGY_GRAPH
 from kg.store import OxigraphStore
@@ -59,6 +59,7 @@ def write_store(path: Path, scale: int) -> int:
     store.add_quads(quad for file in resources.ontology_files() for quad in parse_file(file, ONTOLOGY_GRAPH))
     store.add_quads(quads)
     inference.materialise(store)
+    derive.recompute(store)
     store.close()
     return sum(1 for quad in quads if quad.predicate.value == CG + "designedBy")
 
