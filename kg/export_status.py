@@ -19,11 +19,11 @@ from kg.exportcontrol import (
     ExportStatus,
     Figure,
     Finding,
-    _node_facts,
-    _ref,
     chip_figures,
     classification_finding,
     classify,
+    node_facts,
+    node_ref,
 )
 from kg.namespaces import ID_BASE, ONTOLOGY_NS
 from kg.rulebook import Node, Rulebook, query
@@ -53,19 +53,19 @@ def requirement_finding(
     book: Rulebook, requirement: Node, chip: str, destination: str, classified: dict[str, ClassificationResult]
 ) -> Finding | None:
     """A finding for one licence requirement in force, or None when it neither names the chip nor its classes."""
-    facts = _node_facts(book, requirement, ["destination", "destinationListComplete", "validFrom", "validUntil"])
+    facts = node_facts(book, requirement, ["destination", "destinationListComplete", "validFrom", "validUntil"])
     reasons: list[str] = []
     outcomes: list[bool | None] = []
     if chip in requirement.values("coversChip"):
         outcomes.append(True)
         reasons.append("it names the chip")
-        facts = _node_facts(book, requirement, ["coversChip"], chip) + facts
+        facts = node_facts(book, requirement, ["coversChip"], chip) + facts
     for covered in requirement.values("coversClassification"):
         for iri in sorted(book.covered(covered) & classified.keys()):
             outcome = classified[iri].outcome
             outcomes.append(outcome)
             reasons.append(f"the chip {STATE[outcome]} {classified[iri].classification.label}")
-            facts = _node_facts(book, requirement, ["coversClassification"], covered) + facts
+            facts = node_facts(book, requirement, ["coversClassification"], covered) + facts
     if not outcomes:
         return None
     coverage = True if True in outcomes else (None if None in outcomes else False)
@@ -75,7 +75,7 @@ def requirement_finding(
         kind="licence-requirement",
         outcome=OUTCOME[outcome],
         rule=book.rule(requirement.value("imposedBy")),
-        subject=_ref(requirement),
+        subject=node_ref(requirement),
         valid_from=requirement.value("validFrom"),
         valid_until=requirement.value("validUntil"),
         explanation=f"{requirement.label}: {'; '.join(reasons)}; {why}.",
@@ -121,7 +121,7 @@ def unrecorded_requirement_findings(
                     kind="unrecorded-requirement",
                     outcome=OUTCOME[None],
                     rule=book.rule(criterion.value("definedBy")),
-                    subject=_ref(result.classification),
+                    subject=node_ref(result.classification),
                     valid_from=criterion.value("validFrom"),
                     valid_until=criterion.value("validUntil"),
                     explanation=f"The chip is {result.classification.label}, but no licence requirement for it "
@@ -148,11 +148,11 @@ def entity_list_findings(
                 kind=kind,
                 outcome=outcome,
                 rule=book.rule(entry.value("addedBy")),
-                subject=_ref(entry),
+                subject=node_ref(entry),
                 valid_from=entry.value("validFrom"),
                 valid_until=entry.value("validUntil"),
                 explanation=f"{entry.label}: {reason} Licence review policy: {policies}.",
-                facts=_node_facts(book, entry, ENTRY_FACTS),
+                facts=node_facts(book, entry, ENTRY_FACTS),
             )
         )
     return findings

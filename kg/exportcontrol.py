@@ -243,11 +243,13 @@ class ExportStatus:
         }
 
 
-def _ref(node: Node) -> dict[str, str]:
+def node_ref(node: Node) -> dict[str, str]:
+    """A node as findings name it: id and label."""
     return {"id": entity_id(node.iri), "label": node.label}
 
 
-def _node_facts(book: Rulebook, node: Node, props: list[str], value: str | None = None) -> list[dict[str, Any]]:
+def node_facts(book: Rulebook, node: Node, props: list[str], value: str | None = None) -> list[dict[str, Any]]:
+    """The stated facts of ``node`` for ``props`` (of one value only, if given), with their sources."""
     facts = []
     for prop in props:
         for stated in node.stated(prop, value):
@@ -264,7 +266,7 @@ def classification_finding(book: Rulebook, result: ClassificationResult) -> Find
         if check.criterion.value("http://www.w3.org/2000/01/rdf-schema#comment"):
             lines.append(f"  note: {check.criterion.value('http://www.w3.org/2000/01/rdf-schema#comment')}")
         missing += check.missing
-        facts += _node_facts(book, check.criterion, [*BOUNDS, "validFrom", "validUntil"])
+        facts += node_facts(book, check.criterion, [*BOUNDS, "validFrom", "validUntil"])
         for figure in check.figures_used:
             facts += [fact.to_json(book) for fact in figure.facts]
     first = result.checks[0].criterion
@@ -272,7 +274,7 @@ def classification_finding(book: Rulebook, result: ClassificationResult) -> Find
         kind="classification",
         outcome=OUTCOME[result.outcome],
         rule=book.rule(first.value("definedBy")),
-        subject=_ref(result.classification),
+        subject=node_ref(result.classification),
         valid_from=first.value("validFrom"),
         valid_until=first.value("validUntil"),
         explanation="\n".join(lines),
