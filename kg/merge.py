@@ -15,7 +15,8 @@ import rdflib
 
 from kg import derive, inference
 from kg.changes import Changeset, ChangesetError, now, nt_text, parse_nt
-from kg.namespaces import CHANGE_BASE, DERIVED_GRAPH, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_NS
+from kg.derive import changed_chips
+from kg.namespaces import CHANGE_BASE, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_NS
 from kg.store import OxigraphStore, term_text
 from kg.validate import ValidationReport, validate_changes
 
@@ -126,8 +127,10 @@ def merge_update(changesets: list[Changeset], first_sequence: int) -> str:
     rule_files, derivation_files = inference.rule_files(), derive.derivation_files()
     prologue, bodies = inference.rules_without_prologue(rule_files + derivation_files)
     operations.extend(bodies[: len(rule_files)] * INFERENCE_ROUNDS)
-    operations.append(f"DROP SILENT GRAPH <{DERIVED_GRAPH}>")
-    operations.extend(bodies[len(rule_files) :])
+    chips = changed_chips(term_text(t.subject) for change in changesets for t in change.add | change.remove)
+    if chips is None or chips:
+        operations.append(derive.clear(chips))
+        operations.extend(derive.restrict(body, chips) for body in bodies[len(rule_files) :])
     return prologue + "\n" + " ;\n".join(operations)
 
 
@@ -149,8 +152,7 @@ def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: 
         raise MergeRefusedError(report)
     stamped = [change.stamped(time) for change in reduced]
     store.update(merge_update(stamped, next_sequence(store)))
-    if inference.materialise(store).rounds > 1:  # a chain longer than the rounds above: fixpoint reached now
-        derive.recompute(store)
+    inference.materialise(store)  # reaches the fixpoint should a chain exceed the rounds above
     return MergeResult(merged=stamped, report=report)
 
 

@@ -206,3 +206,27 @@ def test_cli_export_status_prints_json_and_a_trail(store_dir: Path) -> None:
     assert trail.exit_code == 0 and "not-required" in trail.output and "FR Doc" in trail.output
     missing = runner.invoke(app, ["export-status", "no-such-chip", "--to", "CN", "--store", str(store_dir)])
     assert missing.exit_code == 2
+
+
+def test_a_merge_recomputes_the_derived_figures_of_the_chips_it_changes(tmp_path: Path) -> None:
+    """Per-chip recomputation inside the merge gives exactly what a full recomputation gives."""
+    from kg import derive
+    from kg.namespaces import DERIVED_GRAPH
+
+    _, store = build(None)
+    assert store is not None
+    change = tmp_path / "h20-figure.trig"
+    change.write_text(
+        """@prefix cg: <https://w3id.org/chipgraph/ontology#> .
+<https://w3id.org/chipgraph/graph/tweaktown-2024-nvidia-h20> {
+  <https://w3id.org/chipgraph/id/chip/nvidia-h20> cg:denseFP8TFLOPS 296.0 ; cg:dieAreaMm2 700.0 .
+}""",
+        encoding="utf-8",
+    )
+    merge(store, [changes.from_files([change], [], author="tests", message="more H20 figures")])
+    after_merge = sorted(str(quad) for quad in store.quads(graph=DERIVED_GRAPH))
+    assert chip_figures(store, ID + "chip/nvidia-h20")["performance_density"].value == pytest.approx(
+        __import__("decimal").Decimal(2368) / 700
+    )
+    derive.recompute(store)
+    assert sorted(str(quad) for quad in store.quads(graph=DERIVED_GRAPH)) == after_merge

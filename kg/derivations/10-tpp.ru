@@ -1,6 +1,7 @@
 # Total processing performance of each chip, as the US rules define it: the maximum over the
 # stated dense throughput figures of (10^12 operations per second) x (operand bit length).
 # Each figure that attains the maximum is recorded as an input, with the graph (source) stating it.
+# "#CHIPS#" is replaced by VALUES ?chip { ... } to recompute only the chips a merge changed (kg/derive.py).
 PREFIX cg:   <https://w3id.org/chipgraph/ontology#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -16,6 +17,7 @@ INSERT { GRAPH <https://w3id.org/chipgraph/graph/derived> {
 WHERE {
   {
     SELECT ?chip (MAX(?v0 * ?bits0) AS ?tpp) WHERE {
+      #CHIPS#
       GRAPH <https://w3id.org/chipgraph/graph/ontology> { ?p0 rdfs:subPropertyOf cg:denseThroughput ; cg:operandBitLength ?bits0 }
       GRAPH ?g0 { ?chip ?p0 ?v0 }
       FILTER(STRSTARTS(STR(?g0), "https://w3id.org/chipgraph/graph/")

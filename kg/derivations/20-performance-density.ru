@@ -1,5 +1,6 @@
 # Performance density of each chip: computed TPP / the smallest stated die area in mm2 (the
 # smallest gives the highest density: where sources disagree, the stricter reading).
+# "#CHIPS#" is replaced by VALUES ?chip { ... } to recompute only the chips a merge changed (kg/derive.py).
 PREFIX cg:   <https://w3id.org/chipgraph/ontology#>
 PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
@@ -13,6 +14,7 @@ INSERT { GRAPH <https://w3id.org/chipgraph/graph/derived> {
 WHERE {
   {
     SELECT ?chip (MIN(?area0) AS ?area) WHERE {
+      #CHIPS#
       GRAPH ?g0 { ?chip cg:dieAreaMm2 ?area0 }
       FILTER(STRSTARTS(STR(?g0), "https://w3id.org/chipgraph/graph/")
              && ?g0 NOT IN (<https://w3id.org/chipgraph/graph/inferred>, <https://w3id.org/chipgraph/graph/derived>))
