@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from kg.namespaces import DERIVED_GRAPH, ID_BASE, ONTOLOGY_NS
+from kg.namespaces import DERIVED_GRAPH, ID_BASE
 from kg.store import OxigraphStore
 
 DERIVATIONS_DIR = Path(__file__).resolve().parent / "derivations"
 CHIP_BASE = ID_BASE + "chip/"
+DERIVATION_BASE = ID_BASE + "derivation/"
+METRICS = ("tpp", "performance-density")  # the last path segment of the derivation IRIs the rules mint
 PROV = "http://www.w3.org/ns/prov#"
 MARKER = "#CHIPS#"
 # Above this many changed chips, recomputing everything is simpler than naming each.
-FULL_ABOVE = 2000
+FULL_ABOVE = 500
 
 
 def derivation_files() -> list[Path]:
@@ -33,32 +35,40 @@ def changed_chips(subjects: Iterable[str]) -> set[str] | None:
     return None if len(chips) > FULL_ABOVE else chips
 
 
-def clear(chips: set[str] | None) -> str:
-    """The update operation removing the derived facts of ``chips`` (all of them when None)."""
+def clear(chips: set[str] | None) -> list[str]:
+    """The update operations removing the derived facts of ``chips`` (all of them when None).
+
+    Every pattern has a constant subject (derivation IRIs are minted from the chip's IRI): with
+    VALUES instead, Oxigraph scans the whole derived graph.
+    """
     if chips is None:
-        return f"DROP SILENT GRAPH <{DERIVED_GRAPH}>"
-    values = " ".join(f"<{chip}>" for chip in sorted(chips))
-    return (
-        f"DELETE {{ GRAPH <{DERIVED_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?chip {{ {values} }} "
-        f"GRAPH <{DERIVED_GRAPH}> {{ {{ ?chip ?p ?o BIND(?chip AS ?s) }} "
-        f"UNION {{ ?s <{ONTOLOGY_NS}derivedFor> ?chip ; ?p ?o }} "
-        f"UNION {{ ?d <{ONTOLOGY_NS}derivedFor> ?chip ; <{PROV}wasDerivedFrom> ?s . "
-        f"?s a <{ONTOLOGY_NS}FactReference> ; ?p ?o }} }} }}"
-    )
+        return [f"DROP SILENT GRAPH <{DERIVED_GRAPH}>"]
+    operations = []
+    for chip in sorted(chips):
+        derivations = [f"{DERIVATION_BASE}{chip[len(CHIP_BASE) :]}/{metric}" for metric in METRICS]
+        operations += [
+            f"DELETE WHERE {{ GRAPH <{DERIVED_GRAPH}> {{ <{d}> <{PROV}wasDerivedFrom> ?s . ?s ?p ?o }} }}"
+            for d in derivations
+        ]
+        operations += [
+            f"DELETE WHERE {{ GRAPH <{DERIVED_GRAPH}> {{ <{node}> ?p ?o }} }}" for node in [chip, *derivations]
+        ]
+    return operations
 
 
 def restrict(rule: str, chips: set[str] | None) -> str:
     """A derivation rule limited to ``chips`` (every chip when None)."""
     if chips is None:
         return rule
-    return rule.replace(MARKER, "VALUES ?chip { " + " ".join(f"<{chip}>" for chip in sorted(chips)) + " }")
+    values = "VALUES ?chip { " + " ".join(f"<{chip}>" for chip in sorted(chips)) + " }"
+    return rule.replace(MARKER, values)
 
 
-def recompute(store: OxigraphStore, chips: set[str] | None = None) -> int:
-    """Recompute the derived facts of ``chips`` (all when None); return the derived graph's size."""
+def recompute(store: OxigraphStore, chips: set[str] | None = None) -> None:
+    """Recompute the derived facts of ``chips`` (all when None)."""
     if chips is not None and not chips:
-        return store.quad_count(DERIVED_GRAPH)
-    store.update(clear(chips))
+        return
+    for operation in clear(chips):
+        store.update(operation)
     for path in derivation_files():
         store.update(restrict(path.read_text(encoding="utf-8"), chips))
-    return store.quad_count(DERIVED_GRAPH)

@@ -129,7 +129,7 @@ def merge_update(changesets: list[Changeset], first_sequence: int) -> str:
     operations.extend(bodies[: len(rule_files)] * INFERENCE_ROUNDS)
     chips = changed_chips(term_text(t.subject) for change in changesets for t in change.add | change.remove)
     if chips is None or chips:
-        operations.append(derive.clear(chips))
+        operations.extend(derive.clear(chips))
         operations.extend(derive.restrict(body, chips) for body in bodies[len(rule_files) :])
     return prologue + "\n" + " ;\n".join(operations)
 

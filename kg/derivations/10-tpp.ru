@@ -25,6 +25,7 @@ WHERE {
       FILTER(isNumeric(?v0))
     } GROUP BY ?chip
   }
+  #CHIPS#
   GRAPH <https://w3id.org/chipgraph/graph/ontology> { ?p rdfs:subPropertyOf cg:denseThroughput ; cg:operandBitLength ?bits }
   GRAPH ?g { ?chip ?p ?v }
   FILTER(STRSTARTS(STR(?g), "https://w3id.org/chipgraph/graph/")

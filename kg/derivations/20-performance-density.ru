@@ -21,6 +21,7 @@ WHERE {
       FILTER(isNumeric(?area0) && ?area0 > 0)
     } GROUP BY ?chip
   }
+  #CHIPS#
   GRAPH <https://w3id.org/chipgraph/graph/derived> {
     ?tppDerivation cg:derivedFor ?chip ; cg:derivedProperty cg:computedTPP ; cg:derivedValue ?tpp .
   }
