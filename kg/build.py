@@ -17,11 +17,12 @@ import pyoxigraph as ox
 
 from kg import resources
 from kg.changes import Changeset, ChangesetError
+from kg.importers import ImportFileError, default_imports, import_changesets
 from kg.merge import MergeRefusedError, MergeResult, merge
 from kg.namespaces import GRAPH_BASE, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS, source_for_graph
 from kg.rdf import rdf_format
 from kg.store import OxigraphStore, term_text
-from kg.validate import ValidationResult
+from kg.validate import ValidationReport, ValidationResult
 
 PROV_PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
 
@@ -146,14 +147,33 @@ def summarise(store: OxigraphStore) -> tuple[dict[str, int], dict[str, int]]:
     return per_graph, per_class
 
 
-def populate(store: OxigraphStore, plan: LoadPlan, on_step: StepCallback) -> MergeResult:
-    """Load the ontology, then merge the data as changesets through the one validated path.
+def populate(
+    store: OxigraphStore, plan: LoadPlan, on_step: StepCallback, imports: list[tuple[str, Path]] | None = None
+) -> MergeResult:
+    """Load the ontology, merge the data as changesets through the one validated path, import data sets.
+
+    Each data set of ``imports`` is its own merge, reconciled against what is already merged.
 
     Warnings are allowed (and reported); a violation fails the build. Raises BuildError.
     """
     system, changesets = build_changesets(plan, on_step)
     store.add_quads(system)
     on_step(f"validate and merge {len(changesets)} changesets")
+    results = [_merge(store, changesets)]
+    for source, path in imports or []:
+        on_step(f"import {source} from {path.name}")
+        try:
+            imported, _ = import_changesets(store, source, path)
+        except ImportFileError as error:
+            raise BuildError(str(error)) from error
+        results.append(_merge(store, imported))
+    merged = [change for result in results for change in result.merged]
+    findings = [finding for result in results for finding in result.report.results]
+    report = ValidationReport(conforms=True, results=findings, graph=results[0].report.graph)
+    return MergeResult(merged=merged, report=report)
+
+
+def _merge(store: OxigraphStore, changesets: list[Changeset]) -> MergeResult:
     try:
         return merge(store, changesets, allow_warnings=True)
     except MergeRefusedError as error:
@@ -169,20 +189,22 @@ def build(
 ) -> tuple[BuildSummary, OxigraphStore | None]:
     """Build the store at ``target`` (or in memory when None) and return its summary.
 
-    ``plan`` defaults to ``load_plan()`` (the packaged ontology, sources and data). For an
+    ``plan`` defaults to ``load_plan()`` (the packaged ontology, sources and data); with the
+    default plan the packaged data sets (kg.importers.DEFAULT_IMPORTS) are imported too. For an
     in-memory build the open store is returned too. Raises BuildError on bad input; an existing
     store at ``target`` is then left unchanged.
     """
+    imports = default_imports() if plan is None else []
     plan = load_plan() if plan is None else plan
     if target is None:
         store = OxigraphStore.in_memory()
-        result = populate(store, plan, on_step)
+        result = populate(store, plan, on_step, imports)
         return _summary(store, None, plan, result), store
     staging = target.with_name(target.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     store = OxigraphStore.create(staging)
     try:
-        result = populate(store, plan, on_step)
+        result = populate(store, plan, on_step, imports)
         summary = _summary(store, target, plan, result)
     except BaseException:
         store.close()

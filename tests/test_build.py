@@ -8,6 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.build import BuildError, BuildSummary, build, load_plan, parse_file
+from kg.importers import default_imports
 from kg.inference import materialise
 from kg.namespaces import INFERRED_GRAPH, META_GRAPH, SYSTEM_GRAPHS
 from kg.resources import sources_file
@@ -24,14 +25,14 @@ def test_summary_counts_what_the_store_holds(built: tuple[BuildSummary, Oxigraph
     described = {
         line.split()[0] for line in sources_file().read_text(encoding="utf-8").splitlines() if line.startswith("src:")
     }
-    assert summary.sources == len(described) >= 25
+    assert summary.sources == len(described) + len(default_imports()) >= 26
     assert summary.entities_per_class["Chip"] >= 40
     assert summary.entities_per_class["Foundry"] >= 6
     assert summary.inferred_triples == store.quad_count(INFERRED_GRAPH) > 0
-    assert summary.changesets == summary.sources + 1  # one per source graph, one for the metadata
-    assert {warning.source_shape for warning in summary.warnings} == {
-        "https://w3id.org/chipgraph/shapes#StatedTppShape"
-    }
+    # one per source graph and one for the metadata; each import adds its own metadata changeset
+    assert summary.changesets == summary.sources + 1 + len(default_imports())
+    assert {warning.severity for warning in summary.warnings} == {"Warning"}
+    assert "https://w3id.org/chipgraph/shapes#StatedTppShape" in {warning.source_shape for warning in summary.warnings}
 
 
 def test_no_triple_lies_in_the_default_graph(store: OxigraphStore) -> None:

@@ -4,7 +4,7 @@ Exit codes: 0 success, 1 a check found problems or a change was refused, 2 bad i
 SPARQL, unknown query or changeset, missing store, a file that does not parse).
 """
 
-from kg.cli import changes, exportcontrol, graph, serve  # noqa: F401  (registers the commands)
+from kg.cli import changes, exportcontrol, graph, imports, serve  # noqa: F401  (registers the commands)
 from kg.cli.common import app
 
 

@@ -66,7 +66,11 @@ def test_sparqlwrapper(endpoint: str) -> None:
     client.setReturnFormat(JSON)
     bindings = client.queryAndConvert()["results"]["bindings"]  # type: ignore[index, call-overload]
     assert [b["chip"]["value"].rsplit("/", 1)[1] for b in bindings] == [
+        "google-tpu-v1",
+        "google-tpu-v2",
+        "google-tpu-v3",
         "google-tpu-v4",
+        "google-tpu-v4i",
         "google-tpu-v5e",
         "google-tpu-v5p",
         "google-tpu-v6e",

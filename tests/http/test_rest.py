@@ -16,11 +16,30 @@ def ids(response: object) -> list[str]:
     ("params", "expected"),
     [
         ({"designer": "biren"}, ["chip/biren-br100"]),
-        ({"foundry": "smic"}, ["chip/huawei-ascend-910b", "chip/huawei-ascend-910c", "chip/huawei-ascend-920"]),
+        (
+            {"foundry": "smic"},
+            [
+                "chip/huawei-ascend-910b",
+                "chip/huawei-ascend-910b-pro",
+                "chip/huawei-ascend-910b1-v1",
+                "chip/huawei-ascend-910b1-v2",
+                "chip/huawei-ascend-910b2",
+                "chip/huawei-ascend-910b3",
+                "chip/huawei-ascend-910b4",
+                "chip/huawei-ascend-910c",
+                "chip/huawei-ascend-920",
+            ],
+        ),
         ({"country": "CN", "foundry": "tsmc"}, ["chip/huawei-ascend-910c"]),
         ({"workload": "inference"}, ["chip/alibaba-inference-chip-2025", "chip/alibaba-hanguang-800"]),
-        ({"process_node": "tsmc-7nm", "year_to": 2020}, ["chip/nvidia-a100-sxm4-80gb"]),
-        ({"designer": "nvidia", "year_from": 2025}, ["chip/nvidia-b300", "chip/nvidia-gb200"]),
+        (
+            {"process_node": "tsmc-7nm", "year_to": 2020},
+            ["chip/nvidia-a100-pcie", "chip/nvidia-a100-sxm4-40-gb", "chip/nvidia-a100-sxm4-80gb"],
+        ),
+        (
+            {"designer": "nvidia", "year_from": 2025},
+            ["chip/nvidia-b300", "chip/nvidia-gb200", "chip/nvidia-gb300-blackwell-ultra"],
+        ),
         ({"designer": "google", "min_tpp": 10000}, ["chip/google-tpu-v6e", "chip/google-tpu-v7-ironwood"]),
     ],
 )

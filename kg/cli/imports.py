@@ -1,0 +1,105 @@
+"""Commands over public data sets: import one (or dry-run it), list conflicting figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
+
+from kg import conflicts as conflict_module
+from kg.cli.common import StoreOption, app, err, fail, out, store_path
+from kg.importers import IMPORTERS, ImportFileError, run_import
+from kg.importers.common import ImportReport
+from kg.merge import MergeRefusedError
+from kg.output import report_table
+from kg.store import OxigraphStore, StoreError
+
+
+@app.command("import")
+def import_command(
+    source: Annotated[str, typer.Argument(help=f"The data set: {', '.join(IMPORTERS)}.")],
+    path: Annotated[Path, typer.Argument(help="The file (or, for eto, the folder of CSV files).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Import a public data set through validate-then-merge, with a report.
+
+    Exit codes: 0 merged (or would merge), 1 refused by the shapes (nothing written), 2 bad input.
+    """
+    if source not in IMPORTERS:
+        fail(f"unknown data set {source!r}; known: {', '.join(IMPORTERS)}")
+    try:
+        graph = OxigraphStore.open(store_path(store), read_only=dry_run)
+    except StoreError as error:
+        fail(str(error))
+    try:
+        report, _ = _run(graph, source, path, dry_run)
+    except ImportFileError as error:
+        fail(str(error))
+    except MergeRefusedError as error:
+        err.print(report_table(error.report))
+        fail(f"import refused, nothing written: {error}", code=1)
+    finally:
+        graph.close()
+    if as_json:
+        out.print_json(json.dumps(report.to_json()))
+    else:
+        print_report(report, dry_run)
+
+
+def _run(graph: OxigraphStore, source: str, path: Path, dry_run: bool) -> tuple[ImportReport, object]:
+    with Progress(console=err, transient=True) as progress:
+        total = IMPORTERS[source].count(path) if path.exists() else 0
+        task = progress.add_task(f"importing {path.name}", total=total or None)
+        return run_import(graph, source, path, dry_run=dry_run, tick=lambda: progress.advance(task))
+
+
+def print_report(report: ImportReport, dry_run: bool) -> None:
+    """The import report as tables: counts, skipped rows, uncertain matches, warnings."""
+    verb = "would add" if dry_run else "added"
+    out.print(f"[bold]{report.source}[/] {escape(report.path)} -> {report.graph}")
+    out.print(
+        f"rows read {report.rows_read}; created {dict(report.created) or 0}; matched {dict(report.matched) or 0}; "
+        f"skipped {len(report.skipped)}; {verb} {report.triples_added} triples"
+    )
+    if report.skipped:
+        table = Table("row", "name", "reason", title="skipped rows")
+        for skipped in report.skipped:
+            table.add_row(str(skipped["row"]), escape(skipped["name"]), escape(skipped["reason"]))
+        out.print(table)
+    for note in report.notes:
+        out.print(f"note: {escape(note)}")
+    for warning in report.warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning)}")
+
+
+@app.command()
+def conflicts(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """List chip figures that two statements give differently, each value with its source graphs."""
+    try:
+        graph = OxigraphStore.open(store_path(store))
+    except StoreError as error:
+        fail(str(error))
+    try:
+        found = conflict_module.conflicts(graph)
+    finally:
+        graph.close()
+    if as_json:
+        out.print_json(json.dumps([conflict.to_json() for conflict in found]))
+        return
+    table = Table("chip", "property", "value", "graphs")
+    for conflict in found:
+        for value in conflict.to_json()["values"]:
+            graphs = ", ".join(g.rsplit("/", 1)[-1] for g in value["graphs"])
+            table.add_row(conflict.to_json()["entity"], conflict.to_json()["property"], value["value"], graphs)
+    out.print(table)
+    err.print(f"{len(found)} conflicting figure(s)")

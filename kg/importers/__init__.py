@@ -1,0 +1,104 @@
+"""Importers of public data sets: each file becomes changesets merged through validate-then-merge.
+
+``run_import(store, "epoch", path)`` reads the file, reconciles its entities with the graph (the
+alias table data/aliases.csv first, then names and aliases), and merges one changeset for the
+import's own graph plus one describing its source in graph/meta. Nothing is written when the
+file cannot be read or the result would not conform; re-importing a file changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import resources
+from kg.changes import Changeset
+from kg.importers import epoch
+from kg.importers.common import META, Dataset, ImportFileError, ImportReport, sha256
+from kg.merge import effective, merge
+from kg.store import OxigraphStore
+from kg.validate import ValidationReport, validate_changes
+
+__all__ = ["IMPORTERS", "ImportFileError", "Importer", "default_imports", "import_changesets", "run_import"]
+
+Tick = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One data set: its description, and a function from (store, path, report, tick) to triples."""
+
+    dataset: Dataset
+    convert: Callable[[OxigraphStore, Path, ImportReport, Tick], tuple[set[ox.Triple], date | None]]
+    count: Callable[[Path], int]
+
+
+IMPORTERS: dict[str, Importer] = {
+    "epoch": Importer(epoch.DATASET, epoch.run, epoch.count),
+}
+
+
+DEFAULT_IMPORTS = [("epoch", "epoch/ml_hardware.csv")]
+
+
+def default_imports() -> list[tuple[str, Path]]:
+    """The data sets every build imports: (source, path) of the copies packaged in data/sets/."""
+    sets = resources.resource_dir("data") / "sets"
+    return [(source, sets / relative) for source, relative in DEFAULT_IMPORTS]
+
+
+def import_changesets(
+    store: OxigraphStore, source: str, path: Path, tick: Tick = lambda: None
+) -> tuple[list[Changeset], ImportReport]:
+    """The changesets an import of ``path`` would merge, and its report so far.
+
+    Raises KeyError for an unknown source and ImportFileError for a file that cannot be imported.
+    """
+    importer = IMPORTERS[source]
+    if not path.exists():
+        raise ImportFileError(f"{path}: no such file or folder")
+    checksum = sha256_of(path)
+    graph = importer.dataset.graph(checksum)
+    report = ImportReport(source=source, path=str(path), graph=graph)
+    triples, snapshot = importer.convert(store, path, report, tick)
+    author, message = "chipgraph import", f"import {source} from {path.name} (SHA-256 {checksum[:12]})"
+    meta = Changeset(META, frozenset(importer.dataset.source_triples(checksum, snapshot)), frozenset(), author, message)
+    data = Changeset(graph, frozenset(triples), frozenset(), author, message)
+    return [meta, data], report
+
+
+def sha256_of(path: Path) -> str:
+    """The checksum of a file, or of a folder's CSV files in name order."""
+    if path.is_file():
+        return sha256(path)
+    digest = hashlib.sha256()
+    for file in sorted(path.glob("*.csv")):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def run_import(
+    store: OxigraphStore, source: str, path: Path, *, dry_run: bool = False, tick: Tick = lambda: None
+) -> tuple[ImportReport, ValidationReport]:
+    """Import ``path`` as data set ``source``: merge it, or only validate it with ``dry_run``.
+
+    Warnings are allowed and listed in the report. Raises MergeRefusedError (nothing written)
+    on violations, ImportFileError for a file that cannot be imported.
+    """
+    changesets, report = import_changesets(store, source, path, tick)
+    if dry_run:
+        validation = validate_changes(store, changesets, allow_warnings=True)
+        effective_parts = [part for part in (effective(store, change) for change in changesets) if part is not None]
+        report.triples_added = sum(len(part.add) for part in effective_parts)
+    else:
+        result = merge(store, changesets, allow_warnings=True)
+        validation = result.report
+        report.merged = bool(result.merged)
+        report.triples_added = sum(len(change.add) for change in result.merged)
+    report.warnings = [f"{r.focus_node}: {r.message}" for r in validation.results if r.severity != "Violation"]
+    return report, validation
