@@ -1,0 +1,199 @@
+"""Importers on the real data set copies in data/sets: figures, reconciliation, conflicts, refusals."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg.build import build
+from kg.cli import app
+from kg.conflicts import conflicts
+from kg.importers import ImportFileError, default_imports, run_import
+from kg.importers.common import sha256
+from kg.importers.epoch import DATASET
+from kg.store import OxigraphStore, term_text
+
+CG = "https://w3id.org/chipgraph/ontology#"
+ID = "https://w3id.org/chipgraph/id/"
+EPOCH_FILE = dict(default_imports())["epoch"]
+TERA, GIGA = Decimal(10) ** 12, Decimal(10) ** 9
+# Epoch column -> (our property, divisor)
+CHECKED = {
+    "Tensor-FP16/BF16 performance (FLOP/s)": ("denseFP16TFLOPS", TERA),
+    "INT8 performance (OP/s)": ("denseINT8TOPS", TERA),
+    "Memory size per board (Byte)": ("memoryGB", GIGA),
+    "Memory bandwidth (byte/s)": ("memoryBandwidthGBps", GIGA),
+    "Die Size (mm^2)": ("dieAreaMm2", Decimal(1)),
+    "TDP (W)": ("tdpW", Decimal(1)),
+    "Process size (nm)": ("processSizeNm", Decimal(1)),
+}
+
+
+@pytest.fixture(scope="module")
+def fresh() -> OxigraphStore:
+    """The default build: curated data plus the Epoch import."""
+    _, store = build(None)
+    assert store is not None
+    return store
+
+
+def epoch_rows() -> dict[str, dict[str, str]]:
+    with EPOCH_FILE.open(encoding="utf-8", newline="") as handle:
+        return {row["Hardware name"]: row for row in csv.DictReader(handle)}
+
+
+def import_graph() -> str:
+    return DATASET.graph(sha256(EPOCH_FILE))
+
+
+def stated(store: OxigraphStore, graph: str, chip: str, prop: str) -> set[Decimal]:
+    rows = store.select(f"SELECT ?v WHERE {{ GRAPH <{graph}> {{ <{ID}chip/{chip}> <{CG}{prop}> ?v }} }}")
+    return {Decimal(term_text(row["v"])) for row in rows}
+
+
+@pytest.mark.parametrize(
+    ("name", "chip"),
+    [
+        ("NVIDIA H100 SXM5 80GB", "nvidia-h100-sxm5"),
+        ("NVIDIA HGX H20", "nvidia-h20"),
+        ("AMD Instinct MI300X", "amd-instinct-mi300x"),
+        ("Huawei Ascend 910B", "huawei-ascend-910b"),
+    ],
+)
+def test_figures_match_the_file(fresh: OxigraphStore, name: str, chip: str) -> None:
+    row = epoch_rows()[name]
+    checked = 0
+    for column, (prop, divisor) in CHECKED.items():
+        cell = row[column].strip()
+        expected = {Decimal(cell) / divisor} if cell else set()
+        assert stated(fresh, import_graph(), chip, prop) == expected, (name, column)
+        checked += bool(cell)
+    assert checked >= 4
+    released = fresh.select(
+        f"SELECT ?d WHERE {{ GRAPH <{import_graph()}> {{ <{ID}chip/{chip}> <{CG}releaseDate> ?d }} }}"
+    )
+    assert [term_text(r["d"]) for r in released] == [row["Release date"]]
+
+
+def test_reconciliation_makes_one_nvidia_and_one_huawei(fresh: OxigraphStore) -> None:
+    for name in ("nvidia", "huawei"):
+        rows = fresh.select(
+            "SELECT DISTINCT ?o WHERE { ?o a <"
+            + CG
+            + "Organization> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l "
+            f'FILTER(CONTAINS(LCASE(STR(?l)), "{name}")) }}'
+        )
+        assert [term_text(r["o"]) for r in rows] == [f"{ID}organization/{name}"]
+    designers = fresh.select(
+        f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH <{import_graph()}> {{ ?c <{CG}designedBy> <{ID}organization/nvidia> }} }}"
+    )
+    nvidia_rows = sum(1 for row in epoch_rows().values() if row["Manufacturer"] == "NVIDIA")
+    assert int(term_text(designers[0]["n"])) >= nvidia_rows - 8  # a few NVIDIA rows await review
+
+
+def test_the_import_has_its_own_graph_with_provenance(fresh: OxigraphStore) -> None:
+    source = import_graph().replace("/graph/", "/id/source/")
+    rows = fresh.select(
+        f"SELECT ?p ?o WHERE {{ GRAPH <https://w3id.org/chipgraph/graph/meta> {{ <{source}> ?p ?o }} }}"
+    )
+    facts = {term_text(r["p"]).rsplit("/", 1)[-1].rsplit("#", 1)[-1]: term_text(r["o"]) for r in rows}
+    assert facts["checksumSha256"] == sha256(EPOCH_FILE)
+    assert facts["licence"] == "CC BY 4.0" and facts["publisher"] == "Epoch AI"
+    assert facts["date"] == "2025-12-10"  # the newest "Last modified" in the file
+
+
+def test_chips_list_more_than_150_each_with_a_source(fresh: OxigraphStore) -> None:
+    rows = fresh.select(
+        f"SELECT ?c (COUNT(DISTINCT ?s) AS ?sources) WHERE {{ ?c a <{CG}Chip> . "
+        "OPTIONAL { GRAPH ?g { ?c ?p ?o } GRAPH <https://w3id.org/chipgraph/graph/meta> "
+        "{ ?g <http://www.w3.org/ns/prov#hadPrimarySource> ?s } } } GROUP BY ?c"
+    )
+    assert len(rows) > 150
+    assert all(int(term_text(row["sources"])) >= 1 for row in rows)
+
+
+def test_conflicts_list_both_statements_with_their_sources(fresh: OxigraphStore) -> None:
+    found = {(c.entity.rsplit("/", 1)[-1], c.prop.rsplit("#", 1)[-1]): c for c in conflicts(fresh)}
+    # Epoch has two rows for the P100 PCIe 16 GB ("NVIDIA Tesla P100 PCIe 16GB", "NVIDIA P100 PCIe 16GB").
+    duplicate = found[("nvidia-tesla-p100-pcie-16gb", "memoryBandwidthGBps")]
+    rows = epoch_rows()
+    expected = {
+        Decimal(rows[name]["Memory bandwidth (byte/s)"]) / GIGA
+        for name in ("NVIDIA Tesla P100 PCIe 16GB", "NVIDIA P100 PCIe 16GB")
+    }
+    assert {Decimal(value) for value in duplicate.values} == expected
+    assert all(graphs == [import_graph()] for graphs in duplicate.values.values())
+
+
+def test_reimporting_the_same_file_changes_nothing(fresh: OxigraphStore) -> None:
+    before = fresh.dump_nquads()
+    report, _ = run_import(fresh, "epoch", EPOCH_FILE)
+    assert (report.triples_added, report.merged) == (0, False)
+    assert fresh.dump_nquads() == before
+
+
+def test_the_report_counts_and_explains(fresh: OxigraphStore) -> None:
+    report, _ = run_import(fresh, "epoch", EPOCH_FILE, dry_run=True)
+    assert report.rows_read == len(epoch_rows())
+    assert report.rows_read == sum(report.matched.values()) + report.created["chip"] + len(report.skipped)
+    reasons = {skipped["name"]: skipped["reason"] for skipped in report.skipped}
+    assert "no manufacturer" in reasons["GroqChip LPU v1"]
+    assert "uncertain chip match" in reasons["NVIDIA A100"] and "nvidia-a100-pcie" in reasons["NVIDIA A100"]
+    assert any(item["name"] == "NVIDIA A100" for item in report.review)
+    assert any("metax-mxc500" in warning and "15 TB/s" in warning for warning in report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"name,maker\nA,B\n", "required column(s) missing: Hardware name, Manufacturer"),
+        (b"Hardware name,Manufacturer\n\xff\xfe,\x80\n", "cannot read it as CSV"),
+    ],
+)
+def test_a_malformed_file_is_refused_and_changes_nothing(
+    fresh: OxigraphStore, tmp_path: Path, content: bytes, message: str
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    before = fresh.dump_nquads()
+    with pytest.raises(ImportFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run_import(fresh, "epoch", bad)
+    assert fresh.dump_nquads() == before
+
+
+def test_an_older_release_column_name_is_read(tmp_path: Path) -> None:
+    """An older Epoch release calls the memory column "Memory (bytes)"."""
+    _, store = build(None)
+    assert store is not None
+    with EPOCH_FILE.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = [row for row in reader if row["Hardware name"] == "AMD Instinct MI300X"]
+        header = [
+            "Memory (bytes)" if name == "Memory size per board (Byte)" else name for name in reader.fieldnames or []
+        ]
+    older = tmp_path / "ml_hardware_older.csv"
+    with older.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerow([row[name] for name in reader.fieldnames or [] for row in rows])
+    report, _ = run_import(store, "epoch", older)
+    assert report.matched["chip"] == 1 and report.merged
+    graph = DATASET.graph(sha256(older))
+    assert stated(store, graph, "amd-instinct-mi300x", "memoryGB") == {Decimal(192)}
+
+
+def test_cli_import_dry_run_and_conflicts(store_dir: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["import", "epoch", str(EPOCH_FILE), "--dry-run", "--json", "--store", str(store_dir)])
+    assert result.exit_code == 0, result.output
+    assert '"triples_added": 0' in result.output  # the build imported this very file already
+    listed = runner.invoke(app, ["conflicts", "--json", "--store", str(store_dir)])
+    assert listed.exit_code == 0 and "nvidia-tesla-p100-pcie-16gb" in listed.output
+    unknown = runner.invoke(app, ["import", "nope", str(EPOCH_FILE), "--store", str(store_dir)])
+    assert unknown.exit_code == 2
+    missing = runner.invoke(app, ["import", "epoch", "/no/such/file.csv", "--store", str(store_dir)])
+    assert missing.exit_code == 2
