@@ -89,7 +89,8 @@ def test_reconciliation_makes_one_nvidia_and_one_huawei(fresh: OxigraphStore) ->
         )
         assert [term_text(r["o"]) for r in rows] == [f"{ID}organization/{name}"]
     designers = fresh.select(
-        f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH <{import_graph()}> {{ ?c <{CG}designedBy> <{ID}organization/nvidia> }} }}"
+        f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH <{import_graph()}> "
+        f"{{ ?c <{CG}designedBy> <{ID}organization/nvidia> }} }}"
     )
     nvidia_rows = sum(1 for row in epoch_rows().values() if row["Manufacturer"] == "NVIDIA")
     assert int(term_text(designers[0]["n"])) >= nvidia_rows - 8  # a few NVIDIA rows await review
