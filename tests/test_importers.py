@@ -198,3 +198,26 @@ def test_cli_import_dry_run_and_conflicts(store_dir: Path) -> None:
     assert unknown.exit_code == 2
     missing = runner.invoke(app, ["import", "epoch", "/no/such/file.csv", "--store", str(store_dir)])
     assert missing.exit_code == 2
+
+
+CSL_FIXTURE = Path(__file__).parent / "data" / "csl" / "consolidated_screening_list.csv"
+
+
+def test_csl_entity_list_rows_become_entries_with_citation_and_dates() -> None:
+    _, store = build(None)
+    assert store is not None
+    report, _ = run_import(store, "csl", CSL_FIXTURE)
+    assert report.rows_read == 6
+    reasons = sorted(skipped["reason"].split(" (")[0] for skipped in report.skipped)
+    assert reasons == ["no name", "not an Entity List row"]
+    assert report.matched["entity-list-entry"] == 3  # Huawei, HiSilicon and SMIC are curated already
+    assert report.created["entity-list-entry"] == 1 and report.created["organization"] == 1
+    rows = store.select(
+        f"SELECT ?entry ?from ?citation WHERE {{ ?entry <{CG}listedEntity> ?org ; <{CG}validFrom> ?from ; "
+        f'<{CG}addedBy>/<{CG}citation> ?citation . ?org <http://www.w3.org/2004/02/skos/core#altLabel> "Sugon" }}'
+    )
+    assert [(term_text(r["from"]), term_text(r["citation"])) for r in rows] == [("2019-06-24", "84 FR 29371")]
+    huawei = store.select(f"SELECT ?p WHERE {{ <{ID}entity-list-entry/huawei-2019> <{CG}reviewPolicy> ?p }}")
+    assert [term_text(r["p"]) for r in huawei] == [CG + "PresumptionOfDenial"]
+    again, _ = run_import(store, "csl", CSL_FIXTURE)
+    assert (again.triples_added, again.merged) == (0, False)

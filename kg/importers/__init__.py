@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from kg import resources
 from kg.changes import Changeset
-from kg.importers import epoch
+from kg.importers import csl, epoch
 from kg.importers.common import META, Dataset, ImportFileError, ImportReport, sha256
 from kg.merge import effective, merge
 from kg.store import OxigraphStore
@@ -40,6 +40,7 @@ class Importer:
 
 IMPORTERS: dict[str, Importer] = {
     "epoch": Importer(epoch.DATASET, epoch.run, epoch.count),
+    "csl": Importer(csl.DATASET, csl.run, csl.count),
 }
 
 
