@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.build import BuildSummary, build
+from kg.build import BuildSummary, build, load_plan
 from kg.store import OxigraphStore, Row, term_text
 
 
@@ -17,6 +17,14 @@ def built() -> tuple[BuildSummary, OxigraphStore]:
     summary, store = build(None)
     assert store is not None
     return summary, store
+
+
+@pytest.fixture(scope="session")
+def curated() -> OxigraphStore:
+    """The curated data only (no data set imports): smaller, for tests of algorithms, not coverage."""
+    _, store = build(None, plan=load_plan())
+    assert store is not None
+    return store
 
 
 @pytest.fixture(scope="session")

@@ -134,7 +134,8 @@ def key(result: ValidationResult) -> tuple[str | None, ...]:
     return (result.focus_node, result.path, result.value, result.constraint, result.severity, result.source_shape)
 
 
-def test_the_removal_pool_holds_real_facts(store: OxigraphStore) -> None:
+def test_the_removal_pool_holds_real_facts(curated: OxigraphStore) -> None:
+    store = curated
     for graph, triples in REMOVE.items():
         for triple in triples:
             assert store.contains(ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(G + graph))), (
@@ -143,8 +144,8 @@ def test_the_removal_pool_holds_real_facts(store: OxigraphStore) -> None:
 
 
 @pytest.fixture(scope="module")
-def base_results(store: OxigraphStore) -> set[tuple[str | None, ...]]:
-    report = validate_store(store, allow_warnings=True)
+def base_results(curated: OxigraphStore) -> set[tuple[str | None, ...]]:
+    report = validate_store(curated, allow_warnings=True)
     assert report.conforms
     return {key(result) for result in report.results}
 
@@ -152,10 +153,10 @@ def base_results(store: OxigraphStore) -> set[tuple[str | None, ...]]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=changesets())
 def test_incremental_validation_agrees_with_full_validation(
-    store: OxigraphStore, base_results: set[tuple[str | None, ...]], changes: list[Changeset]
+    curated: OxigraphStore, base_results: set[tuple[str | None, ...]], changes: list[Changeset]
 ) -> None:
-    incremental = validate_changes(store, changes, allow_warnings=True)
-    full = validate_full(store, changes, allow_warnings=True)
+    incremental = validate_changes(curated, changes, allow_warnings=True)
+    full = validate_full(curated, changes, allow_warnings=True)
     assert incremental.conforms == full.conforms
     found, expected = {key(r) for r in incremental.results}, {key(r) for r in full.results}
     assert found <= expected, found - expected

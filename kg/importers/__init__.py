@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from kg import resources
 from kg.changes import Changeset
-from kg.importers import csl, epoch
+from kg.importers import csl, epoch, eto
 from kg.importers.common import META, Dataset, ImportFileError, ImportReport, sha256
 from kg.merge import effective, merge
 from kg.store import OxigraphStore
@@ -40,11 +40,12 @@ class Importer:
 
 IMPORTERS: dict[str, Importer] = {
     "epoch": Importer(epoch.DATASET, epoch.run, epoch.count),
+    "eto": Importer(eto.DATASET, eto.run, eto.count),
     "csl": Importer(csl.DATASET, csl.run, csl.count),
 }
 
 
-DEFAULT_IMPORTS = [("epoch", "epoch/ml_hardware.csv")]
+DEFAULT_IMPORTS = [("epoch", "epoch/ml_hardware.csv"), ("eto", "eto")]
 
 
 def default_imports() -> list[tuple[str, Path]]:
