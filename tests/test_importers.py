@@ -222,3 +222,62 @@ def test_csl_entity_list_rows_become_entries_with_citation_and_dates() -> None:
     assert [term_text(r["p"]) for r in huawei] == [CG + "PresumptionOfDenial"]
     again, _ = run_import(store, "csl", CSL_FIXTURE)
     assert (again.triples_added, again.merged) == (0, False)
+
+
+ETO_FOLDER = dict(default_imports())["eto"]
+
+
+def eto_rows(name: str) -> list[dict[str, str]]:
+    with (ETO_FOLDER / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_eto_provisions_carry_share_and_year_from_the_file(fresh: OxigraphStore) -> None:
+    provisions = [r for r in eto_rows("provision.csv") if r["provided_id"] == "N20" and r["provider_name"] == "ASML"]
+    assert len(provisions) == 1
+    rows = fresh.select(
+        f"SELECT ?share ?year ?country WHERE {{ ?p a <{CG}Provision> ; <{CG}provider> <{ID}organization/asml> ; "
+        f'<{CG}providedInput>/<{CG}etoId> "N20" ; <{CG}marketSharePercent> ?share ; <{CG}shareYear> ?year . '
+        f"<{ID}organization/asml> <{CG}headquarteredIn>/<{CG}isoAlpha3> ?country }}"
+    )
+    assert [(Decimal(term_text(r["share"])), term_text(r["year"]), term_text(r["country"])) for r in rows] == [
+        (Decimal(provisions[0]["share_provided"]), provisions[0]["year"], "NLD")
+    ]
+
+
+def test_eto_inputs_stages_and_sequence(fresh: OxigraphStore) -> None:
+    kinds = fresh.select(f'SELECT ?broader WHERE {{ ?i <{CG}etoId> "N20" ; <{CG}kindOf>/<{CG}etoId> ?broader }}')
+    expected = {r["is_type_of_id"] for r in eto_rows("sequence.csv") if r["input_id"] == "N20" and r["is_type_of_id"]}
+    assert {term_text(r["broader"]) for r in kinds} == expected
+    stages = fresh.select(f"SELECT ?s WHERE {{ ?s a <{CG}SupplyChainStage> }}")
+    assert len(stages) == len(eto_rows("stages.csv"))
+
+
+def test_eto_countries_are_matched_by_iso_code_or_created_with_it(fresh: OxigraphStore) -> None:
+    countries = fresh.select(
+        f'SELECT ?c ?a2 WHERE {{ ?c a <{CG}Country> ; <{CG}isoAlpha3> "NLD" ; <{CG}isoAlpha2> ?a2 }}'
+    )
+    assert [(term_text(r["c"]), term_text(r["a2"])) for r in countries] == [(f"{ID}country/NL", "NL")]
+    china = fresh.select(f'SELECT ?c WHERE {{ ?c a <{CG}Country> ; <{CG}isoAlpha3> "CHN" }}')
+    assert [term_text(r["c"]) for r in china] == [f"{ID}country/CN"]  # the curated one, not a copy
+
+
+def test_eto_aggregates_are_skipped_with_the_reason_and_reimport_changes_nothing(fresh: OxigraphStore) -> None:
+    before = fresh.dump_nquads()
+    report, _ = run_import(fresh, "eto", ETO_FOLDER)
+    assert (report.triples_added, report.merged) == (0, False)
+    assert fresh.dump_nquads() == before
+    reasons = {skipped["name"]: skipped["reason"] for skipped in report.skipped}
+    assert "not a country" in reasons["Various countries"]
+    assert report.created["provision"] + sum(
+        1 for s in report.skipped if s["reason"].startswith("provision.csv")
+    ) == len(eto_rows("provision.csv"))
+
+
+def test_eto_refuses_a_folder_with_a_missing_file(fresh: OxigraphStore, tmp_path: Path) -> None:
+    for name in ("stages.csv", "inputs.csv", "sequence.csv", "providers.csv"):
+        (tmp_path / name).write_bytes((ETO_FOLDER / name).read_bytes())
+    before = fresh.dump_nquads()
+    with pytest.raises(ImportFileError, match=r"provision\.csv"):
+        run_import(fresh, "eto", tmp_path)
+    assert fresh.dump_nquads() == before
