@@ -35,6 +35,10 @@ KINDS = (
     "licence-requirement",
     "source",
     "change",
+    "supply-chain-input",
+    "supply-chain-stage",
+    "provision",
+    "derivation",
 )
 CG = ONTOLOGY_NS
 XSD = "http://www.w3.org/2001/XMLSchema#"

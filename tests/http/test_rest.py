@@ -159,3 +159,12 @@ def test_responses_have_the_documented_shapes(client: TestClient) -> None:
         Page.model_validate(client.get(path).json())
     hits = client.get("/search", params={"q": "nvidia"}).json()
     assert hits and all(SearchHit.model_validate(hit) for hit in hits)
+
+
+def test_imported_supply_chain_entities_are_served(client: TestClient) -> None:
+    body = client.get("/entities/supply-chain-input/euv-lithography-tools").json()
+    assert body["label"] == "EUV lithography tools"
+    assert [fact["value"] for fact in body["facts"]["cg:etoId"]] == ["N20"]
+    assert all(source["title"] for source in body["sources"])
+    provision = client.get("/id/provision/eto-p88-n20-2025", headers={"Accept": "text/turtle"})
+    assert provision.status_code == 200 and "marketSharePercent" in provision.text
