@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
@@ -85,4 +85,4 @@ class RequestLog:
             record["ms"] = round((time.perf_counter() - start) * 1000, 2)
             client = scope.get("client")
             record["client"] = client[0] if client else None
-            log.info(json.dumps(record))
+            log.info(orjson.dumps(record).decode())

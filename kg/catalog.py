@@ -152,33 +152,69 @@ def list_members(
     return _page(rows, offset, limit)
 
 
-def facts(store: OxigraphStore, iri: str, sources: SourceIndex | None = None) -> dict[str, Any]:
+def facts(
+    store: OxigraphStore, iri: str, sources: SourceIndex | None = None, labels: LabelIndex | None = None
+) -> dict[str, Any]:
     """Every stated fact of an entity, grouped by property, each value with its source graphs.
 
-    ``sources`` is a source_index() to reuse (it is read from the store when not given).
-    Raises NotFoundError when the entity has no stated fact.
+    ``sources`` is a source_index() and ``labels`` a label_index() to reuse (both are read from
+    the store, for this entity only, when not given). Raises NotFoundError when the entity has no
+    stated fact.
     """
     rows = store.select(_query("facts").replace("$ENTITY", f"<{iri}>"))
     if not rows:
         raise NotFoundError(iri)
+    if labels is None:
+        labels = label_index(store, {term_text(row["o"]) for row in rows if isinstance(row["o"], ox.NamedNode)})
     grouped: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:
         prop, value, graph = term_text(row["p"]), row["o"], term_text(row["g"])
-        key = str(value)
-        entry = grouped.setdefault(prop, {}).setdefault(key, _value(value, row.get("oLabel")))
+        text = term_text(value)
+        entry = grouped.setdefault(prop, {}).setdefault(text, _value(value, labels.get(text)))
         entry["graphs"].append(graph)
-    labels = [v["value"] for v in grouped.get(LABEL, {}).values()]
+    names = sorted(grouped.get(LABEL, {}))
     graphs = sorted({graph for values in grouped.values() for value in values.values() for graph in value["graphs"]})
     known = sources if sources is not None else source_index(store)
     return {
         "sources": [known[graph] for graph in graphs if graph in known],
         "iri": iri,
         "id": entity_id(iri),
-        "label": labels[0] if labels else entity_id(iri),
+        "label": names[0] if names else entity_id(iri),
         "facts": {
             _short(prop): sorted(values.values(), key=lambda v: v["value"]) for prop, values in sorted(grouped.items())
         },
     }
+
+
+LabelIndex = dict[str, str]
+
+
+def label_index(store: OxigraphStore, entities: set[str] | None = None) -> LabelIndex:
+    """The name of every entity (or of ``entities`` only), by IRI: its smallest rdfs:label."""
+    if entities is not None and not entities:
+        return {}
+    filters = "" if entities is None else "VALUES ?entity { " + " ".join(f"<{e}>" for e in sorted(entities)) + " }"
+    names: LabelIndex = {}
+    for row in store.select(_query("labels").replace("$FILTERS", filters)):
+        entity, name = term_text(row["entity"]), term_text(row["name"])
+        if entity not in names or name < names[entity]:
+            names[entity] = name
+    return names
+
+
+def export_control_chips(store: OxigraphStore) -> set[str]:
+    """Every chip with at least one export-control fact (see chip-export-control.rq).
+
+    Chips a licence requirement covers, chips with a stated ECCN, and chips whose designer (or
+    the designer's parent) has an Entity List entry; the other chips skip that query.
+    """
+    chips = {term_text(row["chip"]) for row in store.select(_query("export-control-chips"))}
+    listed = {term_text(row["org"]) for row in store.select(_query("listed-organisations"))}
+    if listed:
+        values = " ".join(f"<{org}>" for org in sorted(listed))
+        rows = store.select(_query("chips-of-organisations").replace("$ORGS", values))
+        chips |= {term_text(row["chip"]) for row in rows}
+    return chips
 
 
 SourceIndex = dict[str, dict[str, Any]]
@@ -195,10 +231,11 @@ def source_index(store: OxigraphStore) -> SourceIndex:
 
 def _ref(term: Any, label: Any) -> dict[str, str]:
     iri = term_text(term)
-    return {"id": entity_id(iri), "label": term_text(label) if label is not None else entity_id(iri)}
+    name = label if isinstance(label, str) else term_text(label) if label is not None else entity_id(iri)
+    return {"id": entity_id(iri), "label": name}
 
 
-def _value(term: Any, label: Any) -> dict[str, Any]:
+def _value(term: Any, label: str | None) -> dict[str, Any]:
     text = term_text(term)
     if text.startswith(ID_BASE) and not hasattr(term, "datatype"):
         return {"value": text, "ref": _ref(term, label), "graphs": []}

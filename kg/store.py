@@ -105,11 +105,9 @@ class OxigraphStore:
         if not isinstance(result, ox.QuerySolutions):
             raise QuerySyntaxError("expected a SELECT query")
         names = [variable.value for variable in result.variables]
-        rows: list[Row] = []
-        for solution in result:
-            row = {name: solution[name] for name in names if solution[name] is not None}
-            rows.append(row)
-        return rows
+        return [
+            {name: term for name, term in zip(names, solution, strict=True) if term is not None} for solution in result
+        ]
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL update as one transaction; raise QuerySyntaxError if invalid."""

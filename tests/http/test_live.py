@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -44,7 +45,8 @@ def endpoint(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
         finally:
             server.terminate()
             server.wait(timeout=10)
-    assert '"path": "/sparql"' in log.read_text()  # one structured line per request
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert any(record["path"] == "/sparql" and record["status"] == 200 for record in records)  # one line per request
 
 
 def wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
