@@ -50,7 +50,7 @@ async def _run(request: Request, graph: GraphService, params: dict[str, list[str
         max_rows=graph.settings.max_result_rows,
     )
     try:
-        answer = await run_in_threadpool(graph.pool.run, job)
+        answer = await graph.pool.run_async(job)
     except QueryError as error:
         raise ApiError(
             error.code if error.code in ("invalid-query", "not-acceptable", "query-timeout") else "query-failed",

@@ -9,7 +9,9 @@ are served by the other workers meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -237,18 +239,76 @@ class QueryPool:
         A result of one chunk (up to about a megabyte) returns the worker at once.
         """
         deadline = time.monotonic() + self.timeout
-        if not self._available.acquire(timeout=self.timeout):
-            raise QueryTimeoutError("query-timeout", "no query worker became free within the time limit")
-        with self._lock:
-            worker = self._idle.pop()
+        worker = self._take_or_fail(deadline)
         try:
             worker.connection.send((self._snapshot, job))
             message = self._receive(worker, deadline)
-            if message[0] == "error":
-                raise QueryError(message[1], message[2])
         except BaseException:
             self._release(worker)
             raise
+        return self._answer(worker, message, deadline)
+
+    async def run_async(self, job: QueryJob) -> QueryAnswer:
+        """As ``run``, but waiting for the worker in the event loop, not in a thread.
+
+        The first message is read once the worker has started writing it (a megabyte at most).
+        """
+        deadline = time.monotonic() + self.timeout
+        worker = self._take(None)
+        if worker is None:  # every worker is busy: wait for one in a thread
+            worker = await asyncio.to_thread(self._take_or_fail, deadline)
+        try:
+            worker.connection.send((self._snapshot, job))
+            await self._readable(worker, deadline)
+            message: tuple[Any, ...] = worker.connection.recv()
+        except BaseException:
+            self._release(worker)
+            raise
+        return self._answer(worker, message, deadline)
+
+    def _take(self, deadline: float | None) -> _Worker | None:
+        """An idle worker, waiting for one until ``deadline`` (None: not at all); None if none came."""
+        if deadline is None:
+            taken = self._available.acquire(blocking=False)
+        else:
+            taken = self._available.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        if not taken:
+            return None
+        with self._lock:
+            return self._idle.pop()
+
+    def _take_or_fail(self, deadline: float) -> _Worker:
+        worker = self._take(deadline)
+        if worker is None:
+            raise QueryTimeoutError("query-timeout", "no query worker became free within the time limit")
+        return worker
+
+    async def _readable(self, worker: _Worker, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        descriptor = worker.connection.fileno()
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(descriptor, wake)
+        try:
+            await asyncio.wait_for(ready, max(0.0, deadline - time.monotonic()))
+            timed_out = False
+        except TimeoutError:
+            timed_out = True
+        finally:
+            loop.remove_reader(descriptor)
+            os.set_blocking(descriptor, True)  # the loop made it non-blocking; recv() reads a whole message
+        if timed_out:
+            self._kill(worker)
+            raise QueryTimeoutError("query-timeout", f"the query ran longer than {self.timeout:g} s and was stopped")
+
+    def _answer(self, worker: _Worker, message: tuple[Any, ...], deadline: float) -> QueryAnswer:
+        if message[0] == "error":
+            self._release(worker)
+            raise QueryError(message[1], message[2])
         _, media, first, finished = message
         if finished:
             self._release(worker)
