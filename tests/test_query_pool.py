@@ -63,3 +63,37 @@ def test_a_reader_that_walks_away_mid_stream_leaves_the_pool_working(pool: Query
     assert pool.alive()
     again = pool.run(QueryJob("ASK { ?s ?p ?o }", JSON))
     assert b"true" in again.first
+
+
+def test_run_async_answers_and_waits_for_a_busy_pool(snapshot: Path) -> None:
+    """With its only worker busy on a runaway query, an async query waits, then is answered."""
+    import asyncio
+    import threading
+    import time
+
+    from kg.query_pool import QueryTimeoutError
+
+    pool = QueryPool(size=1, timeout=1.5)
+    pool.use_snapshot(snapshot)
+    try:
+        small = QueryJob("ASK { ?s ?p ?o }", JSON)
+        assert b"true" in asyncio.run(pool.run_async(small)).first
+        outcome: list[str] = []
+
+        def runaway() -> None:
+            try:
+                pool.run(QueryJob("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", JSON))
+            except QueryTimeoutError:
+                outcome.append("stopped")
+
+        thread = threading.Thread(target=runaway)
+        thread.start()
+        time.sleep(0.3)
+        pool.timeout = 20.0  # the runaway keeps its 1.5 s; the waiting query may wait for a new worker
+        started = time.monotonic()
+        answer = asyncio.run(pool.run_async(small))
+        thread.join()
+        assert b"true" in answer.first and outcome == ["stopped"]
+        assert time.monotonic() - started > 1.0  # it waited for the runaway's worker to be replaced
+    finally:
+        pool.close()
