@@ -281,3 +281,13 @@ def test_eto_refuses_a_folder_with_a_missing_file(fresh: OxigraphStore, tmp_path
     with pytest.raises(ImportFileError, match=r"provision\.csv"):
         run_import(fresh, "eto", tmp_path)
     assert fresh.dump_nquads() == before
+
+
+def test_eto_import_records_the_snapshot_date_of_the_copy(fresh: OxigraphStore) -> None:
+    assert dict(default_imports())["eto"] == ETO_FOLDER
+    prefix = "https://w3id.org/chipgraph/id/source/eto-supply-chain-"
+    rows = fresh.select(
+        f"SELECT ?date WHERE {{ GRAPH <https://w3id.org/chipgraph/graph/meta> {{ ?source a <{CG}Dataset> ; "
+        f'<http://purl.org/dc/terms/date> ?date FILTER(STRSTARTS(STR(?source), "{prefix}")) }} }}'
+    )
+    assert [term_text(row["date"]) for row in rows] == ["2026-08-14"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,9 @@ def import_command(
     source: Annotated[str, typer.Argument(help=f"The data set: {', '.join(IMPORTERS)}.")],
     path: Annotated[Path, typer.Argument(help="The file (or, for eto, the folder of CSV files).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing.")] = False,
+    snapshot: Annotated[
+        str | None, typer.Option("--snapshot", help="The date the file describes (YYYY-MM-DD), if it does not say.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     store: StoreOption = None,
 ) -> None:
@@ -39,7 +43,7 @@ def import_command(
     except StoreError as error:
         fail(str(error))
     try:
-        report, _ = _run(graph, source, path, dry_run)
+        report, _ = _run(graph, source, path, dry_run, _snapshot(snapshot))
     except ImportFileError as error:
         fail(str(error))
     except MergeRefusedError as error:
@@ -53,11 +57,26 @@ def import_command(
         print_report(report, dry_run)
 
 
-def _run(graph: OxigraphStore, source: str, path: Path, dry_run: bool) -> tuple[ImportReport, object]:
+def _snapshot(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"--snapshot takes a date (YYYY-MM-DD), not {text!r}")
+
+
+def _run(
+    graph: OxigraphStore, source: str, path: Path, dry_run: bool, snapshot: date | None
+) -> tuple[ImportReport, object]:
     with Progress(console=err, transient=True) as progress:
         total = IMPORTERS[source].count(path) if path.exists() else 0
         task = progress.add_task(f"importing {path.name}", total=total or None)
-        return run_import(graph, source, path, dry_run=dry_run, tick=lambda: progress.advance(task))
+
+        def tick() -> None:
+            progress.advance(task)
+
+        return run_import(graph, source, path, dry_run=dry_run, tick=tick, snapshot=snapshot)
 
 
 def print_report(report: ImportReport, dry_run: bool) -> None:

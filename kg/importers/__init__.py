@@ -45,21 +45,33 @@ IMPORTERS: dict[str, Importer] = {
 }
 
 
-DEFAULT_IMPORTS = [("epoch", "epoch/ml_hardware.csv"), ("eto", "eto")]
+# The data sets every build imports: source, path under data/sets/, and the snapshot date of the
+# copy where the files do not say it (data/sets/README.md).
+DEFAULT_IMPORTS = [("epoch", "epoch/ml_hardware.csv", None), ("eto", "eto", date(2026, 8, 14))]
 
 
 def default_imports() -> list[tuple[str, Path]]:
     """The data sets every build imports: (source, path) of the copies packaged in data/sets/."""
     sets = resources.resource_dir("data") / "sets"
-    return [(source, sets / relative) for source, relative in DEFAULT_IMPORTS]
+    return [(source, sets / relative) for source, relative, _ in DEFAULT_IMPORTS]
+
+
+def known_snapshot(source: str, path: Path) -> date | None:
+    """The recorded snapshot date of a packaged data set copy, when ``path`` is that copy."""
+    for (name, copy), (_, _, snapshot) in zip(default_imports(), DEFAULT_IMPORTS, strict=True):
+        if name == source and copy.resolve() == path.resolve():
+            return snapshot
+    return None
 
 
 def import_changesets(
-    store: OxigraphStore, source: str, path: Path, tick: Tick = lambda: None
+    store: OxigraphStore, source: str, path: Path, tick: Tick = lambda: None, snapshot: date | None = None
 ) -> tuple[list[Changeset], ImportReport]:
     """The changesets an import of ``path`` would merge, and its report so far.
 
-    Raises KeyError for an unknown source and ImportFileError for a file that cannot be imported.
+    ``snapshot`` is the date the file describes, when the file does not say it (the packaged
+    copies' dates are known). Raises KeyError for an unknown source and ImportFileError for a
+    file that cannot be imported.
     """
     importer = IMPORTERS[source]
     if not path.exists():
@@ -67,7 +79,8 @@ def import_changesets(
     checksum = sha256_of(path)
     graph = importer.dataset.graph(checksum)
     report = ImportReport(source=source, path=str(path), graph=graph)
-    triples, snapshot = importer.convert(store, path, report, tick)
+    triples, stated = importer.convert(store, path, report, tick)
+    snapshot = stated or snapshot or known_snapshot(source, path)
     author, message = "chipgraph import", f"import {source} from {path.name} (SHA-256 {checksum[:12]})"
     meta = Changeset(META, frozenset(importer.dataset.source_triples(checksum, snapshot)), frozenset(), author, message)
     data = Changeset(graph, frozenset(triples), frozenset(), author, message)
@@ -85,14 +98,20 @@ def sha256_of(path: Path) -> str:
 
 
 def run_import(
-    store: OxigraphStore, source: str, path: Path, *, dry_run: bool = False, tick: Tick = lambda: None
+    store: OxigraphStore,
+    source: str,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    tick: Tick = lambda: None,
+    snapshot: date | None = None,
 ) -> tuple[ImportReport, ValidationReport]:
     """Import ``path`` as data set ``source``: merge it, or only validate it with ``dry_run``.
 
     Warnings are allowed and listed in the report. Raises MergeRefusedError (nothing written)
     on violations, ImportFileError for a file that cannot be imported.
     """
-    changesets, report = import_changesets(store, source, path, tick)
+    changesets, report = import_changesets(store, source, path, tick, snapshot)
     if dry_run:
         validation = validate_changes(store, changesets, allow_warnings=True)
         effective_parts = [part for part in (effective(store, change) for change in changesets) if part is not None]

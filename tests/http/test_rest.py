@@ -168,3 +168,7 @@ def test_imported_supply_chain_entities_are_served(client: TestClient) -> None:
     assert all(source["title"] for source in body["sources"])
     provision = client.get("/id/provision/eto-p88-n20-2025", headers={"Accept": "text/turtle"})
     assert provision.status_code == 200 and "marketSharePercent" in provision.text
+
+
+def test_the_default_build_lists_more_than_150_chips(client: TestClient) -> None:
+    assert client.get("/chips", params={"limit": 1}).json()["total"] > 150
