@@ -226,7 +226,7 @@ def _summary(store: OxigraphStore, path: Path | None, plan: LoadPlan, result: Me
         sources=sources,
         inferred_triples=store.quad_count(INFERRED_GRAPH),
         changesets=len(result.merged),
-        warnings=[r for r in result.report.results if r.severity != "Violation"],
+        warnings=list(dict.fromkeys(r for r in result.report.results if r.severity != "Violation")),
         files=[file.name for file, _ in plan],
     )
 
