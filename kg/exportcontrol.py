@@ -39,7 +39,6 @@ MISSING = {
     "performance_density": "die area (cg:dieAreaMm2) to compute the performance density",
     "interconnect_gbps": "chip-to-chip bandwidth (cg:interconnectBandwidthGBps)",
 }
-VERDICTS = ("licence-required", "not-required", "undetermined")
 OUTCOME = {True: "applies", False: "does-not-apply", None: "undetermined"}
 
 

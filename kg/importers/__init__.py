@@ -19,8 +19,9 @@ import pyoxigraph as ox
 from kg import resources
 from kg.changes import Changeset
 from kg.importers import csl, epoch, eto
-from kg.importers.common import META, Dataset, ImportFileError, ImportReport, sha256
+from kg.importers.common import Dataset, ImportFileError, ImportReport, sha256
 from kg.merge import effective, merge
+from kg.namespaces import META_GRAPH
 from kg.store import OxigraphStore
 from kg.validate import ValidationReport, validate_changes
 
@@ -82,7 +83,9 @@ def import_changesets(
     triples, stated = importer.convert(store, path, report, tick)
     snapshot = stated or snapshot or known_snapshot(source, path)
     author, message = "chipgraph import", f"import {source} from {path.name} (SHA-256 {checksum[:12]})"
-    meta = Changeset(META, frozenset(importer.dataset.source_triples(checksum, snapshot)), frozenset(), author, message)
+    meta = Changeset(
+        META_GRAPH, frozenset(importer.dataset.source_triples(checksum, snapshot)), frozenset(), author, message
+    )
     data = Changeset(graph, frozenset(triples), frozenset(), author, message)
     return [meta, data], report
 

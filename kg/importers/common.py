@@ -21,7 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import resources
-from kg.namespaces import GRAPH_BASE, ID_BASE, META_GRAPH, ONTOLOGY_NS, SOURCE_BASE
+from kg.namespaces import GRAPH_BASE, ID_BASE, ONTOLOGY_NS, SOURCE_BASE
 from kg.store import OxigraphStore, term_text
 
 CG = ONTOLOGY_NS
@@ -105,6 +105,11 @@ def read_csv(path: Path, required: list[str]) -> tuple[list[str], list[dict[str,
     return header, rows
 
 
+def count_rows(path: Path, required: list[str]) -> int:
+    """How many rows a CSV file has (for a progress display); raises ImportFileError like read_csv."""
+    return len(read_csv(path, required)[1])
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A data set as a source: the graph slug stem, title, publisher, licence, URL, snapshot date."""
@@ -141,9 +146,6 @@ class Dataset:
     def graph(self, checksum: str) -> str:
         """The IRI of one import's graph."""
         return GRAPH_BASE + self.slug(checksum)
-
-
-META = META_GRAPH
 
 
 @dataclass

@@ -27,6 +27,7 @@ from kg.importers.common import (
     ImportReport,
     Reconciler,
     cg,
+    count_rows,
     entity,
     parse_date,
     read_csv,
@@ -52,7 +53,6 @@ BIS, US = entity("organization", "bis"), entity("country", "US")
 class Context:
     """What one import run shares between rows."""
 
-    store: OxigraphStore
     organisations: Reconciler
     acts: dict[str, str]  # citation -> act IRI
     entries: dict[tuple[str, str], str]  # (organisation IRI, start date) -> entry IRI
@@ -62,7 +62,7 @@ class Context:
 
 def count(path: Path) -> int:
     """How many rows the file has (for the progress display)."""
-    return len(read_csv(path, REQUIRED)[1])
+    return count_rows(path, REQUIRED)
 
 
 def run(
@@ -70,9 +70,7 @@ def run(
 ) -> tuple[set[ox.Triple], date | None]:
     """The triples of the Entity List rows of a CSL file; raises ImportFileError if it cannot be read."""
     _, rows = read_csv(path, REQUIRED)
-    context = Context(
-        store, Reconciler(store, "organization", "Organization"), acts(store), entries(store), report, set()
-    )
+    context = Context(Reconciler(store, "organization", "Organization"), acts(store), entries(store), report, set())
     for number, row in enumerate(rows, start=2):
         report.rows_read += 1
         convert_row(context, number, row)

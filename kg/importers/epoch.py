@@ -26,6 +26,7 @@ from kg.importers.common import (
     Match,
     Reconciler,
     cg,
+    count_rows,
     decimal_literal,
     parse_date,
     parse_number,
@@ -226,7 +227,7 @@ def foundries(context: Context, node: ox.NamedNode, number: int, name: str, row:
 
 def count(path: Path) -> int:
     """How many rows the file has (for the progress display)."""
-    return len(read_csv(path, REQUIRED)[1])
+    return count_rows(path, REQUIRED)
 
 
 def run(

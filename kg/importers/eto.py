@@ -113,10 +113,6 @@ def _row(context: Context) -> None:
     context.tick()
 
 
-def _literal(text: str) -> ox.Literal:
-    return ox.Literal(text)
-
-
 def stages(context: Context, rows: list[dict[str, str]]) -> None:
     """Supply-chain stages."""
     for row in rows:
@@ -126,8 +122,8 @@ def stages(context: Context, rows: list[dict[str, str]]) -> None:
         context.report.created["supply-chain-stage"] += 1
         context.triples |= {
             ox.Triple(node, RDF_TYPE, cg("SupplyChainStage")),
-            ox.Triple(node, LABEL, _literal(row["stage_name"])),
-            ox.Triple(node, cg("etoId"), _literal(row["stage_id"])),
+            ox.Triple(node, LABEL, ox.Literal(row["stage_name"])),
+            ox.Triple(node, cg("etoId"), ox.Literal(row["stage_id"])),
         }
 
 
@@ -144,13 +140,13 @@ def inputs(context: Context, rows: list[dict[str, str]]) -> None:
         context.report.created["supply-chain-input"] += 1
         context.triples |= {
             ox.Triple(node, RDF_TYPE, cg(INPUT_CLASSES.get(row["type"], "SupplyChainInput"))),
-            ox.Triple(node, LABEL, _literal(name)),
-            ox.Triple(node, cg("etoId"), _literal(row["input_id"])),
+            ox.Triple(node, LABEL, ox.Literal(name)),
+            ox.Triple(node, cg("etoId"), ox.Literal(row["input_id"])),
         }
         if row["stage_id"] in context.stages:
             context.triples.add(ox.Triple(node, cg("inStage"), context.stages[row["stage_id"]]))
         if (row.get("description") or "").strip():
-            context.triples.add(ox.Triple(node, COMMENT, _literal(row["description"].strip())))
+            context.triples.add(ox.Triple(node, COMMENT, ox.Literal(row["description"].strip())))
 
 
 def sequence(context: Context, rows: list[dict[str, str]]) -> None:
@@ -181,9 +177,9 @@ def country(context: Context, code: str, alias: str = "") -> str | None:
     context.report.created["country"] += 1
     context.triples |= {
         ox.Triple(node, RDF_TYPE, cg("Country")),
-        ox.Triple(node, LABEL, _literal(alias or getattr(found, "common_name", found.name))),
-        ox.Triple(node, cg("isoAlpha2"), _literal(found.alpha_2)),
-        ox.Triple(node, cg("isoAlpha3"), _literal(found.alpha_3)),
+        ox.Triple(node, LABEL, ox.Literal(alias or getattr(found, "common_name", found.name))),
+        ox.Triple(node, cg("isoAlpha2"), ox.Literal(found.alpha_2)),
+        ox.Triple(node, cg("isoAlpha3"), ox.Literal(found.alpha_3)),
     }
     return node.value
 
@@ -232,11 +228,11 @@ def organisation(
     assert iri is not None
     node = ox.NamedNode(iri)
     context.providers[eto_id] = node
-    context.triples.add(ox.Triple(node, cg("etoId"), _literal(eto_id)))
+    context.triples.add(ox.Triple(node, cg("etoId"), ox.Literal(eto_id)))
     if how == "new":
         organisations.remember(name, iri)
         report.created["organization"] += 1
-        context.triples |= {ox.Triple(node, RDF_TYPE, cg("Company")), ox.Triple(node, LABEL, _literal(name))}
+        context.triples |= {ox.Triple(node, RDF_TYPE, cg("Company")), ox.Triple(node, LABEL, ox.Literal(name))}
         home = country(context, row["country"].strip()) if row["country"].strip() else None
         if home is not None:
             context.triples.add(ox.Triple(node, cg("headquarteredIn"), ox.NamedNode(home)))
@@ -244,7 +240,7 @@ def organisation(
         report.matched["organization"] += 1
     for alias in names[1:]:
         if alias not in organisations.labels.get(iri, set()):
-            context.triples.add(ox.Triple(node, ALT_LABEL, _literal(alias)))
+            context.triples.add(ox.Triple(node, ALT_LABEL, ox.Literal(alias)))
 
 
 def provisions(context: Context, rows: list[dict[str, str]]) -> None:
@@ -278,4 +274,4 @@ def provisions(context: Context, rows: list[dict[str, str]]) -> None:
                 ox.Triple(node, cg("shareYear"), ox.Literal(year, datatype=ox.NamedNode(XSD + "integer")))
             )
         if row["source"].strip():
-            context.triples.add(ox.Triple(node, COMMENT, _literal(f"Source of the share: {row['source'].strip()}")))
+            context.triples.add(ox.Triple(node, COMMENT, ox.Literal(f"Source of the share: {row['source'].strip()}")))
