@@ -11,7 +11,7 @@ from api.models import Entity
 from api.negotiation import acceptable
 from api.resources import conditional, entity
 from kg import catalog, resources
-from kg.sparql_results import GRAPH_TYPES
+from kg.sparql.results import GRAPH_TYPES
 
 router = APIRouter(tags=["entities"])
 LINKED_DATA = ["application/json", "application/ld+json", "text/turtle", "application/n-triples"]

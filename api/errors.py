@@ -29,6 +29,8 @@ STATUS: dict[str, int] = {
     "changeset-refused": 422,
     "query-timeout": 503,
     "not-ready": 503,
+    "pool-busy": 503,
+    "too-many-queries": 429,
     "internal-error": 500,
 }
 _HTTP_CODES = {
@@ -44,11 +46,14 @@ log = logging.getLogger("chipgraph.api")
 class ApiError(Exception):
     """An error the API reports in its one shape; ``code`` must be a key of STATUS."""
 
-    def __init__(self, code: str, message: str, context: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, context: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         if code not in STATUS:
             raise ValueError(f"unknown error code {code}")
         self.code, self.message, self.context = code, message, context or {}
+        self.headers = headers or {}
 
 
 def error_response(
@@ -65,7 +70,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.code == "unauthorized" else None
+        headers = {"WWW-Authenticate": "Bearer", **error.headers} if error.code == "unauthorized" else error.headers
         return error_response(error.code, error.message, error.context, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -21,6 +21,8 @@ def readyz(graph: Graph) -> dict[str, object]:
     """The store answers a query and the query workers are alive."""
     if not graph.store.query("ASK { ?s ?p ?o }"):
         raise ApiError("not-ready", "the store is empty: run `chipgraph build`")
-    if not graph.pool.alive():
-        raise ApiError("not-ready", "query workers are not running")
-    return {"status": "ready", "version": graph.version, "triples": graph.store.quad_count()}
+    pool = graph.pool.health()
+    workers = {"size": pool.size, "running": pool.running, "idle": pool.idle, "starting": pool.starting}
+    if not pool.ready:
+        raise ApiError("not-ready", "query workers are not running", {"workers": workers})
+    return {"status": "ready", "version": graph.version, "triples": graph.store.quad_count(), "workers": workers}

@@ -8,7 +8,7 @@ import threading
 from kg import catalog
 from kg import merge as merging
 from kg.changes import Changeset
-from kg.query_pool import QueryPool
+from kg.sparql.pool import QueryPool
 from kg.rulebook import Rulebook
 from kg.settings import Settings
 from kg.store import OxigraphStore
@@ -24,7 +24,13 @@ class GraphService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = OxigraphStore.open(settings.store, read_only=False)
-        self.pool = QueryPool(size=settings.query_workers, timeout=settings.query_timeout)
+        self.pool = QueryPool(
+            size=settings.query_workers,
+            timeout=settings.query_timeout,
+            queue_wait=settings.query_queue_wait,
+            per_client=settings.queries_per_client,
+            sandboxed=settings.query_sandbox,
+        )
         self._snapshots = settings.store.with_name(settings.store.name + ".snapshots")
         self._write_lock = threading.Lock()
         self._generation = 0

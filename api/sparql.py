@@ -1,32 +1,34 @@
 """The SPARQL 1.1 Protocol query operation at /sparql: one router, mountable in any app.
 
-Read-only: updates are refused (writes go through /changes). SERVICE is refused, FROM and FROM
-NAMED only name graphs of the store, each query runs in a killable worker with a time limit,
-results stream and are capped. A GET without a query returns the service description.
+Read-only: updates are refused (writes go through /changes). Each query runs in a sandboxed,
+killable worker (kg.sparql.pool) with a time limit: SERVICE reaches nothing, FROM and FROM NAMED
+only name graphs of the store, results stream and are capped, a busy pool answers 503 with
+Retry-After at once and one client runs a bounded number of queries at a time. A GET without a
+query returns the service description.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Graph
 from api.errors import ApiError
 from api.negotiation import acceptable
 from api.service import GraphService
-from kg.query_pool import QueryError, QueryJob
 from kg.service_description import describe
-from kg.sparql_results import ASK_TYPES, GRAPH_TYPES, SELECT_TYPES
-from kg.sparql_safety import ForbiddenQueryError, check_query
+from kg.sparql.pool import QueryAnswer, QueryBusyError, QueryError, QueryJob
+from kg.sparql.results import ASK_TYPES, GRAPH_TYPES, SELECT_TYPES
 
 router = APIRouter(tags=["sparql"])
 OFFERED = list(dict.fromkeys([*SELECT_TYPES, *ASK_TYPES, *GRAPH_TYPES, "application/json", "application/xml"]))
 ALIASES = {"application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml"}
 FORM = "application/x-www-form-urlencoded"
+PASSED_ON = ("invalid-query", "not-acceptable", "query-timeout", "forbidden-query")
 
 
 async def _run(request: Request, graph: GraphService, params: dict[str, list[str]]) -> Response:
@@ -35,10 +37,6 @@ async def _run(request: Request, graph: GraphService, params: dict[str, list[str
     queries = params.get("query", [])
     if len(queries) != 1 or not queries[0].strip():
         raise ApiError("invalid-query", "give exactly one non-empty query parameter")
-    try:
-        check_query(queries[0])
-    except ForbiddenQueryError as error:
-        raise ApiError("forbidden-query", str(error)) from error
     wanted = [ALIASES.get(media, media) for media in acceptable(request.headers.get("accept"), OFFERED)]
     if not wanted:
         raise ApiError("not-acceptable", "no result format the Accept header admits", {"offered": OFFERED})
@@ -49,23 +47,27 @@ async def _run(request: Request, graph: GraphService, params: dict[str, list[str
         named_graphs=tuple(params.get("named-graph-uri", [])),
         max_rows=graph.settings.max_result_rows,
     )
+    client = request.client.host if request.client else "unknown"
     try:
-        answer = await graph.pool.run_async(job)
+        answer = await graph.pool.run_async(job, client)
+    except QueryBusyError as error:
+        raise ApiError(error.code, str(error), headers={"Retry-After": str(error.retry_after)}) from error
     except QueryError as error:
-        raise ApiError(
-            error.code if error.code in ("invalid-query", "not-acceptable", "query-timeout") else "query-failed",
-            str(error),
-        ) from error
+        raise ApiError(error.code if error.code in PASSED_ON else "query-failed", str(error)) from error
     headers = {"X-Result-Row-Limit": str(job.max_rows), "Vary": "Accept"}
     if answer.rest is None:
         return Response(answer.first, media_type=answer.media_type, headers=headers)
-    return StreamingResponse(_chain(answer.first, answer.rest), media_type=answer.media_type, headers=headers)
+    return StreamingResponse(_chain(answer), media_type=answer.media_type, headers=headers)
 
 
-async def _chain(first: bytes, rest: Iterator[bytes]) -> AsyncIterator[bytes]:
-    yield first
-    async for chunk in iterate_in_threadpool(rest):
-        yield chunk
+async def _chain(answer: QueryAnswer) -> AsyncIterator[bytes]:
+    """The whole result; a reader that leaves (cancellation, closed generator) frees the worker at once."""
+    try:
+        yield answer.first
+        async for chunk in answer.rest_async():
+            yield chunk
+    finally:
+        answer.close()
 
 
 @router.get("/sparql", response_model=None)

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (none by default)")
     query_timeout: float = Field(30.0, gt=0, description="Seconds a SPARQL query may run")
     query_workers: int = Field(2, ge=1, le=64, description="Worker processes for SPARQL queries")
+    query_queue_wait: float = Field(2.0, ge=0, le=60, description="Seconds a query waits for a free worker (then 503)")
+    queries_per_client: int | None = Field(
+        None, ge=1, le=64, description="SPARQL queries one client address may run or queue at once (default: workers/2)"
+    )
+    query_sandbox: bool = Field(
+        True, description="Run query workers without network access (seccomp); never turn off on a network"
+    )
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body accepted")
     max_result_rows: int = Field(100_000, ge=1, description="Most rows (or triples) a SPARQL result carries")
     page_size_max: int = Field(500, ge=1, description="Largest page of a REST list")

@@ -8,10 +8,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.query_pool import QueryJob, QueryPool, execute
+from kg.sparql.pool import QueryJob, QueryPool, execute
 
 JSON = ("application/sparql-results+json",)
 BIG = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 20000"  # several megabytes of JSON
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # minutes on the built store
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def snapshot(store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def pool(snapshot: Path) -> Iterator[QueryPool]:
-    pool = QueryPool(size=1, timeout=20.0)
+    pool = QueryPool(size=1, timeout=20.0, queue_wait=20.0)
     pool.use_snapshot(snapshot)
     yield pool
     pool.close()
@@ -60,9 +61,9 @@ def test_a_reader_that_walks_away_mid_stream_leaves_the_pool_working(pool: Query
     assert answer.rest is not None
     next(answer.rest)
     answer.rest.close()  # the worker, still sending, is replaced
-    assert pool.alive()
     again = pool.run(QueryJob("ASK { ?s ?p ?o }", JSON))
     assert b"true" in again.first
+    assert pool.health().running == 1 and pool.alive()
 
 
 def test_run_async_answers_and_waits_for_a_busy_pool(snapshot: Path) -> None:
@@ -71,18 +72,18 @@ def test_run_async_answers_and_waits_for_a_busy_pool(snapshot: Path) -> None:
     import threading
     import time
 
-    from kg.query_pool import QueryTimeoutError
+    from kg.sparql.pool import QueryTimeoutError
 
-    pool = QueryPool(size=1, timeout=1.5)
+    pool = QueryPool(size=1, timeout=1.5, queue_wait=20.0)
     pool.use_snapshot(snapshot)
     try:
         small = QueryJob("ASK { ?s ?p ?o }", JSON)
-        assert b"true" in asyncio.run(pool.run_async(small)).first
+        assert b"true" in asyncio.run(pool.run_async(small, "b")).first
         outcome: list[str] = []
 
         def runaway() -> None:
             try:
-                pool.run(QueryJob("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", JSON))
+                pool.run(QueryJob(RUNAWAY, JSON), "a")
             except QueryTimeoutError:
                 outcome.append("stopped")
 
@@ -91,7 +92,7 @@ def test_run_async_answers_and_waits_for_a_busy_pool(snapshot: Path) -> None:
         time.sleep(0.3)
         pool.timeout = 20.0  # the runaway keeps its 1.5 s; the waiting query may wait for a new worker
         started = time.monotonic()
-        answer = asyncio.run(pool.run_async(small))
+        answer = asyncio.run(pool.run_async(small, "b"))
         thread.join()
         assert b"true" in answer.first and outcome == ["stopped"]
         assert time.monotonic() - started > 1.0  # it waited for the runaway's worker to be replaced

@@ -25,6 +25,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         write_token=SecretStr(TOKEN),
         query_timeout=3.0,
         query_workers=2,
+        queries_per_client=2,  # the test client is one address; tests/http/test_pool_abuse.py tests the limit
         max_body_bytes=200_000,
         max_result_rows=1000,
     )

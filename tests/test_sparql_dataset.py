@@ -1,28 +1,11 @@
-"""The SPARQL text checks: SERVICE refused, dataset clauses seen, LIMITs placed where they parse."""
+"""What a query's text says: dataset clauses seen, LIMITs placed where they parse."""
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
 
-from kg.sparql_safety import ForbiddenQueryError, check_query, has_dataset_clause, with_row_limit
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
-        "select * { service silent <x:y> { } }",
-        "SELECT * { SERV\\u0049CE <x:y> { } }",
-    ],
-)
-def test_service_is_refused(query: str) -> None:
-    with pytest.raises(ForbiddenQueryError):
-        check_query(query)
-
-
-def test_service_in_strings_iris_names_and_comments_is_not_a_service() -> None:
-    check_query('SELECT ?service WHERE { ?s ex:service "SERVICE" . <http://a/SERVICE> ?p ?o # SERVICE\n }')
+from kg.sparql.dataset import has_dataset_clause, with_row_limit
 
 
 def test_dataset_clauses() -> None:
