@@ -8,9 +8,9 @@ import threading
 from kg import catalog
 from kg import merge as merging
 from kg.changes import Changeset
-from kg.sparql.pool import QueryPool
 from kg.rulebook import Rulebook
 from kg.settings import Settings
+from kg.sparql.pool import QueryPool
 from kg.store import OxigraphStore
 
 

@@ -9,7 +9,6 @@ crashes the process (a parser's stack overflow) is detected and answered by the 
 from __future__ import annotations
 
 import errno
-
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -164,8 +163,11 @@ NO_REQUESTS = "this endpoint never sends requests to other servers: SERVICE cann
 
 
 def _os_error(error: OSError) -> tuple[str, str, str]:
-    """The answer to an OSError: the sandbox's refusal (EACCES) and Oxigraph's HTTP client's own errors
-    (no errno, e.g. a port it will not call) mean a SERVICE call, answered alike whatever the target."""
+    """The answer to an OSError raised by a query.
+
+    The sandbox's refusal (EACCES) and Oxigraph's HTTP client's own errors (no errno, e.g. a port
+    it will not call) mean a SERVICE call: answered alike, whatever the target.
+    """
     if error.errno in (None, errno.EACCES):
         return ("error", "forbidden-query", NO_REQUESTS)
     return ("error", "query-failed", f"{type(error).__name__}: {error}")
