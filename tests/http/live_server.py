@@ -1,0 +1,54 @@
+"""A real `chipgraph serve` in a subprocess on a loopback port, for tests that need real sockets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(store: Path, log: Path, **environment: str) -> Iterator[str]:
+    """Run `chipgraph serve` on ``store`` with CHIPGRAPH_* ``environment``; yield its base URL."""
+    port = free_port()
+    variables = {**os.environ, **{f"CHIPGRAPH_{key.upper()}": value for key, value in environment.items()}}
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=variables,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_until_up(base + "/readyz", server, log)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    for _ in range(300):
+        if server.poll() is not None:
+            raise RuntimeError(f"chipgraph serve exited: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("chipgraph serve did not come up")
