@@ -56,6 +56,20 @@ def rules_without_prologue(files: list[Path] | None = None) -> tuple[str, list[s
     return prologue, bodies
 
 
+def fixpoint_check(rule: str, graph: str) -> str:
+    """The rule made into a check: it writes one triple into ``graph`` if it would infer anything.
+
+    Each rule has one ``INSERT { GRAPH <inferred> { ... } }`` line (kg/rules/*.ru); raises
+    InferenceError for a rule without it.
+    """
+    lines = rule.splitlines()
+    heads = [index for index, line in enumerate(lines) if line.startswith("INSERT {")]
+    if len(heads) != 1 or f"<{INFERRED_GRAPH}>" not in lines[heads[0]]:
+        raise InferenceError(f"a rule must start with one INSERT {{ GRAPH <{INFERRED_GRAPH}> {{ ... }} }} line")
+    lines[heads[0]] = f"INSERT {{ GRAPH <{graph}> {{ <{graph}> <{graph}> true }} }}"
+    return "\n".join(lines)
+
+
 def materialise(store: Store) -> InferenceSummary:
     """Run every rule until a whole round adds nothing; return the rounds and triple count.
 

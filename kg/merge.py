@@ -1,8 +1,15 @@
 """Merge: validate changesets, then write all of them or nothing, with a history record each.
 
-The data, the history records and the recomputed inferences are written by one SPARQL update,
-which Oxigraph applies as one transaction: readers never see half a merge. A refused merge
-writes nothing. ``revert`` undoes a merged changeset with a new, validated changeset.
+Everything a merge writes (the data, the history records, the inferences to their fixpoint, the
+derived figures) is one SPARQL update, which Oxigraph applies as one transaction: readers never
+see half a merge, and a kill at any moment leaves the store exactly before or exactly after it.
+The update ends by proving its own fixpoint: should the rules still have something to add after
+the rounds it ran, it fails on purpose (rolled back whole) and is sent again with twice the
+rounds. A refused merge writes nothing. ``revert`` undoes a merged changeset with a new,
+validated changeset.
+
+Every IRI and literal in the update text is a pyoxigraph term serialised by pyoxigraph (which
+refuses an IRI that could break out of its brackets); nothing is pasted from input.
 """
 
 from __future__ import annotations
@@ -17,12 +24,14 @@ from kg import derive, inference
 from kg.changes import Changeset, ChangesetError, now, nt_text, parse_nt
 from kg.derive import changed_chips
 from kg.namespaces import CHANGE_BASE, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_NS
-from kg.store import OxigraphStore, term_text
+from kg.store import OxigraphStore, StoreError, term_text
 from kg.validate import ValidationReport, validate_changes
 
 CG = ONTOLOGY_NS
 XSD = "http://www.w3.org/2001/XMLSchema#"
-INFERENCE_ROUNDS = 8  # repetitions of the rules inside the merge transaction (chains up to 2^8)
+INFERENCE_ROUNDS = 8  # first try: repetitions of the rules inside the merge transaction
+MAX_INFERENCE_ROUNDS = 256
+FIXPOINT_GRAPH = "https://w3id.org/chipgraph/graph/not-at-fixpoint"  # exists only inside a failing update
 
 
 class MergeRefusedError(ChangesetError):
@@ -80,11 +89,25 @@ def check_sources_described(store: OxigraphStore, changesets: list[Changeset]) -
         source = change.source_iri
         if change.graph == META_GRAPH or source is None or source in titled:
             continue
-        if not store.query(f"ASK {{ GRAPH <{META_GRAPH}> {{ <{source}> <http://purl.org/dc/terms/title> ?t }} }}"):
+        if not _has_title(store, source):
             raise ChangesetError(
                 f"the source {source} of graph {change.graph} is not described: add its title and URL or "
                 f"citation to the metadata graph {META_GRAPH} first (or in the same merge)"
             )
+
+
+def _has_title(store: OxigraphStore, source: str) -> bool:
+    """Whether the metadata graph gives ``source`` a title; raises ChangesetError if it is no IRI."""
+    pattern = (_iri(source), ox.NamedNode("http://purl.org/dc/terms/title"), None, ox.NamedNode(META_GRAPH))
+    return next(iter(store.quads_matching(*pattern)), None) is not None
+
+
+def _iri(value: str) -> ox.NamedNode:
+    """An IRI term; raises ChangesetError for text that is not an absolute IRI."""
+    try:
+        return ox.NamedNode(value)
+    except ValueError as error:
+        raise ChangesetError(f"not an absolute IRI: {value!r} ({error})") from error
 
 
 def _literal(value: str, datatype: str = XSD + "string") -> str:
@@ -94,44 +117,74 @@ def _literal(value: str, datatype: str = XSD + "string") -> str:
 def history_triples(change: Changeset, sequence: int) -> str:
     """The history record of a merged changeset, as N-Triples-like SPARQL data."""
     assert change.time is not None
-    node = f"<{CHANGE_BASE}{change.id}>"
+    node = str(_iri(CHANGE_BASE + change.id))
     lines = [
         f"{node} <{CG}sequenceNumber> {_literal(str(sequence), XSD + 'integer')} .",
         f"{node} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{CG}Changeset> .",
         f"{node} <{CG}author> {_literal(change.author)} .",
         f"{node} <{CG}changeMessage> {_literal(change.message)} .",
         f"{node} <{CG}mergedAt> {_literal(change.time.strftime('%Y-%m-%dT%H:%M:%SZ'), XSD + 'dateTime')} .",
-        f"{node} <{CG}targetGraph> {_literal(change.graph, XSD + 'anyURI')} .",
+        f"{node} <{CG}targetGraph> {_literal(str(_iri(change.graph).value), XSD + 'anyURI')} .",
         f"{node} <{CG}addedCount> {_literal(str(len(change.add)), XSD + 'integer')} .",
         f"{node} <{CG}removedCount> {_literal(str(len(change.remove)), XSD + 'integer')} .",
         f"{node} <{CG}addedTriples> {_literal(nt_text(change.add))} .",
         f"{node} <{CG}removedTriples> {_literal(nt_text(change.remove))} .",
     ]
     if change.source_iri:
-        lines.append(f"{node} <{CG}changeSource> <{change.source_iri}> .")
+        lines.append(f"{node} <{CG}changeSource> {_iri(change.source_iri)} .")
     if change.reverts:
-        lines.append(f"{node} <{CG}reverts> <{CHANGE_BASE}{change.reverts}> .")
+        lines.append(f"{node} <{CG}reverts> {_iri(CHANGE_BASE + change.reverts)} .")
     return "\n".join(lines)
 
 
-def merge_update(changesets: list[Changeset], first_sequence: int) -> str:
-    """One SPARQL update: every removal and addition, the history records, the inferences anew."""
-    operations = []
+def merge_update(changesets: list[Changeset], first_sequence: int, rounds: int = INFERENCE_ROUNDS) -> str:
+    """One SPARQL update: removals, additions, history records, inferences anew, derived figures.
+
+    The rules run ``rounds`` times; the update then fails (the whole transaction rolled back)
+    unless the inferences are at their fixpoint. Raises ChangesetError for a graph or source
+    that is not an IRI.
+    """
+    operations = [f"DROP SILENT GRAPH {_iri(FIXPOINT_GRAPH)}"]
     for sequence, change in enumerate(changesets, start=first_sequence):
+        graph = _iri(change.graph)
         if change.remove:
-            operations.append(f"DELETE DATA {{ GRAPH <{change.graph}> {{ {nt_text(change.remove)} }} }}")
+            operations.append(f"DELETE DATA {{ GRAPH {graph} {{ {nt_text(change.remove)} }} }}")
         if change.add:
-            operations.append(f"INSERT DATA {{ GRAPH <{change.graph}> {{ {nt_text(change.add)} }} }}")
+            operations.append(f"INSERT DATA {{ GRAPH {graph} {{ {nt_text(change.add)} }} }}")
         operations.append(f"INSERT DATA {{ GRAPH <{HISTORY_GRAPH}> {{ {history_triples(change, sequence)} }} }}")
     operations.append(f"DROP SILENT GRAPH <{INFERRED_GRAPH}>")
     rule_files, derivation_files = inference.rule_files(), derive.derivation_files()
     prologue, bodies = inference.rules_without_prologue(rule_files + derivation_files)
-    operations.extend(bodies[: len(rule_files)] * INFERENCE_ROUNDS)
+    rules, derivations = bodies[: len(rule_files)], bodies[len(rule_files) :]
+    operations.extend(rules * rounds)  # the derivations read inferred facts (e.g. super-properties)
     chips = changed_chips(term_text(t.subject) for change in changesets for t in change.add | change.remove)
     if chips is None or chips:
         operations.extend(derive.clear(chips))
-        operations.extend(derive.restrict(body, chips) for body in bodies[len(rule_files) :])
+        operations.extend(derive.restrict(body, chips) for body in derivations)
+    operations.extend(rules * 2)  # the consequences of derived facts (their types), then the proof:
+    operations.extend(inference.fixpoint_check(rule, FIXPOINT_GRAPH) for rule in rules)
+    operations.append(f"CREATE GRAPH <{FIXPOINT_GRAPH}>")  # fails if a check above found more to infer
+    operations.append(f"DROP GRAPH <{FIXPOINT_GRAPH}>")
     return prologue + "\n" + " ;\n".join(operations)
+
+
+def write(
+    store: OxigraphStore, changesets: list[Changeset], first_sequence: int, first_rounds: int = INFERENCE_ROUNDS
+) -> None:
+    """Write validated, stamped changesets in one transaction, inferences at their fixpoint.
+
+    The rounds double until the fixpoint is reached inside the transaction; past
+    MAX_INFERENCE_ROUNDS the StoreError is raised and nothing is written.
+    """
+    rounds = first_rounds
+    while True:
+        try:
+            store.update(merge_update(changesets, first_sequence, rounds))
+            return
+        except StoreError as error:
+            if FIXPOINT_GRAPH not in str(error) or rounds >= MAX_INFERENCE_ROUNDS:
+                raise
+            rounds *= 2
 
 
 def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: bool = False) -> MergeResult:
@@ -151,8 +204,7 @@ def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: 
     if not report.conforms:
         raise MergeRefusedError(report)
     stamped = [change.stamped(time) for change in reduced]
-    store.update(merge_update(stamped, next_sequence(store)))
-    inference.materialise(store)  # reaches the fixpoint should a chain exceed the rounds above
+    write(store, stamped, next_sequence(store))
     return MergeResult(merged=stamped, report=report)
 
 
@@ -225,9 +277,11 @@ def log(store: OxigraphStore, limit: int | None = None) -> list[HistoryRecord]:
 
 def show(store: OxigraphStore, change_id: str) -> HistoryRecord:
     """One merged changeset; raises UnknownChangeError."""
-    if not change_id or any(char in change_id for char in '<>"{}| \\^`'):
-        raise UnknownChangeError(change_id)
-    rows = store.select(HISTORY_QUERY.replace("$FILTER", f"FILTER(?change = <{CHANGE_BASE}{change_id}>)"))
+    try:
+        node = ox.NamedNode(CHANGE_BASE + change_id)
+    except ValueError:
+        raise UnknownChangeError(change_id) from None
+    rows = store.select(HISTORY_QUERY.replace("$FILTER", f"FILTER(?change = {node})"))
     if not rows:
         raise UnknownChangeError(change_id)
     return _record(rows[0])

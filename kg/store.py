@@ -110,11 +110,13 @@ class OxigraphStore:
         ]
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL update as one transaction; raise QuerySyntaxError if invalid."""
+        """Run a SPARQL update as one transaction; raise QuerySyntaxError if invalid, StoreError if it failed."""
         try:
             self._store.update(sparql)
         except SyntaxError as error:
             raise QuerySyntaxError(str(error)) from error
+        except RuntimeError as error:  # an operation failed (e.g. CREATE of an existing graph): rolled back
+            raise StoreError(str(error)) from error
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         """Add quads as one transaction."""
@@ -133,6 +135,12 @@ class OxigraphStore:
     def contains(self, quad: ox.Quad) -> bool:
         """Whether the store holds ``quad``."""
         return quad in self._store
+
+    def quads_matching(
+        self, subject: ox.NamedNode | None, predicate: ox.NamedNode | None, obj: Term | None, graph: ox.NamedNode
+    ) -> list[ox.Quad]:
+        """The quads of ``graph`` that match the pattern (None matches anything)."""
+        return list(self._store.quads_for_pattern(subject, predicate, obj, graph))
 
     def backup(self, target: Path) -> None:
         """Write a consistent snapshot of an on-disk store to ``target`` (hard links: cheap)."""

@@ -1,0 +1,193 @@
+"""Crash loop: kill -9 a process in the middle of a stream of merges, then check the store.
+
+The writer (``python -m bench.crash_loop write STORE``) merges changesets one after another into
+the store: new chips (so derived figures change) on a growing ownership chain (so inferences
+must follow transitive chains), and every fifth step the revert of an earlier merge (removals).
+After each merge returns it prints ``ACK <id>``. The driver starts the writer, kills it with
+SIGKILL after a random delay, reopens the store and checks:
+
+- every acknowledged merge is in the history, and at most one unacknowledged one (in flight);
+- the test graph equals the replay of the history records (no merge is there in part);
+- the inferred and derived graphs equal a recompute from the stated facts.
+
+    .venv/bin/python -m bench.crash_loop run --kills 100          # the nightly-sized run
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import derive, inference
+from kg.build import build, load_plan
+from kg.changes import Changeset
+from kg.merge import log, merge, revert
+from kg.namespaces import DERIVED_GRAPH, ID_BASE, INFERRED_GRAPH, ONTOLOGY_NS
+from kg.store import OxigraphStore
+
+GRAPH = "https://w3id.org/chipgraph/graph/epoch-ml-hardware"
+TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+AUTHOR = "crash-loop"
+
+
+def _step(number: int, parent: ox.NamedNode | None) -> Changeset:
+    """Merge number ``number``: a chip designed by a new organisation, subsidiary of ``parent``."""
+    org = ox.NamedNode(f"{ID_BASE}organization/crash-org-{number}")
+    chip = ox.NamedNode(f"{ID_BASE}chip/crash-chip-{number}")
+    triples = {
+        ox.Triple(org, TYPE, ox.NamedNode(ONTOLOGY_NS + "ChipDesigner")),
+        ox.Triple(org, LABEL, ox.Literal(f"Crash Org {number}")),
+        ox.Triple(chip, TYPE, ox.NamedNode(ONTOLOGY_NS + "GPU")),
+        ox.Triple(chip, LABEL, ox.Literal(f"Crash Chip {number}")),
+        ox.Triple(chip, ox.NamedNode(ONTOLOGY_NS + "designedBy"), org),
+        ox.Triple(chip, ox.NamedNode(ONTOLOGY_NS + "denseFP16TFLOPS"), ox.Literal(str(100 + number), datatype=DEC)),
+        ox.Triple(chip, ox.NamedNode(ONTOLOGY_NS + "dieAreaMm2"), ox.Literal("500", datatype=DEC)),
+    }
+    if parent is not None:
+        triples.add(ox.Triple(org, ox.NamedNode(ONTOLOGY_NS + "subsidiaryOf"), parent))
+    return Changeset(GRAPH, frozenset(triples), frozenset(), AUTHOR, f"crash step {number}")
+
+
+DEC = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+
+
+def _newest_org(store: OxigraphStore) -> ox.NamedNode | None:
+    """The crash-loop organisation with the highest number in the store, if any."""
+    prefix = f"{ID_BASE}organization/crash-org-"
+    designers = store.quads_matching(None, TYPE, ox.NamedNode(ONTOLOGY_NS + "ChipDesigner"), ox.NamedNode(GRAPH))
+    numbered = [
+        (int(q.subject.value[len(prefix) :]), q.subject) for q in designers if q.subject.value.startswith(prefix)
+    ]
+    return max(numbered, key=lambda pair: pair[0])[1] if numbered else None  # type: ignore[return-value]
+
+
+def _ours(store: OxigraphStore) -> list[str]:
+    """The ids of the crash loop's merges, newest first."""
+    return [record.id for record in log(store) if record.author == AUTHOR]
+
+
+def write(store_path: Path) -> None:
+    """The writer: merge steps (and reverts of the newest) until killed, printing ACK <id> after each."""
+    store = OxigraphStore.open(store_path, read_only=False)
+    while True:
+        ours = _ours(store)
+        number = len(ours)
+        if number % 5 == 4:
+            merged = revert(store, ours[0], author=AUTHOR).merged
+        else:
+            merged = merge(store, [_step(number, _newest_org(store))]).merged
+        for change in merged:
+            print(f"ACK {change.id}", flush=True)
+        number += 1
+
+
+@dataclass
+class LoopResult:
+    """What a crash loop did and found."""
+
+    kills: int = 0
+    merges_acknowledged: int = 0
+    merges_checked: int = 0
+    lost: int = 0
+    partial: int = 0
+    inference_mismatches: int = 0
+
+
+def _recomputed(store: OxigraphStore) -> tuple[set[ox.Quad], set[ox.Quad]]:
+    """The inferred and derived graphs recomputed from the store's stated facts, in memory."""
+    memory = OxigraphStore.in_memory()
+    memory.add_quads(
+        q for q in store.all_quads() if q.graph_name not in (ox.NamedNode(INFERRED_GRAPH), ox.NamedNode(DERIVED_GRAPH))
+    )
+    inference.materialise(memory)
+    derive.recompute(memory)
+    inference.materialise(memory)
+    return set(memory.quads(INFERRED_GRAPH)), set(memory.quads(DERIVED_GRAPH))
+
+
+def _replayed(store: OxigraphStore) -> set[ox.Triple]:
+    """The test graph as the history says it should be: every record applied in sequence order."""
+    triples: set[ox.Triple] = set()
+    for record in sorted(log(store), key=lambda r: r.sequence):
+        if record.graph == GRAPH:
+            triples = (triples - record.removed_triples) | record.added_triples
+    canonical = ox.Store()  # the store keeps literals in canonical form ("2600.0" -> "2600")
+    canonical.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    return {quad.triple for quad in canonical}
+
+
+def check(store_path: Path, acknowledged: set[str], baseline: set[ox.Triple], result: LoopResult) -> None:
+    """Reopen the store after a kill and count what is lost, partial or inconsistent."""
+    store = OxigraphStore.open(store_path, read_only=False)
+    try:
+        ids = _ours(store)
+        result.merges_checked += len(ids)
+        result.lost += len(acknowledged - set(ids))
+        result.partial += max(0, len(set(ids) - acknowledged) - 1) if ids else 0
+        stated = {quad.triple for quad in store.quads(GRAPH)} - baseline
+        if stated != _replayed(store) - baseline:
+            result.partial += 1
+        inferred, derived = _recomputed(store)
+        if inferred != set(store.quads(INFERRED_GRAPH)) or derived != set(store.quads(DERIVED_GRAPH)):
+            result.inference_mismatches += 1
+    finally:
+        store.close()
+
+
+def run(store_path: Path, kills: int, seed: int, max_delay: float, log_file: Path | None = None) -> LoopResult:
+    """Kill the writer ``kills`` times at random delays (up to ``max_delay`` s), checking after each."""
+    if not (store_path / "CURRENT").exists():
+        build(store_path, plan=load_plan())
+    baseline_store = OxigraphStore.open(store_path, read_only=False)
+    baseline = {quad.triple for quad in baseline_store.quads(GRAPH)} - _replayed(baseline_store)
+    acknowledged = set(_ours(baseline_store))  # a store reused from an earlier run
+    baseline_store.close()
+    chooser, result = random.Random(seed), LoopResult()
+    for _ in range(kills):
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "bench.crash_loop", "write", str(store_path)],
+            stdout=subprocess.PIPE,
+            stderr=log_file.open("a") if log_file else subprocess.DEVNULL,
+            text=True,
+        )
+        time.sleep(chooser.uniform(0.2, max_delay))
+        writer.kill()
+        out, _ = writer.communicate()
+        acks = {line.split()[1] for line in out.splitlines() if line.startswith("ACK ")}
+        result.kills += 1
+        result.merges_acknowledged += len(acks)
+        acknowledged |= acks
+        check(store_path, acknowledged, baseline, result)
+    return result
+
+
+def main() -> None:
+    """Command line: ``write STORE`` (the writer) or ``run [--kills N] [--store DIR]`` (the loop)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    writer = commands.add_parser("write")
+    writer.add_argument("store", type=Path)
+    loop = commands.add_parser("run")
+    loop.add_argument("--kills", type=int, default=100)
+    loop.add_argument("--store", type=Path, default=Path("/tmp/chipgraph-crash-loop"))
+    loop.add_argument("--seed", type=int, default=1)
+    loop.add_argument("--max-delay", type=float, default=6.0)
+    arguments = parser.parse_args()
+    if arguments.command == "write":
+        write(arguments.store)
+        return
+    started = time.monotonic()
+    result = run(arguments.store, arguments.kills, arguments.seed, arguments.max_delay)
+    print(f"{result} in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Crash consistency and the merge's own guarantees: one transaction, fixpoint inside it, no pasted text.
+
+The crash loop (bench/crash_loop.py; 100 kills in the nightly-sized run) kills a writer process
+with SIGKILL in the middle of a stream of merges; here a bounded number of kills.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from bench.crash_loop import run
+from kg import derive, inference
+from kg.build import build, load_plan
+from kg.changes import Changeset, ChangesetError, now
+from kg.merge import log, merge, next_sequence, write
+from kg.namespaces import DERIVED_GRAPH, HISTORY_GRAPH, ID_BASE, INFERRED_GRAPH, ONTOLOGY_NS
+from kg.store import OxigraphStore
+
+EPOCH = "https://w3id.org/chipgraph/graph/epoch-ml-hardware"
+TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+SUBSIDIARY_OF = ox.NamedNode(ONTOLOGY_NS + "subsidiaryOf")
+
+
+def test_kill_minus_nine_during_merges_loses_nothing_and_leaves_nothing_half_done(tmp_path: Path) -> None:
+    result = run(tmp_path / "store", kills=6, seed=7, max_delay=5.0)
+    assert result.kills == 6 and result.merges_acknowledged > 0
+    assert (result.lost, result.partial, result.inference_mismatches) == (0, 0, 0), result
+
+
+@pytest.fixture
+def store() -> OxigraphStore:
+    _, built = build(None, plan=load_plan())
+    assert built is not None
+    return built
+
+
+def org(number: int) -> ox.NamedNode:
+    return ox.NamedNode(f"{ID_BASE}organization/chain-{number}")
+
+
+def test_an_ownership_chain_longer_than_the_first_rounds_reach_is_closed_in_the_same_merge(
+    store: OxigraphStore,
+) -> None:
+    """40 links need more than one round: the write retries with more rounds, all in one update."""
+    length = 40
+    history = len(log(store))
+    triples = {ox.Triple(org(n), TYPE, ox.NamedNode(ONTOLOGY_NS + "Organization")) for n in range(length)}
+    triples |= {ox.Triple(org(n), LABEL, ox.Literal(f"Chain {n}")) for n in range(length)}
+    triples |= {ox.Triple(org(n), SUBSIDIARY_OF, org(n - 1)) for n in range(1, length)}
+    change = Changeset(EPOCH, frozenset(triples), frozenset(), "tester", "a long chain").stamped(now())
+    write(store, [change], next_sequence(store), first_rounds=1)
+    top = ox.Quad(org(length - 1), SUBSIDIARY_OF, org(0), ox.NamedNode(INFERRED_GRAPH))
+    assert store.contains(top)
+    recomputed = OxigraphStore.in_memory()
+    stated = (ox.NamedNode(INFERRED_GRAPH), ox.NamedNode(DERIVED_GRAPH))
+    recomputed.add_quads(q for q in store.all_quads() if q.graph_name not in stated)
+    inference.materialise(recomputed)
+    derive.recompute(recomputed)
+    inference.materialise(recomputed)
+    assert set(recomputed.quads(INFERRED_GRAPH)) == set(store.quads(INFERRED_GRAPH))
+    assert "not-at-fixpoint" not in " ".join(store.named_graphs())
+    assert len(log(store)) == history + 1  # one merge, written once
+
+
+HOSTILE = [
+    "https://w3id.org/chipgraph/id/source/x> } } ; DROP GRAPH <https://w3id.org/chipgraph/graph/history",
+    "https://w3id.org/chipgraph/id/source/x>\n<urn:a> <urn:b> <urn:c",
+    "https://w3id.org/chipgraph/id/source/a b",
+    'https://w3id.org/chipgraph/id/source/"quoted"',
+    "no-scheme",
+    "",
+]
+
+
+@pytest.mark.parametrize("source", HOSTILE)
+def test_a_hostile_source_is_refused_and_writes_nothing(store: OxigraphStore, source: str) -> None:
+    before = store.dump_nquads()
+    chip = ox.NamedNode(ID_BASE + "chip/nvidia-h100")
+    change = Changeset(
+        EPOCH, frozenset({ox.Triple(chip, LABEL, ox.Literal("H100 again"))}), frozenset(), "t", "m", source or None
+    )
+    if source:
+        with pytest.raises(ChangesetError):
+            merge(store, [change])
+        assert store.dump_nquads() == before
+    else:  # no source: the graph's own is used
+        merge(store, [change])
+    assert len(store.quads(HISTORY_GRAPH)) > 0
