@@ -63,10 +63,9 @@ def _newest_org(store: OxigraphStore) -> ox.NamedNode | None:
     """The crash-loop organisation with the highest number in the store, if any."""
     prefix = f"{ID_BASE}organization/crash-org-"
     designers = store.quads_matching(None, TYPE, ox.NamedNode(ONTOLOGY_NS + "ChipDesigner"), ox.NamedNode(GRAPH))
-    numbered = [
-        (int(q.subject.value[len(prefix) :]), q.subject) for q in designers if q.subject.value.startswith(prefix)
-    ]
-    return max(numbered, key=lambda pair: pair[0])[1] if numbered else None  # type: ignore[return-value]
+    subjects = [q.subject for q in designers if isinstance(q.subject, ox.NamedNode)]
+    numbered = [(int(s.value[len(prefix) :]), s) for s in subjects if s.value.startswith(prefix)]
+    return max(numbered, key=lambda pair: pair[0])[1] if numbered else None
 
 
 def _ours(store: OxigraphStore) -> list[str]:
