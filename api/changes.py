@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Graph, require_writer
 from api.errors import ApiError
+from api.resources import Paging, paging
+from kg import bounds
 from kg import merge as merging
 from kg.changes import ChangesetError, from_envelope, nt_text
+from kg.namespaces import CHANGE_BASE
 from kg.validate import validate_changes
 
 router = APIRouter(prefix="/changes", tags=["changes"])
@@ -70,14 +74,21 @@ def _merged(result: merging.MergeResult) -> JSONResponse:
     return JSONResponse(body, status_code=201, headers={"Location": f"/changes/{ids[-1]}"})
 
 
-async def _envelope(request: Request) -> Any:
+async def _json_body(request: Request, code: str, what: str) -> Any:
+    """The JSON body of a request, measured (kg.bounds.check_json) before it is parsed.
+
+    Raises ApiError ``code`` for a body that is too deep or not JSON, unsupported-media-type
+    for a body that does not say it is JSON.
+    """
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
-        raise ApiError("unsupported-media-type", "send the changeset as a JSON envelope (application/json)")
+        raise ApiError("unsupported-media-type", f"send {what} as JSON (application/json)")
     try:
-        return json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ApiError("invalid-changeset", f"the body is not JSON: {error}") from error
+        return json.loads(bounds.check_json(await request.body(), "the body"))
+    except bounds.BoundsError as error:
+        raise ApiError(code, str(error)) from error
+    except ValueError as error:  # JSONDecodeError, or a number of more than 4300 digits
+        raise ApiError(code, f"the body is not JSON: {error}") from error
 
 
 @router.post("", dependencies=[Depends(require_writer)], response_model=None)
@@ -88,7 +99,7 @@ async def post_change(
     allow_warnings: bool = Query(False, description="Merge despite warnings (never violations)"),
 ) -> JSONResponse:
     """Validate a changeset (dry_run=true) or merge it: 201 with Location, or 422 with the report."""
-    document = await _envelope(request)
+    document = await _json_body(request, "invalid-changeset", "the changeset envelope")
     if not isinstance(document, dict):
         raise ApiError("invalid-changeset", "send one changeset envelope (a JSON object)")
     try:
@@ -117,18 +128,28 @@ def _merge_or_refuse(action: Any) -> JSONResponse:
 
 
 @router.get("", response_model=ChangeList)
-def list_changes(graph: Graph, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> ChangeList:
+def list_changes(graph: Graph, paging: Annotated[Paging, Depends(paging)]) -> ChangeList:
     """The merged changesets, newest first, a page at a time."""
     records = merging.log(graph.store)
-    page = records[offset : offset + limit]
-    return ChangeList(total=len(records), offset=offset, limit=limit, items=[_record(r, False) for r in page])
+    page = records[paging.offset : paging.offset + paging.limit]
+    items = [_record(r, False) for r in page]
+    return ChangeList(total=len(records), offset=paging.offset, limit=paging.limit, items=items)
+
+
+def _change_id(change_id: str) -> str:
+    """``change_id``, if it can name a changeset (CHANGE_BASE + id is an IRI); else ApiError."""
+    try:
+        ox.NamedNode(CHANGE_BASE + change_id)
+    except ValueError as error:
+        raise ApiError("invalid-parameter", f"malformed changeset id {change_id[:80]!r}") from error
+    return change_id
 
 
 @router.get("/{change_id}", response_model=ChangeRecord)
 def get_change(change_id: str, graph: Graph) -> ChangeRecord:
     """One merged changeset with the exact triples it added and removed."""
     try:
-        return _record(merging.show(graph.store, change_id), True)
+        return _record(merging.show(graph.store, _change_id(change_id)), True)
     except merging.UnknownChangeError as error:
         raise ApiError("change-not-found", str(error), {"id": change_id}) from error
 
@@ -140,7 +161,28 @@ class RevertRequest(BaseModel):
     allow_warnings: bool = False
 
 
-@router.post("/{change_id}/revert", dependencies=[Depends(require_writer)], response_model=None)
-def revert_change(change_id: str, body: RevertRequest, graph: Graph) -> JSONResponse:
-    """Undo a merged changeset with a new, validated changeset (201), or refuse (422)."""
-    return _merge_or_refuse(lambda: graph.revert(change_id, author=body.author, allow_warnings=body.allow_warnings))
+REVERT_BODY = {"required": True, "content": {"application/json": {"schema": RevertRequest.model_json_schema()}}}
+
+
+@router.post(
+    "/{change_id}/revert",
+    dependencies=[Depends(require_writer)],
+    response_model=None,
+    openapi_extra={"requestBody": REVERT_BODY},
+)
+async def revert_change(change_id: str, request: Request, graph: Graph) -> JSONResponse:
+    """Undo a merged changeset with a new, validated changeset (201), or refuse (422).
+
+    The body is RevertRequest, read here so that it is measured before it is parsed.
+    """
+    document = await _json_body(request, "invalid-parameter", "the revert request")
+    try:
+        body = RevertRequest.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in ("body", *first["loc"]))
+        raise ApiError("invalid-parameter", f"{where}: {first['msg']}") from error
+    target = _change_id(change_id)
+    return await run_in_threadpool(
+        _merge_or_refuse, lambda: graph.revert(target, author=body.author, allow_warnings=body.allow_warnings)
+    )

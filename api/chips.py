@@ -16,6 +16,7 @@ from kg import catalog, exportcontrol
 from kg.export_status import export_status
 
 router = APIRouter(prefix="/chips", tags=["chips"])
+MAX_TPP = 1e9  # TPP of the largest chips today: some 10^5
 
 
 @router.get("", response_model=ChipPage)
@@ -30,7 +31,9 @@ async def list_chips(
     process_node: str | None = Query(None, description="Process node id, e.g. tsmc-7nm"),
     year_from: int | None = Query(None, ge=1990, le=2100, description="First release year"),
     year_to: int | None = Query(None, ge=1990, le=2100, description="Last release year"),
-    min_tpp: float | None = Query(None, ge=0, description="Minimum TPP (TOPS x bit length)"),
+    min_tpp: float | None = Query(
+        None, ge=0, le=MAX_TPP, allow_inf_nan=False, description="Minimum TPP (TOPS x bit length)"
+    ),
 ) -> Response:
     """Chips sorted by name then id, with the total that match."""
     filters = catalog.ChipFilter(designer, foundry, country, workload, process_node, year_from, year_to, min_tpp)

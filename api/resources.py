@@ -60,8 +60,15 @@ class Paging:
         self.offset, self.limit = offset, limit
 
 
-async def paging(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> Paging:
-    """The paging of a list request (async: FastAPI would run a class or plain function in a thread)."""
+MAX_OFFSET = 10_000_000  # far beyond any list (a graph of 1 M triples has some 100 000 entities)
+MAX_LIMIT = 500
+
+
+async def paging(offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(50, ge=1, le=MAX_LIMIT)) -> Paging:
+    """The paging of a list request (async: FastAPI would run a class or plain function in a thread).
+
+    Both are bounded: a number past 64 bits cannot even be written as JSON by orjson.
+    """
     return Paging(offset, limit)
 
 

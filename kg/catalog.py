@@ -1,16 +1,18 @@
 """The look-ups behind the REST resources: lists with filters and pages, entity facts, search.
 
 Every query comes from kg/queries/rest/*.rq; what a request adds (filters, an entity) is
-validated here first: slugs against SLUG, dates and numbers by type, so nothing a client sends
-is pasted into SPARQL unchecked.
+validated here first: slugs against SLUG, dates and numbers by type; then it enters the query
+as a term written by pyoxigraph (kg.rdf.sparql_iri, sparql_literal), never as pasted text.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,11 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.namespaces import ID_BASE, ONTOLOGY_NS
+from kg.rdf import fill, sparql_iri, sparql_iris, sparql_literal
 from kg.store import OxigraphStore, term_text
 
 QUERIES = Path(__file__).resolve().parent / "queries" / "rest"
-SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # used with fullmatch ($ allows a final newline)
 KINDS = (
     "chip",
     "organization",
@@ -43,6 +46,7 @@ KINDS = (
 CG = ONTOLOGY_NS
 XSD = "http://www.w3.org/2001/XMLSchema#"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+WORKLOADS = {"training": CG + "Training", "inference": CG + "Inference"}
 
 
 class NotFoundError(LookupError):
@@ -56,10 +60,10 @@ class InvalidFilterError(ValueError):
 def entity_iri(kind: str, slug: str) -> str:
     """The IRI of an entity; raises InvalidFilterError for an unknown kind or a malformed slug."""
     if kind not in KINDS:
-        raise InvalidFilterError(f"unknown kind {kind!r}; kinds are {', '.join(KINDS)}")
-    if not SLUG.match(slug):
-        raise InvalidFilterError(f"malformed id {slug!r}")
-    return f"{ID_BASE}{kind}/{slug}"
+        raise InvalidFilterError(f"unknown kind {kind[:80]!r}; kinds are {', '.join(KINDS)}")
+    if not SLUG.fullmatch(slug):
+        raise InvalidFilterError(f"malformed id {slug[:80]!r}")
+    return ox.NamedNode(f"{ID_BASE}{kind}/{slug}").value
 
 
 def entity_id(iri: str) -> str:
@@ -89,27 +93,35 @@ class ChipFilter:
         """The SPARQL filter patterns and HAVING clause for these filters."""
         patterns = []
         if self.designer:
-            patterns.append(f"?chip cg:designedBy <{entity_iri('organization', self.designer)}> .")
+            patterns.append(f"?chip cg:designedBy {sparql_iri(entity_iri('organization', self.designer))} .")
         if self.foundry:
-            patterns.append(f"?chip cg:manufacturedBy <{entity_iri('organization', self.foundry)}> .")
+            patterns.append(f"?chip cg:manufacturedBy {sparql_iri(entity_iri('organization', self.foundry))} .")
         if self.country:
             if not re.fullmatch(r"[A-Z]{2}", self.country):
                 raise InvalidFilterError("country is an ISO 3166-1 alpha-2 code, such as CN")
-            patterns.append(f"?chip cg:designedBy/cg:headquarteredIn <{ID_BASE}country/{self.country}> .")
+            country = sparql_iri(f"{ID_BASE}country/{self.country}")
+            patterns.append(f"?chip cg:designedBy/cg:headquarteredIn {country} .")
         if self.workload:
-            if self.workload not in ("training", "inference"):
+            if self.workload not in WORKLOADS:
                 raise InvalidFilterError("workload is training or inference")
-            patterns.append(f"?chip cg:intendedWorkload cg:{self.workload.capitalize()} .")
+            patterns.append(f"?chip cg:intendedWorkload {sparql_iri(WORKLOADS[self.workload])} .")
         if self.process_node:
-            patterns.append(f"?chip cg:processNode <{entity_iri('process-node', self.process_node)}> .")
+            patterns.append(f"?chip cg:processNode {sparql_iri(entity_iri('process-node', self.process_node))} .")
         having = []
         if self.year_from is not None:
-            having.append(f"YEAR(MIN(?released)) >= {int(self.year_from)}")
+            having.append(f"YEAR(MIN(?released)) >= {sparql_literal(str(int(self.year_from)), XSD + 'integer')}")
         if self.year_to is not None:
-            having.append(f"YEAR(MIN(?released)) <= {int(self.year_to)}")
+            having.append(f"YEAR(MIN(?released)) <= {sparql_literal(str(int(self.year_to)), XSD + 'integer')}")
         if self.min_tpp is not None:
-            having.append(f"MAX(?tppFigure) >= {float(self.min_tpp)!r}")
+            having.append(f"MAX(?tppFigure) >= {_decimal(self.min_tpp, 'min_tpp')}")
         return "\n  ".join(patterns), f"HAVING ({' && '.join(having)})" if having else ""
+
+
+def _decimal(value: float, name: str) -> str:
+    """A finite number as an xsd:decimal literal; raises InvalidFilterError for inf and nan."""
+    if not math.isfinite(value):
+        raise InvalidFilterError(f"{name} must be a finite number")
+    return sparql_literal(format(Decimal(repr(value)), "f"), XSD + "decimal")
 
 
 @dataclass
@@ -129,7 +141,7 @@ def list_chips(store: OxigraphStore, filters: ChipFilter, offset: int, limit: in
     """Chips matching ``filters``, sorted by label then id, one page of them."""
     patterns, having = filters.clauses()
     rows = []
-    for row in store.select(_query("chips").replace("$FILTERS", patterns).replace("$HAVING", having)):
+    for row in store.select(fill(_query("chips"), {"FILTERS": patterns, "HAVING": having})):
         item: dict[str, Any] = {"id": entity_id(term_text(row["chip"])), "label": term_text(row["name"])}
         item["designer"] = _ref(row["by"], row.get("byName")) if "by" in row else None
         item["release_date"] = term_text(row["release"]) if "release" in row else None
@@ -144,10 +156,10 @@ def list_members(
     """Entities of a chipgraph class with their labels, sorted, one page; acts by date if asked."""
     filters = ""
     if in_force_on is not None:
-        in_force = _query("regulations-in-force").replace("$DATE", f'"{in_force_on.isoformat()}"^^<{XSD}date>')
-        allowed = {term_text(row["entity"]) for row in store.select(in_force)}
-        filters = "VALUES ?entity { " + " ".join(f"<{iri}>" for iri in sorted(allowed)) + " }"
-    query = _query("members").replace("$CLASS", f"<{CG}{class_name}>").replace("$FILTERS", filters)
+        on = sparql_literal(in_force_on.isoformat(), XSD + "date")
+        allowed = {term_text(row["entity"]) for row in store.select(fill(_query("regulations-in-force"), {"DATE": on}))}
+        filters = "VALUES ?entity { " + sparql_iris(sorted(allowed)) + " }"
+    query = fill(_query("members"), {"CLASS": sparql_iri(CG + class_name), "FILTERS": filters})
     rows = [{"id": entity_id(term_text(row["entity"])), "label": term_text(row["name"])} for row in store.select(query)]
     return _page(rows, offset, limit)
 
@@ -161,7 +173,7 @@ def facts(
     the store, for this entity only, when not given). Raises NotFoundError when the entity has no
     stated fact.
     """
-    rows = store.select(_query("facts").replace("$ENTITY", f"<{iri}>"))
+    rows = store.select(fill(_query("facts"), {"ENTITY": sparql_iri(iri)}))
     if not rows:
         raise NotFoundError(iri)
     if labels is None:
@@ -193,9 +205,9 @@ def label_index(store: OxigraphStore, entities: set[str] | None = None) -> Label
     """The name of every entity (or of ``entities`` only), by IRI: its smallest rdfs:label."""
     if entities is not None and not entities:
         return {}
-    filters = "" if entities is None else "VALUES ?entity { " + " ".join(f"<{e}>" for e in sorted(entities)) + " }"
+    filters = "" if entities is None else "VALUES ?entity { " + sparql_iris(sorted(entities)) + " }"
     names: LabelIndex = {}
-    for row in store.select(_query("labels").replace("$FILTERS", filters)):
+    for row in store.select(fill(_query("labels"), {"FILTERS": filters})):
         entity, name = term_text(row["entity"]), term_text(row["name"])
         if entity not in names or name < names[entity]:
             names[entity] = name
@@ -211,8 +223,7 @@ def export_control_chips(store: OxigraphStore) -> set[str]:
     chips = {term_text(row["chip"]) for row in store.select(_query("export-control-chips"))}
     listed = {term_text(row["org"]) for row in store.select(_query("listed-organisations"))}
     if listed:
-        values = " ".join(f"<{org}>" for org in sorted(listed))
-        rows = store.select(_query("chips-of-organisations").replace("$ORGS", values))
+        rows = store.select(fill(_query("chips-of-organisations"), {"ORGS": sparql_iris(sorted(listed))}))
         chips |= {term_text(row["chip"]) for row in rows}
     return chips
 
@@ -260,11 +271,11 @@ def export_control(store: OxigraphStore, iri: str) -> list[dict[str, Any]]:
     """The export-control facts known so far for a chip, by kind then start date."""
     nodes = {
         term_text(row["node"]): term_text(row["kind"])
-        for row in store.select(_query("chip-export-control").replace("$ENTITY", f"<{iri}>"))
+        for row in store.select(fill(_query("chip-export-control"), {"ENTITY": sparql_iri(iri)}))
     }
     if not nodes:
         return []
-    details = store.select(_query("export-details").replace("$NODES", " ".join(f"<{node}>" for node in sorted(nodes))))
+    details = store.select(fill(_query("export-details"), {"NODES": sparql_iris(sorted(nodes))}))
     result = []
     for row in details:
         node = term_text(row["node"])
@@ -328,6 +339,6 @@ class SearchIndex:
 
 def describe_rdf(store: OxigraphStore, iri: str, rdf_format: ox.RdfFormat) -> bytes:
     """The stated facts of an entity serialised in ``rdf_format`` (a pyoxigraph RdfFormat)."""
-    triples = store.query(_query("describe").replace("$ENTITY", f"<{iri}>"))
+    triples = store.query(fill(_query("describe"), {"ENTITY": sparql_iri(iri)}))
     data = ox.serialize(triples, format=rdf_format) if isinstance(triples, ox.QueryTriples) else b""
     return data or b""

@@ -2,8 +2,9 @@
 
 A changeset is read from RDF files (Turtle, TriG, N-Triples, N-Quads, JSON-LD) or from a JSON
 envelope (the form the HTTP API accepts). Reading never fetches anything: JSON-LD with a remote
-@context is refused. Malformed input raises ChangesetError naming the file and line, or the
-envelope field.
+@context is refused. Every document is measured (kg.bounds: size, nesting) before a parser
+sees it, and the graph and source must be absolute IRIs. Malformed input raises
+ChangesetError naming the file and line, or the envelope field.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from kg import bounds
 from kg.namespaces import GRAPH_BASE, META_GRAPH, SYSTEM_GRAPHS, source_for_graph
 
 
@@ -67,6 +69,8 @@ class Changeset:
 
     def __post_init__(self) -> None:
         check_graph(self.graph)
+        if self.source is not None:
+            check_iri(self.source, "source")
         if not self.author.strip():
             raise ChangesetError("a changeset needs an author")
         if not self.message.strip():
@@ -79,6 +83,8 @@ class Changeset:
         for triple in (*self.add, *self.remove):
             if isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode):
                 raise ChangesetError(f"blank nodes cannot be merged (they cannot be removed again): {triple}")
+            if isinstance(triple.subject, ox.Triple) or isinstance(triple.object, ox.Triple):
+                raise ChangesetError(f"RDF 1.2 triple terms cannot be merged: {triple}")
 
     @property
     def source_iri(self) -> str | None:
@@ -105,8 +111,17 @@ class Changeset:
         return Changeset(self.graph, self.remove, self.add, author, message, self.source, reverts=self.id)
 
 
+def check_iri(value: str, name: str) -> None:
+    """Raise ChangesetError unless ``value`` is an absolute IRI (as pyoxigraph's NamedNode checks it)."""
+    try:
+        ox.NamedNode(value)
+    except ValueError as error:
+        raise ChangesetError(f"the {name} must be an absolute IRI, not {value[:80]!r}: {error}") from error
+
+
 def check_graph(graph: str) -> None:
-    """Raise ChangesetError unless ``graph`` is a source graph or the metadata graph."""
+    """Raise ChangesetError unless ``graph`` is a source graph or the metadata graph (an IRI)."""
+    check_iri(graph, "graph")
     if graph == META_GRAPH:
         return
     if graph in SYSTEM_GRAPHS or source_for_graph(graph) is None:
@@ -129,13 +144,18 @@ def parse_rdf(data: str | bytes, format_name: str, where: str, graph: str | None
     """Parse RDF text; return the one named graph it names (or ``graph``) and its triples.
 
     Triples in the default graph go to ``graph``. Raises ChangesetError naming ``where`` on a
-    syntax error, an unknown format, a remote JSON-LD context, or quads in several graphs.
+    syntax error, an unknown format, a remote JSON-LD context, quads in several graphs, or text
+    beyond the bounds of kg.bounds (measured before the parser sees it).
     """
     if format_name not in FORMATS:
-        raise ChangesetError(f"{where}: unknown RDF format {format_name!r}; use one of {', '.join(FORMATS)}")
+        raise ChangesetError(f"{where}: unknown RDF format {format_name[:80]!r}; use one of {', '.join(FORMATS)}")
     try:
-        quads = list(ox.parse(input=data, format=FORMATS[format_name]))
-    except SyntaxError as error:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        (bounds.check_json_ld if format_name == "json-ld" else bounds.check_rdf_text)(raw)
+        quads = list(ox.parse(input=raw, format=FORMATS[format_name]))
+    except UnicodeEncodeError as error:
+        raise ChangesetError(f"{where}: not Unicode text (a lone surrogate?): {error.reason}") from error
+    except (SyntaxError, bounds.BoundsError) as error:
         raise ChangesetError(f"{where}: {error}") from error
     graphs = {quad.graph_name.value for quad in quads if not isinstance(quad.graph_name, ox.DefaultGraph)}
     if graph is not None:
@@ -189,6 +209,11 @@ class RdfPayload(BaseModel):
     format: str = "turtle"
     data: str
 
+    @field_validator("format", "data")
+    @classmethod
+    def _unicode(cls, value: str) -> str:
+        return _unicode_text(value)
+
 
 class Envelope(BaseModel):
     """The JSON form of a changeset."""
@@ -201,18 +226,53 @@ class Envelope(BaseModel):
     add: RdfPayload | None = None
     remove: RdfPayload | None = None
 
+    @field_validator("graph", "source")
+    @classmethod
+    def _absolute_iri(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ox.NamedNode(_unicode_text(value))
+            except ValueError as error:
+                raise ValueError(f"not an absolute IRI ({error})") from error
+        return value
+
+    @field_validator("author", "message")
+    @classmethod
+    def _unicode(cls, value: str) -> str:
+        return _unicode_text(value)
+
+
+def _unicode_text(value: str) -> str:
+    """``value``, if it is Unicode text (JSON can carry lone surrogates, which no RDF term can)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError("not Unicode text (a lone surrogate)") from error
+    return value
+
 
 def from_envelope(document: str | bytes | dict[str, object], where: str = "envelope") -> Changeset:
-    """Read a changeset from its JSON envelope; raises ChangesetError naming the bad field."""
+    """Read a changeset from its JSON envelope; raises ChangesetError naming the bad field.
+
+    JSON text is measured (kg.bounds.check_json) before it is parsed.
+    """
     try:
-        raw = document if isinstance(document, dict) else json.loads(document)
+        if isinstance(document, dict):
+            raw: object = document
+        else:
+            data = document.encode("utf-8", "surrogatepass") if isinstance(document, str) else document
+            raw = json.loads(bounds.check_json(data))
         envelope = Envelope.model_validate(raw)
+    except bounds.BoundsError as error:
+        raise ChangesetError(f"{where}: {error}") from error
     except json.JSONDecodeError as error:
         raise ChangesetError(f"{where}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from error
     except ValidationError as error:
         first = error.errors()[0]
         field_name = ".".join(str(part) for part in first["loc"]) or "(document)"
         raise ChangesetError(f"{where}: field {field_name}: {first['msg']}") from error
+    except ValueError as error:  # a number of more than 4300 digits
+        raise ChangesetError(f"{where}: not JSON: {error}") from error
     graphs: set[str] = {envelope.graph} if envelope.graph else set()
     triples: dict[str, set[ox.Triple]] = {"add": set(), "remove": set()}
     for kind in ("add", "remove"):

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kg.namespaces import DERIVED_GRAPH, ID_BASE
+from kg.rdf import sparql_iri, sparql_iris
 from kg.store import OxigraphStore
 
 DERIVATIONS_DIR = Path(__file__).resolve().parent / "derivations"
@@ -39,19 +40,19 @@ def clear(chips: set[str] | None) -> list[str]:
     """The update operations removing the derived facts of ``chips`` (all of them when None).
 
     Every pattern has a constant subject (derivation IRIs are minted from the chip's IRI): with
-    VALUES instead, Oxigraph scans the whole derived graph.
+    VALUES instead, Oxigraph scans the whole derived graph. The chips come from changesets, so
+    each IRI is written by pyoxigraph (kg.rdf.sparql_iri), which refuses what is not an IRI.
     """
+    graph = sparql_iri(DERIVED_GRAPH)
     if chips is None:
-        return [f"DROP SILENT GRAPH <{DERIVED_GRAPH}>"]
+        return [f"DROP SILENT GRAPH {graph}"]
     operations = []
+    derived_from = sparql_iri(PROV + "wasDerivedFrom")
     for chip in sorted(chips):
-        derivations = [f"{DERIVATION_BASE}{chip[len(CHIP_BASE) :]}/{metric}" for metric in METRICS]
+        derivations = [sparql_iri(f"{DERIVATION_BASE}{chip[len(CHIP_BASE) :]}/{metric}") for metric in METRICS]
+        operations += [f"DELETE WHERE {{ GRAPH {graph} {{ {d} {derived_from} ?s . ?s ?p ?o }} }}" for d in derivations]
         operations += [
-            f"DELETE WHERE {{ GRAPH <{DERIVED_GRAPH}> {{ <{d}> <{PROV}wasDerivedFrom> ?s . ?s ?p ?o }} }}"
-            for d in derivations
-        ]
-        operations += [
-            f"DELETE WHERE {{ GRAPH <{DERIVED_GRAPH}> {{ <{node}> ?p ?o }} }}" for node in [chip, *derivations]
+            f"DELETE WHERE {{ GRAPH {graph} {{ {node} ?p ?o }} }}" for node in [sparql_iri(chip), *derivations]
         ]
     return operations
 
@@ -60,7 +61,7 @@ def restrict(rule: str, chips: set[str] | None) -> str:
     """A derivation rule limited to ``chips`` (every chip when None)."""
     if chips is None:
         return rule
-    values = "VALUES ?chip { " + " ".join(f"<{chip}>" for chip in sorted(chips)) + " }"
+    values = "VALUES ?chip { " + sparql_iris(sorted(chips)) + " }"
     return rule.replace(MARKER, values)
 
 

@@ -26,6 +26,7 @@ from kg.exportcontrol import (
     node_ref,
 )
 from kg.namespaces import ID_BASE, ONTOLOGY_NS
+from kg.rdf import fill, sparql_iri
 from kg.rulebook import Node, Rulebook, query
 from kg.store import OxigraphStore, term_text
 
@@ -37,7 +38,7 @@ ENTRY_FACTS = ["listedEntity", "addedBy", "validFrom", "validUntil", "reviewPoli
 def country_iri(code: str) -> str:
     """The IRI of a destination given as an ISO 3166-1 alpha-2 code; raises InvalidFilterError."""
     if not re.fullmatch(r"[A-Z]{2}", code or ""):
-        raise InvalidFilterError(f"destination {code!r} is not an ISO 3166-1 alpha-2 code such as CN")
+        raise InvalidFilterError(f"destination {code[:80]!r} is not an ISO 3166-1 alpha-2 code such as CN")
     return f"{ID_BASE}country/{code}"
 
 
@@ -160,13 +161,18 @@ def entity_list_findings(
 
 def organisations_with_parents(store: OxigraphStore, organisation: str) -> list[str]:
     """An organisation and the organisations it belongs to, transitively."""
-    rows = store.select(query("organisations").replace("$ORG", f"<{organisation}>"))
+    rows = store.select(fill(query("organisations"), {"ORG": sparql_iri(organisation)}))
     return sorted(term_text(row["org"]) for row in rows)
+
+
+def _is_a(store: OxigraphStore, iri: str, class_name: str) -> bool:
+    """Whether the entity ``iri`` is of the chipgraph class ``class_name``."""
+    return bool(store.query(f"ASK {{ {sparql_iri(iri)} a {sparql_iri(ONTOLOGY_NS + class_name)} }}"))
 
 
 def _chip(store: OxigraphStore, chip_id: str) -> tuple[str, str, list[str]]:
     chip = entity_iri("chip", chip_id)
-    rows = store.select(query("chip").replace("$CHIP", f"<{chip}>"))
+    rows = store.select(fill(query("chip"), {"CHIP": sparql_iri(chip)}))
     if not rows:
         raise NotFoundError(chip)
     label = next((term_text(row["label"]) for row in rows if "label" in row), chip_id)
@@ -190,7 +196,7 @@ def export_status(
     InvalidFilterError for a malformed id or destination.
     """
     where = country_iri(destination)
-    if not store.query(f"ASK {{ <{where}> a <{ONTOLOGY_NS}Country> }}"):
+    if not _is_a(store, where, "Country"):
         raise NotFoundError(where)
     chip, label, designers = _chip(store, chip_id)
     book = book or Rulebook.read(store)
@@ -205,7 +211,7 @@ def export_status(
     buyer_ref = None
     if buyer is not None:
         buyer_iri = entity_iri("organization", buyer)
-        if not store.query(f"ASK {{ <{buyer_iri}> a <{ONTOLOGY_NS}Organization> }}"):
+        if not _is_a(store, buyer_iri, "Organization"):
             raise NotFoundError(buyer_iri)
         organisations = organisations_with_parents(store, buyer_iri)
         buyer_ref = {"id": entity_id(buyer_iri), "label": buyer}

@@ -17,6 +17,7 @@ from typing import Any
 
 from kg.catalog import entity_id
 from kg.namespaces import ONTOLOGY_NS
+from kg.rdf import fill, sparql_iri
 from kg.rulebook import Node, Rulebook, query
 from kg.store import OxigraphStore, term_text
 
@@ -96,7 +97,7 @@ def _decimal(text: str) -> Decimal | None:
 
 def chip_figures(store: OxigraphStore, chip: str) -> dict[str, Figure]:
     """TPP, performance density and chip-to-chip bandwidth of ``chip`` with the facts behind each."""
-    rows = store.select(query("figures").replace("$CHIP", f"<{chip}>"))
+    rows = store.select(fill(query("figures"), {"CHIP": sparql_iri(chip)}))
     found: dict[str, tuple[Decimal, list[FactUse]]] = {}
     for row in rows:
         name, value = term_text(row["figure"]), _decimal(term_text(row["value"]))

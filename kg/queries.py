@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from kg.rdf import fill, sparql_literal
+
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 
 
@@ -27,13 +29,20 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAM = re.compile(r"^#\s*param\s+([a-z][a-z0-9_]*)\s*:\s*(decimal|date)\s*=\s*(\S+)\s*$")
 
 
+MAX_EXPONENT = 100  # a decimal parameter lies within 10^±100 (written out, 1e999999999 has a billion digits)
+
+
 def _literal(kind: str, name: str, value: str) -> str:
+    """The typed literal of a parameter value, written by pyoxigraph; raises QueryParameterError."""
     try:
-        if kind == "decimal":
-            return f'"{Decimal(value)}"^^<{XSD}decimal>'
-        return f'"{date.fromisoformat(value).isoformat()}"^^<{XSD}date>'
+        if kind == "date":
+            return sparql_literal(date.fromisoformat(value).isoformat(), XSD + "date")
+        number = Decimal(value)
+        if not number.is_finite() or (number and abs(number.adjusted()) > MAX_EXPONENT):
+            raise ValueError("not a finite decimal within range")
+        return sparql_literal(format(number, "f"), XSD + "decimal")
     except (InvalidOperation, ValueError) as error:
-        raise QueryParameterError(f"parameter {name} must be a {kind}, not {value!r}") from error
+        raise QueryParameterError(f"parameter {name} must be a {kind}, not {value[:80]!r}") from error
 
 
 @dataclass(frozen=True)
@@ -58,11 +67,8 @@ class NamedQuery:
         if unknown:
             known = ", ".join(sorted(self.params)) or "none"
             raise QueryParameterError(f"{self.name} has no parameter {', '.join(sorted(unknown))}; it has: {known}")
-        text = self.text
-        for name in sorted(self.params, key=len, reverse=True):
-            kind, default = self.params[name]
-            text = text.replace(f"${name}", _literal(kind, name, given.get(name, default)))
-        return text
+        literals = {name: _literal(kind, name, given.get(name, value)) for name, (kind, value) in self.params.items()}
+        return fill(self.text, literals)
 
 
 def _read(path: Path) -> NamedQuery:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kg.catalog import SourceIndex, entity_id, source_index
 from kg.namespaces import ONTOLOGY_NS
+from kg.rdf import fill, sparql_iri
 from kg.store import OxigraphStore, term_text
 
 QUERIES = Path(__file__).resolve().parent / "queries" / "exportcontrol"
@@ -80,7 +81,7 @@ def _full(prop: str) -> str:
 def nodes_of(store: OxigraphStore, class_name: str) -> dict[str, Node]:
     """Every node of a chipgraph class with its stated facts (inferred and derived ones left out)."""
     nodes: dict[str, Node] = {}
-    for row in store.select(query("nodes").replace("$CLASS", f"<{CG}{class_name}>")):
+    for row in store.select(fill(query("nodes"), {"CLASS": sparql_iri(CG + class_name)})):
         node = nodes.setdefault(term_text(row["node"]), Node(term_text(row["node"])))
         node.facts.setdefault(term_text(row["p"]), []).append(Stated(term_text(row["o"]), term_text(row["g"])))
     return nodes

@@ -21,11 +21,19 @@ def _count(value: int) -> ox.Literal:
 
 
 def describe(store: OxigraphStore, endpoint: str, rdf_format: ox.RdfFormat) -> bytes:
-    """The description of the endpoint at ``endpoint``: features, formats, graphs with counts."""
-    service, dataset = _n(endpoint), ox.BlankNode("dataset")
+    """The description of the endpoint at ``endpoint``: features, formats, graphs with counts.
+
+    ``endpoint`` comes from the request (its Host header); when it is not an IRI, the service
+    is a blank node without sd:endpoint.
+    """
+    try:
+        service: ox.NamedNode | ox.BlankNode = _n(endpoint)
+    except ValueError:
+        service = ox.BlankNode("service")
+    dataset = ox.BlankNode("dataset")
     triples = [
         ox.Triple(service, RDF_TYPE, _n(SD + "Service")),
-        ox.Triple(service, _n(SD + "endpoint"), service),
+        *([ox.Triple(service, _n(SD + "endpoint"), service)] if isinstance(service, ox.NamedNode) else []),
         ox.Triple(service, _n(SD + "supportedLanguage"), _n(SD + "SPARQL11Query")),
         ox.Triple(service, _n(SD + "feature"), _n(SD + "UnionDefaultGraph")),
         ox.Triple(service, _n(SD + "defaultDataset"), dataset),

@@ -53,16 +53,27 @@ def decimal_literal(value: Decimal) -> ox.Literal:
     return ox.Literal(text, datatype=ox.NamedNode(XSD + "decimal"))
 
 
+MAX_EXPONENT = 100  # 1e100: far beyond any figure; 1e999999999 would be a billion digits as a decimal
+
+
 def parse_number(text: str) -> Decimal | None:
-    """A finite number from a cell, or None for an empty cell, `inf` or `nan`; raises ValueError if not a number."""
+    """A finite number from a cell, or None for an empty cell, `inf` or `nan`.
+
+    Raises ValueError if the cell is not a number, or one beyond 10^±MAX_EXPONENT (written out
+    as an xsd:decimal, without exponent, it would fill the memory).
+    """
     cleaned = text.strip().replace(",", "")
     if not cleaned:
         return None
     try:
         value = Decimal(cleaned)
     except InvalidOperation as error:
-        raise ValueError(f"{text!r} is not a number") from error
-    return value if value.is_finite() else None
+        raise ValueError(f"{text[:80]!r} is not a number") from error
+    if not value.is_finite():
+        return None
+    if value and abs(value.adjusted()) > MAX_EXPONENT:
+        raise ValueError(f"{text[:80]!r} is out of range (10^-{MAX_EXPONENT} to 10^{MAX_EXPONENT})")
+    return value
 
 
 def parse_date(text: str) -> date | None:

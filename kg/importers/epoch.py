@@ -220,9 +220,11 @@ def foundries(context: Context, node: ox.NamedNode, number: int, name: str, row:
             return
         if nanometres is None:
             return
-        process = f"{ID_BASE}process-node/{found[0].rsplit('/', 1)[-1]}-{format(nanometres.normalize(), 'f')}nm"
-        if context.store.query(f"ASK {{ <{process}> a <{cg('ProcessNode').value}> }}"):
-            context.triples.add(ox.Triple(node, cg("processNode"), ox.NamedNode(process)))
+        process = ox.NamedNode(
+            f"{ID_BASE}process-node/{found[0].rsplit('/', 1)[-1]}-{format(nanometres.normalize(), 'f')}nm"
+        )
+        if context.store.query(f"ASK {{ {process} a {cg('ProcessNode')} }}"):
+            context.triples.add(ox.Triple(node, cg("processNode"), process))
 
 
 def count(path: Path) -> int:
