@@ -24,6 +24,7 @@ STATUS: dict[str, int] = {
     "change-not-found": 404,
     "method-not-allowed": 405,
     "not-acceptable": 406,
+    "store-mismatch": 409,
     "payload-too-large": 413,
     "unsupported-media-type": 415,
     "changeset-refused": 422,

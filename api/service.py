@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 import threading
+from datetime import UTC, datetime
 
+from kg import backup as backups
 from kg import catalog
 from kg import merge as merging
 from kg.changes import Changeset
@@ -103,6 +105,18 @@ class GraphService:
             if result.merged:
                 self._refresh()
             return result
+
+    def backup(self) -> tuple[str, backups.BackupManifest]:
+        """Back up the store between merges into STORE.backups/NAME; return NAME and the manifest.
+
+        NAME is new (the UTC time). Raises StoreError if the backup cannot be written.
+        """
+        with self._write_lock:
+            folder = backups.server_backups_folder(self.settings.store.resolve())
+            name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+            while (folder / name).exists():
+                name += "-1"
+            return name, backups.backup(self.store, folder / name)
 
     def close(self) -> None:
         """Stop the workers, release the store, remove the snapshots."""

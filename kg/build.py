@@ -21,7 +21,7 @@ from kg.importers import ImportFileError, default_imports, import_changesets
 from kg.merge import MergeRefusedError, MergeResult, merge
 from kg.namespaces import GRAPH_BASE, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS, source_for_graph
 from kg.rdf import rdf_format
-from kg.store import OxigraphStore, term_text
+from kg.store import OxigraphStore, StoreLockedError, ensure_free, replace_store, term_text
 from kg.validate import ValidationReport, ValidationResult
 
 PROV_PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
@@ -186,13 +186,16 @@ def build(
     target: Path | None,
     on_step: StepCallback = lambda _step: None,
     plan: LoadPlan | None = None,
+    *,
+    wait: float = 0.0,
 ) -> tuple[BuildSummary, OxigraphStore | None]:
     """Build the store at ``target`` (or in memory when None) and return its summary.
 
     ``plan`` defaults to ``load_plan()`` (the packaged ontology, sources and data); with the
     default plan the packaged data sets (kg.importers.DEFAULT_IMPORTS) are imported too. For an
-    in-memory build the open store is returned too. Raises BuildError on bad input; an existing
-    store at ``target`` is then left unchanged.
+    in-memory build the open store is returned too. Raises BuildError on bad input, and
+    StoreLockedError if another process holds ``target`` (or builds beside it) for longer than
+    ``wait`` seconds; an existing store at ``target`` is then left unchanged.
     """
     imports = default_imports() if plan is None else []
     plan = load_plan() if plan is None else plan
@@ -200,8 +203,8 @@ def build(
         store = OxigraphStore.in_memory()
         result = populate(store, plan, on_step, imports)
         return _summary(store, None, plan, result), store
-    staging = target.with_name(target.name + ".building")
-    shutil.rmtree(staging, ignore_errors=True)
+    ensure_free(target, wait=wait)
+    staging = _fresh_staging(target)
     store = OxigraphStore.create(staging)
     try:
         result = populate(store, plan, on_step, imports)
@@ -212,8 +215,23 @@ def build(
         raise
     store.close()
     on_step("swap in the new store")
-    _swap(staging, target)
+    try:
+        replace_store(staging, target, wait=wait)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return summary, None
+
+
+def _fresh_staging(target: Path) -> Path:
+    """The empty folder beside ``target`` a build writes into; StoreLockedError if another build uses it."""
+    staging = target.with_name(target.name + ".building")
+    try:
+        ensure_free(staging)
+    except StoreLockedError as error:
+        raise StoreLockedError(target) from error
+    shutil.rmtree(staging, ignore_errors=True)
+    return staging
 
 
 def _summary(store: OxigraphStore, path: Path | None, plan: LoadPlan, result: MergeResult) -> BuildSummary:
@@ -229,14 +247,3 @@ def _summary(store: OxigraphStore, path: Path | None, plan: LoadPlan, result: Me
         warnings=list(dict.fromkeys(r for r in result.report.results if r.severity != "Violation")),
         files=[file.name for file, _ in plan],
     )
-
-
-def _swap(staging: Path, target: Path) -> None:
-    """Replace ``target`` by ``staging``; the old store is removed only after the rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    retired = target.with_name(target.name + ".old")
-    shutil.rmtree(retired, ignore_errors=True)
-    if target.exists():
-        target.rename(retired)
-    staging.rename(target)
-    shutil.rmtree(retired, ignore_errors=True)

@@ -35,4 +35,7 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body accepted")
     max_result_rows: int = Field(100_000, ge=1, description="Most rows (or triples) a SPARQL result carries")
+    lock_wait: float = Field(
+        5.0, ge=0, description="Seconds a command waits for a store another chipgraph process holds for writing"
+    )
     page_size_max: int = Field(500, ge=1, description="Largest page of a REST list")

@@ -7,6 +7,8 @@ facts at once; ``GRAPH ?g`` still tells which graph a triple is in.
 
 from __future__ import annotations
 
+import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol, TypeAlias
@@ -24,6 +26,17 @@ class StoreError(RuntimeError):
 
 class StoreNotFoundError(StoreError):
     """Raised when a store is opened for reading at a path where none was built."""
+
+
+class StoreLockedError(StoreError):
+    """Raised when another process (a running server, another command) holds the store for writing."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"the store at {path} is in use by another chipgraph process (a running server or another command); "
+            "stop it or retry"
+        )
+        self.path = path
 
 
 class QuerySyntaxError(StoreError, ValueError):
@@ -76,21 +89,31 @@ class OxigraphStore:
         return cls(ox.Store())
 
     @classmethod
-    def create(cls, path: Path) -> OxigraphStore:
-        """Open the store at ``path`` for writing, creating the folder if needed."""
+    def create(cls, path: Path, *, wait: float = 0.0) -> OxigraphStore:
+        """Open the store at ``path`` for writing, creating the folder if needed.
+
+        Raises StoreLockedError if another process still holds it after ``wait`` seconds, and
+        StoreError if it cannot be opened otherwise.
+        """
         path.mkdir(parents=True, exist_ok=True)
-        return cls(ox.Store(str(path)), path)
+        return cls(_open_for_writing(path, wait), path)
 
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = True) -> OxigraphStore:
-        """Open an existing store; raise StoreNotFoundError if none was built at ``path``."""
-        if not (path / "CURRENT").is_file():
+    def open(cls, path: Path, *, read_only: bool = True, wait: float = 0.0) -> OxigraphStore:
+        """Open an existing store; raise StoreNotFoundError if none was built at ``path``.
+
+        Read-only opening takes no lock. Opening for writing retries for up to ``wait`` seconds
+        while another process holds the store, then raises StoreLockedError; any other failure
+        raises StoreError.
+        """
+        if not is_store(path):
             raise StoreNotFoundError(f"no chipgraph store at {path}: run `chipgraph build` first")
+        if not read_only:
+            return cls(_open_for_writing(path, wait), path)
         try:
-            store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+            return cls(ox.Store.read_only(str(path)), path, read_only=True)
         except OSError as error:
             raise StoreError(f"cannot open the store at {path}: {error}") from error
-        return cls(store, path, read_only=read_only)
 
     def query(self, sparql: str) -> QueryResult:
         """Run a SPARQL query over the union of the graphs; raise QuerySyntaxError if invalid."""
@@ -166,6 +189,71 @@ class OxigraphStore:
         if self.path is not None and not self.read_only:
             self._store.flush()
         del self._store
+
+
+def is_store(path: Path) -> bool:
+    """Whether ``path`` holds an on-disk store (a RocksDB folder with its CURRENT file)."""
+    return (path / "CURRENT").is_file()
+
+
+def _is_lock_error(error: OSError) -> bool:
+    """Whether RocksDB refused to open because the store's LOCK is held (by this or another process)."""
+    message = str(error)
+    return "While lock file" in message or "lock hold by current process" in message
+
+
+def _open_for_writing(path: Path, wait: float) -> ox.Store:
+    """Open the store at ``path`` for writing, retrying while it is locked for up to ``wait`` seconds.
+
+    Raises StoreLockedError when the lock is still held at the deadline, StoreError on any other failure.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.05
+    while True:
+        try:
+            return ox.Store(str(path))
+        except OSError as error:
+            if not _is_lock_error(error):
+                raise StoreError(f"cannot open the store at {path}: {error}") from error
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StoreLockedError(path) from None
+        time.sleep(min(pause, remaining))
+        pause = min(pause * 2, 0.5)
+
+
+def ensure_free(path: Path, *, wait: float = 0.0) -> None:
+    """Return once no other process holds the store at ``path`` (at once when there is no store).
+
+    Raises StoreLockedError if it is still held after ``wait`` seconds. The store is opened for
+    writing and closed again: nothing of its content changes.
+    """
+    if is_store(path):
+        OxigraphStore.open(path, read_only=False, wait=wait).close()
+
+
+def replace_store(staging: Path, target: Path, *, wait: float = 0.0) -> None:
+    """Put the closed store at ``staging`` in the place of ``target``, removing the old one.
+
+    Two renames in the same folder: the target holds the old store or the new one (for an instant
+    neither), never a mix.
+    Raises StoreLockedError, with ``target`` unchanged and ``staging`` left in place, if another
+    process holds ``target`` (checked before the old store is moved aside, and again after, so
+    that a process opening it in between is caught).
+    """
+    ensure_free(target, wait=wait)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    retired = target.with_name(target.name + ".old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if target.exists():
+        target.rename(retired)
+        try:
+            ensure_free(retired)
+        except StoreLockedError:
+            retired.rename(target)
+            raise StoreLockedError(target) from None
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def term_text(term: Term) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,6 +41,32 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("cli") / "store"
     build(path)
     yield path
+
+
+@pytest.fixture
+def disk_store(store_dir: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the built store on disk (a checkpoint of ``store_dir``: cheap)."""
+    source = OxigraphStore.open(store_dir)
+    source.backup(tmp_path / "store")
+    source.close()
+    return tmp_path / "store"
+
+
+HOLD = "import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); print('held', flush=True); sys.stdin.read()"
+
+
+@contextmanager
+def held(path: Path) -> Iterator[None]:
+    """Another process holds the store at ``path`` for writing (as a server or a merge does) until the block ends."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline() == b"held\n"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+        holder.stdout.close()
 
 
 def texts(rows: list[Row], *names: str) -> set[tuple[str, ...]]:

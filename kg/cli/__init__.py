@@ -1,10 +1,11 @@
 """The `chipgraph` command line.
 
 Exit codes: 0 success, 1 a check found problems or a change was refused, 2 bad input (invalid
-SPARQL, unknown query or changeset, missing store, a file that does not parse).
+SPARQL, unknown query or changeset, missing store, a file that does not parse), 3 the store is in
+use by another chipgraph process (a running server or another command) and nothing was written.
 """
 
-from kg.cli import changes, exportcontrol, graph, imports, serve  # noqa: F401  (registers the commands)
+from kg.cli import backup, changes, exportcontrol, graph, imports, serve  # noqa: F401  (registers the commands)
 from kg.cli.common import app
 
 

@@ -12,10 +12,10 @@ from rich.table import Table
 
 from kg import changes, merge
 from kg.changes import Changeset, ChangesetError, nt_text
-from kg.cli.common import StoreOption, app, fail, open_store, out, store_path
+from kg.cli.common import StoreOption, WaitOption, app, fail, open_store, out
 from kg.namespaces import GRAPH_BASE, shorten
 from kg.output import report_table
-from kg.store import OxigraphStore, StoreError
+from kg.store import OxigraphStore
 from kg.validate import ValidationReport, validate_changes
 
 AuthorOption = Annotated[str, typer.Option("--author", help="Who makes the change.")]
@@ -96,18 +96,18 @@ def merge_command(
     allow_warnings: WarningsOption = False,
     as_json: JsonOption = False,
     store: StoreOption = None,
+    wait: WaitOption = None,
 ) -> None:
-    """Validate changesets and merge them all, or nothing (exit 1 when refused, 2 on bad input)."""
+    """Validate changesets and merge them all, or nothing (exit 1 when refused, 2 on bad input, 3 store in use)."""
     changesets = read_changesets(files, remove, graph, source, author, message)
-    run_merge(store, lambda opened: merge.merge(opened, changesets, allow_warnings=allow_warnings), as_json)
+    run_merge(store, lambda opened: merge.merge(opened, changesets, allow_warnings=allow_warnings), as_json, wait)
 
 
-def run_merge(store: Path | None, action: Callable[[OxigraphStore], merge.MergeResult], as_json: bool) -> None:
-    """Open the store for writing, run a merge or revert, and print what it did or why not."""
-    try:
-        opened = OxigraphStore.open(store_path(store), read_only=False)
-    except StoreError as error:
-        fail(str(error))
+def run_merge(
+    store: Path | None, action: Callable[[OxigraphStore], merge.MergeResult], as_json: bool, wait: float | None
+) -> None:
+    """Open the store for writing (waiting up to ``wait`` seconds), run a merge or revert, print what it did."""
+    opened = open_store(store, write=True, wait=wait)
     try:
         result = action(opened)
     except merge.MergeRefusedError as error:
@@ -133,12 +133,14 @@ def revert(
     allow_warnings: WarningsOption = False,
     as_json: JsonOption = False,
     store: StoreOption = None,
+    wait: WaitOption = None,
 ) -> None:
     """Undo a merged changeset with a new, validated changeset."""
     run_merge(
         store,
         lambda opened: merge.revert(opened, change_id, author=author, message=message, allow_warnings=allow_warnings),
         as_json,
+        wait,
     )
 
 

@@ -1,4 +1,4 @@
-"""What every `chipgraph` command shares: the app, the consoles, the --store option, errors.
+"""What every `chipgraph` command shares: the app, the consoles, the --store and --wait options, errors.
 
 See kg/cli/__init__.py for the exit codes.
 """
@@ -6,16 +6,33 @@ See kg/cli/__init__.py for the exit codes.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from kg.settings import Settings
-from kg.store import OxigraphStore, StoreError
+from kg.store import OxigraphStore, StoreError, StoreLockedError
+
+IN_USE = 3  # the exit code of a command that found the store held by another process
+
+
+class ChipgraphGroup(TyperGroup):
+    """The command group: a store held by another process ends any command with one message and exit 3."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context (vendored by recent typer versions)
+        """Run the command; turn StoreLockedError, wherever it is raised, into the message and exit 3."""
+        try:
+            return super().invoke(ctx)
+        except StoreLockedError as error:
+            fail(f"{error}; nothing was written", IN_USE)
+
 
 app = typer.Typer(
-    help="chipgraph: a knowledge graph of AI chips, their makers and export controls.", no_args_is_help=True
+    help="chipgraph: a knowledge graph of AI chips, their makers and export controls.",
+    no_args_is_help=True,
+    cls=ChipgraphGroup,
 )
 out = Console()
 err = Console(stderr=True)
@@ -24,11 +41,24 @@ StoreOption = Annotated[
     Path | None,
     typer.Option("--store", help="Store folder (default: $CHIPGRAPH_STORE, else the user data folder)."),
 ]
+WaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="Seconds to wait while another chipgraph process holds the store (default: $CHIPGRAPH_LOCK_WAIT, else 5).",
+    ),
+]
 
 
 def store_path(store: Path | None) -> Path:
     """The store folder: the --store option, else the settings (CHIPGRAPH_STORE or default)."""
     return store if store is not None else Settings().store
+
+
+def lock_wait(wait: float | None) -> float:
+    """Seconds to wait for a held store: the --wait option, else the settings (CHIPGRAPH_LOCK_WAIT or 5)."""
+    return wait if wait is not None else Settings().lock_wait
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -37,9 +67,15 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def open_store(store: Path | None) -> OxigraphStore:
-    """Open the store read-only, or exit 2 with a clear message."""
+def open_store(store: Path | None, *, write: bool = False, wait: float | None = None) -> OxigraphStore:
+    """Open the store (read-only unless ``write``), or exit with a clear message.
+
+    A store that is missing or broken exits 2; one held by another process for longer than
+    ``wait`` seconds (writing only: reading takes no lock) exits 3 through ChipgraphGroup.
+    """
     try:
-        return OxigraphStore.open(store_path(store))
+        return OxigraphStore.open(store_path(store), read_only=not write, wait=lock_wait(wait) if write else 0.0)
+    except StoreLockedError:
+        raise
     except StoreError as error:
         fail(str(error))

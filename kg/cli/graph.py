@@ -12,7 +12,7 @@ from rich.table import Table
 
 from kg import build as build_module
 from kg.checks import run_checks
-from kg.cli.common import StoreOption, app, err, fail, open_store, out, store_path
+from kg.cli.common import StoreOption, WaitOption, app, err, fail, lock_wait, open_store, out, store_path
 from kg.namespaces import shorten
 from kg.output import OutputFormat, cell, render_table, render_text
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
@@ -20,13 +20,15 @@ from kg.store import StoreError
 
 
 @app.command()
-def build(store: StoreOption = None) -> None:
+def build(store: StoreOption = None, wait: WaitOption = None) -> None:
     """Build the store from the ontology, the sources and the curated data (replaces it whole)."""
     target = store_path(store)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task("build", total=None)
         try:
-            summary, _ = build_module.build(target, lambda step: progress.update(task, description=step))
+            summary, _ = build_module.build(
+                target, lambda step: progress.update(task, description=step), wait=lock_wait(wait)
+            )
         except build_module.BuildError as error:
             fail(f"build failed, the store was not changed: {error}")
     print_summary(summary)

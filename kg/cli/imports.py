@@ -13,12 +13,12 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kg import conflicts as conflict_module
-from kg.cli.common import StoreOption, app, err, fail, out, store_path
+from kg.cli.common import StoreOption, WaitOption, app, err, fail, open_store, out
 from kg.importers import IMPORTERS, ImportFileError, run_import
 from kg.importers.common import ImportReport
 from kg.merge import MergeRefusedError
 from kg.output import report_table
-from kg.store import OxigraphStore, StoreError
+from kg.store import OxigraphStore
 
 
 @app.command("import")
@@ -31,17 +31,16 @@ def import_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     store: StoreOption = None,
+    wait: WaitOption = None,
 ) -> None:
     """Import a public data set through validate-then-merge, with a report.
 
-    Exit codes: 0 merged (or would merge), 1 refused by the shapes (nothing written), 2 bad input.
+    Exit codes: 0 merged (or would merge), 1 refused by the shapes (nothing written), 2 bad input,
+    3 the store is in use by another chipgraph process (nothing written).
     """
     if source not in IMPORTERS:
         fail(f"unknown data set {source!r}; known: {', '.join(IMPORTERS)}")
-    try:
-        graph = OxigraphStore.open(store_path(store), read_only=dry_run)
-    except StoreError as error:
-        fail(str(error))
+    graph = open_store(store, write=not dry_run, wait=wait)
     try:
         report, _ = _run(graph, source, path, dry_run, _snapshot(snapshot))
     except ImportFileError as error:
@@ -104,10 +103,7 @@ def conflicts(
     store: StoreOption = None,
 ) -> None:
     """List chip figures that two statements give differently, each value with its source graphs."""
-    try:
-        graph = OxigraphStore.open(store_path(store))
-    except StoreError as error:
-        fail(str(error))
+    graph = open_store(store)
     try:
         found = conflict_module.conflicts(graph)
     finally:

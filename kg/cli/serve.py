@@ -10,6 +10,7 @@ import uvicorn
 
 from kg.cli.common import StoreOption, app, fail, store_path
 from kg.settings import Settings
+from kg.store import ensure_free, is_store
 
 
 @app.command()
@@ -28,7 +29,8 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = settings.model_copy(update=overrides)
-    if not (settings.store / "CURRENT").is_file():
+    if not is_store(settings.store):
         fail(f"no chipgraph store at {settings.store}: run `chipgraph build` first")
+    ensure_free(settings.store, wait=settings.lock_wait)  # held by another process: exit 3, not a traceback
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")

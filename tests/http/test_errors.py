@@ -33,6 +33,9 @@ CASES = [
     ),
     ("get", "/changes/nope", {}, "change-not-found"),
     ("post", "/changes/nope/revert", {"json": {}, "headers": auth()}, "invalid-parameter"),
+    ("post", "/admin/backup", {"json": {}}, "unauthorized"),
+    ("post", "/admin/backup", {"json": {"store": "/elsewhere/store"}, "headers": auth()}, "store-mismatch"),
+    ("post", "/admin/backup", {"json": {"store": "a\u0000b"}, "headers": auth()}, "store-mismatch"),
 ]
 
 
