@@ -27,5 +27,8 @@ class Settings(BaseSettings):
     query_timeout: float = Field(30.0, gt=0, description="Seconds a SPARQL query may run")
     query_workers: int = Field(2, ge=1, le=64, description="Worker processes for SPARQL queries")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body accepted")
+    max_file_bytes: int = Field(
+        256 * 1024 * 1024, ge=1, description="Largest file a command reads (changeset, query, data set file)"
+    )
     max_result_rows: int = Field(100_000, ge=1, description="Most rows (or triples) a SPARQL result carries")
     page_size_max: int = Field(500, ge=1, description="Largest page of a REST list")
