@@ -2,8 +2,9 @@
 
 A changeset is read from RDF files (Turtle, TriG, N-Triples, N-Quads, JSON-LD) or from a JSON
 envelope (the form the HTTP API accepts). Reading never fetches anything: JSON-LD with a remote
-@context is refused. Malformed input raises ChangesetError naming the file and line, or the
-envelope field.
+@context is refused. Files are read through kg.inputfiles (bounded, regular files, UTF-8 text
+without NUL). Malformed input raises ChangesetError naming the file and line, or the envelope
+field.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kg.inputfiles import InputFileError, decode_text, read_text
 from kg.namespaces import GRAPH_BASE, META_GRAPH, SYSTEM_GRAPHS, source_for_graph
 
 
@@ -170,9 +172,9 @@ def from_files(
                     f"{path}: unknown file type; use one of {', '.join(SUFFIXES)} (or a .json envelope)"
                 )
             try:
-                data = path.read_bytes()
-            except OSError as error:
-                raise ChangesetError(f"{path}: {error.strerror}") from error
+                data = read_text(path)
+            except InputFileError as error:
+                raise ChangesetError(str(error)) from error
             named, found = parse_rdf(data, format_name, str(path), graph)
             if named:
                 graphs.add(named)
@@ -202,17 +204,22 @@ class Envelope(BaseModel):
     remove: RdfPayload | None = None
 
 
-def from_envelope(document: str | bytes | dict[str, object], where: str = "envelope") -> Changeset:
-    """Read a changeset from its JSON envelope; raises ChangesetError naming the bad field."""
+def from_envelope_file(path: Path) -> Changeset:
+    """Read a changeset from a JSON envelope file.
+
+    Raises ChangesetError naming the file (and the line or field) for a file that cannot be read
+    (see kg.inputfiles), is not UTF-8 JSON text, or is not a valid envelope.
+    """
     try:
-        raw = document if isinstance(document, dict) else json.loads(document)
-        envelope = Envelope.model_validate(raw)
-    except json.JSONDecodeError as error:
-        raise ChangesetError(f"{where}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from error
-    except ValidationError as error:
-        first = error.errors()[0]
-        field_name = ".".join(str(part) for part in first["loc"]) or "(document)"
-        raise ChangesetError(f"{where}: field {field_name}: {first['msg']}") from error
+        text = read_text(path)
+    except InputFileError as error:
+        raise ChangesetError(str(error)) from error
+    return from_envelope(text, str(path))
+
+
+def from_envelope(document: str | bytes | dict[str, object], where: str = "envelope") -> Changeset:
+    """Read a changeset from its JSON envelope (bytes must be UTF-8); raises ChangesetError naming the bad field."""
+    envelope = _envelope(document, where)
     graphs: set[str] = {envelope.graph} if envelope.graph else set()
     triples: dict[str, set[ox.Triple]] = {"add": set(), "remove": set()}
     for kind in ("add", "remove"):
@@ -234,6 +241,29 @@ def from_envelope(document: str | bytes | dict[str, object], where: str = "envel
         envelope.message,
         envelope.source,
     )
+
+
+def _envelope(document: str | bytes | dict[str, object], where: str) -> Envelope:
+    """The envelope model of a document.
+
+    Raises ChangesetError for bytes that are not UTF-8 or hold a NUL, text that is not JSON (or is
+    nested too deeply to read), and a document that is not an envelope.
+    """
+    try:
+        if isinstance(document, bytes):
+            document = decode_text(document, where)
+        raw = document if isinstance(document, dict) else json.loads(document)
+        return Envelope.model_validate(raw)
+    except InputFileError as error:
+        raise ChangesetError(str(error)) from error
+    except json.JSONDecodeError as error:
+        raise ChangesetError(f"{where}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from error
+    except RecursionError as error:
+        raise ChangesetError(f"{where}: not a changeset envelope: JSON nested too deeply") from error
+    except ValidationError as error:
+        first = error.errors()[0]
+        field_name = ".".join(str(part) for part in first["loc"]) or "(document)"
+        raise ChangesetError(f"{where}: field {field_name}: {first['msg']}") from error
 
 
 def now() -> datetime:

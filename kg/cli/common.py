@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kg.settings import Settings
 from kg.store import OxigraphStore, StoreError
@@ -32,8 +33,8 @@ def store_path(store: Path | None) -> Path:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print an error to stderr and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print an error to stderr as one line (``message`` is plain text, not markup) and exit with ``code``."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
