@@ -2,9 +2,10 @@
 
 A changeset is read from RDF files (Turtle, TriG, N-Triples, N-Quads, JSON-LD) or from a JSON
 envelope (the form the HTTP API accepts). Reading never fetches anything: JSON-LD with a remote
-@context is refused. Every document is measured (kg.bounds: size, nesting) before a parser
-sees it, and the graph and source must be absolute IRIs. Malformed input raises
-ChangesetError naming the file and line, or the envelope field.
+@context is refused. Files are read through kg.inputfiles (bounded, regular files, UTF-8 text
+without NUL); every document is measured (kg.bounds: size, nesting) before a parser sees it;
+the graph and source must be absolute IRIs. Malformed input raises ChangesetError naming the
+file and line, or the envelope field.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pyoxigraph as ox
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kg import bounds
+from kg.inputfiles import InputFileError, decode_text, read_text
 from kg.namespaces import GRAPH_BASE, META_GRAPH, SYSTEM_GRAPHS, source_for_graph
 
 
@@ -190,9 +192,9 @@ def from_files(
                     f"{path}: unknown file type; use one of {', '.join(SUFFIXES)} (or a .json envelope)"
                 )
             try:
-                data = path.read_bytes()
-            except OSError as error:
-                raise ChangesetError(f"{path}: {error.strerror}") from error
+                data = read_text(path)
+            except InputFileError as error:
+                raise ChangesetError(str(error)) from error
             named, found = parse_rdf(data, format_name, str(path), graph)
             if named:
                 graphs.add(named)
@@ -251,28 +253,22 @@ def _unicode_text(value: str) -> str:
     return value
 
 
-def from_envelope(document: str | bytes | dict[str, object], where: str = "envelope") -> Changeset:
-    """Read a changeset from its JSON envelope; raises ChangesetError naming the bad field.
+def from_envelope_file(path: Path) -> Changeset:
+    """Read a changeset from a JSON envelope file.
 
-    JSON text is measured (kg.bounds.check_json) before it is parsed.
+    Raises ChangesetError naming the file (and the line or field) for a file that cannot be read
+    (see kg.inputfiles), is not UTF-8 JSON text, or is not a valid envelope.
     """
     try:
-        if isinstance(document, dict):
-            raw: object = document
-        else:
-            data = document.encode("utf-8", "surrogatepass") if isinstance(document, str) else document
-            raw = json.loads(bounds.check_json(data))
-        envelope = Envelope.model_validate(raw)
-    except bounds.BoundsError as error:
-        raise ChangesetError(f"{where}: {error}") from error
-    except json.JSONDecodeError as error:
-        raise ChangesetError(f"{where}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from error
-    except ValidationError as error:
-        first = error.errors()[0]
-        field_name = ".".join(str(part) for part in first["loc"]) or "(document)"
-        raise ChangesetError(f"{where}: field {field_name}: {first['msg']}") from error
-    except ValueError as error:  # a number of more than 4300 digits
-        raise ChangesetError(f"{where}: not JSON: {error}") from error
+        text = read_text(path)
+    except InputFileError as error:
+        raise ChangesetError(str(error)) from error
+    return from_envelope(text, str(path))
+
+
+def from_envelope(document: str | bytes | dict[str, object], where: str = "envelope") -> Changeset:
+    """Read a changeset from its JSON envelope (bytes must be UTF-8); raises ChangesetError naming the bad field."""
+    envelope = _envelope(document, where)
     graphs: set[str] = {envelope.graph} if envelope.graph else set()
     triples: dict[str, set[ox.Triple]] = {"add": set(), "remove": set()}
     for kind in ("add", "remove"):
@@ -294,6 +290,35 @@ def from_envelope(document: str | bytes | dict[str, object], where: str = "envel
         envelope.message,
         envelope.source,
     )
+
+
+def _envelope(document: str | bytes | dict[str, object], where: str) -> Envelope:
+    """The envelope model of a document; JSON text is measured (kg.bounds.check_json) before it is parsed.
+
+    Raises ChangesetError for bytes that are not UTF-8 or hold a NUL, text that is not JSON or
+    exceeds a bound, and a document that is not an envelope.
+    """
+    try:
+        if isinstance(document, dict):
+            raw: object = document
+        else:
+            text = decode_text(document, where) if isinstance(document, bytes) else document
+            raw = json.loads(bounds.check_json(text.encode("utf-8", "surrogatepass")))
+        return Envelope.model_validate(raw)
+    except InputFileError as error:
+        raise ChangesetError(str(error)) from error
+    except bounds.BoundsError as error:
+        raise ChangesetError(f"{where}: {error}") from error
+    except json.JSONDecodeError as error:
+        raise ChangesetError(f"{where}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from error
+    except RecursionError as error:
+        raise ChangesetError(f"{where}: not a changeset envelope: JSON nested too deeply") from error
+    except ValidationError as error:
+        first = error.errors()[0]
+        field_name = ".".join(str(part) for part in first["loc"]) or "(document)"
+        raise ChangesetError(f"{where}: field {field_name}: {first['msg']}") from error
+    except ValueError as error:  # a number of more than 4300 digits
+        raise ChangesetError(f"{where}: not JSON: {error}") from error
 
 
 def now() -> datetime:

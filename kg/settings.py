@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         True, description="Run query workers without network access (seccomp); never turn off on a network"
     )
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body accepted")
+    max_file_bytes: int = Field(
+        256 * 1024 * 1024, ge=1, description="Largest file a command reads (changeset, query, data set file)"
+    )
     max_result_rows: int = Field(100_000, ge=1, description="Most rows (or triples) a SPARQL result carries")
     lock_wait: float = Field(
         5.0, ge=0, description="Seconds a command waits for a store another chipgraph process holds for writing"

@@ -5,18 +5,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import random
 import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from kg.build import build
+from kg.build import build, load_plan
 from kg.cli import app
+from kg.importers import default_imports
 from kg.store import OxigraphStore, term_text
 from tests.conftest import data_without_history
 
 runner = CliRunner()
+EPOCH_FILE, ETO_FOLDER = dict(default_imports())["epoch"], dict(default_imports())["eto"]
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -207,3 +213,148 @@ def test_merge_log_show_revert(writable_store: Path, tmp_path: Path) -> None:
     assert data_after == data_before
     code, _, err = invoke("show", "no-such-change", *store)
     assert code == 2 and "no merged changeset" in err
+
+
+EPOCH_GRAPH = "https://w3id.org/chipgraph/graph/epoch-ml-hardware"
+ENVELOPE = json.dumps({"graph": EPOCH_GRAPH, "author": "a", "message": "m", "add": {"data": CHIP_TTL}})
+MAX_BYTES = 256 * 1024 * 1024  # the default max_file_bytes setting
+
+
+def sparse(path: Path, size: int) -> Path:
+    """A file of ``size`` bytes that takes no room on disk."""
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    return path
+
+
+def written(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+def folder(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def pipe(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+RANDOM = random.Random(7).randbytes(4096)
+HOSTILE_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "random.json": (lambda p: written(p, RANDOM), "line 1: not UTF-8 text"),
+    "nul.json": (
+        lambda p: written(p, ENVELOPE.replace('"a"', '"a\\u0000"').encode().replace(b"\\u0000", b"\0")),
+        "NUL",
+    ),
+    "utf16.json": (lambda p: written(p, ENVELOPE.encode("utf-16")), "line 1: not UTF-8 text (byte 0xff)"),
+    "nested.json": (lambda p: written(p, b"[" * 100_000 + b"]" * 100_000), "JSON nested too deeply"),
+    "folder.json": (folder, "is a folder, not a file"),
+    "pipe.json": (pipe, "not a regular file"),
+    "huge.json": (lambda p: sparse(p, MAX_BYTES + 1), "larger than the limit"),
+    "random.ttl": (lambda p: written(p, RANDOM), "not UTF-8 text"),
+    "random.jsonld": (lambda p: written(p, RANDOM), "not UTF-8 text"),
+    "random.nq": (lambda p: written(p, RANDOM), "not UTF-8 text"),
+    "nul.ttl": (lambda p: written(p, CHIP_TTL.replace("CLI test", "CLI\0test").encode()), "line 3: a NUL byte"),
+    "folder.ttl": (folder, "is a folder, not a file"),
+    "huge.ttl": (lambda p: sparse(p, MAX_BYTES + 1), f"{MAX_BYTES + 1} bytes, larger than the limit"),
+}
+
+
+@pytest.fixture(scope="module")
+def curated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the curated data on disk, which refused commands must leave byte-identical."""
+    path = tmp_path_factory.mktemp("curated") / "store"
+    build(path, plan=load_plan())
+    return path
+
+
+def dump(path: Path) -> bytes:
+    """Every quad of the store at ``path``, history included, as sorted N-Quads."""
+    store = OxigraphStore.open(path)
+    try:
+        return store.dump_nquads()
+    finally:
+        store.close()
+
+
+def refused(store: Path, *args: str) -> str:
+    """Run a command that must fail on its input: exit 2, one error line, the store unchanged; the line."""
+    before = dump(store)
+    result = runner.invoke(app, [*args, "--store", str(store)])
+    assert (result.exit_code, type(result.exception)) == (2, SystemExit), result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert dump(store) == before
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [(name, "file") for name in sorted(HOSTILE_FILES)]
+    + [(name, "--remove") for name in sorted(HOSTILE_FILES) if not name.endswith(".json")],
+)
+def test_a_binary_broken_or_special_changeset_file_is_one_error_line(
+    curated_store: Path, tmp_path: Path, name: str, role: str
+) -> None:
+    """As a .json envelope, an RDF file of additions, or an RDF file of removals (--remove)."""
+    make, message = HOSTILE_FILES[name]
+    path = make(tmp_path / name)
+    files = [str(path)] if role == "file" else [str(chip_file(tmp_path, "nvidia")), "--remove", str(path)]
+    line = refused(curated_store, "merge", *files, "--graph", "epoch-ml-hardware", "--author", "a", "-m", "m")
+    assert str(path) in line and message in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its permissions")
+def test_an_unreadable_changeset_file_is_one_error_line(curated_store: Path, tmp_path: Path) -> None:
+    path = chip_file(tmp_path, "nvidia")
+    path.chmod(0)
+    line = refused(curated_store, "validate", str(path), "--graph", "epoch-ml-hardware")
+    assert f"{path}: cannot read it: Permission denied" in line
+
+
+def test_a_binary_query_file_or_a_name_with_markup_is_one_error_line(curated_store: Path, tmp_path: Path) -> None:
+    query = written(tmp_path / "binary.rq", RANDOM)
+    assert "binary.rq: line 1: not UTF-8 text" in refused(curated_store, "query", str(query))
+    markup = tmp_path / "[/bold]x.rq"
+    assert f"no such query file: {markup}" in refused(curated_store, "query", str(markup))
+    assert "not '[/bold]'" in refused(curated_store, "query", "huawei-foundries", "--param", "[/bold]")
+
+
+def epoch_copy(tmp_path: Path, edit: Callable[[str], str]) -> Path:
+    """The packaged Epoch file with ``edit`` applied to its text."""
+    text = EPOCH_FILE.read_text(encoding="utf-8")
+    return written(tmp_path / "ml_hardware.csv", edit(text).encode())
+
+
+def last_record_line(text: str) -> int:
+    """The line the last CSV record of ``text`` starts on (a record may span lines)."""
+    reader, start, previous_end = csv.reader(io.StringIO(text, newline="")), 1, 0
+    for _ in reader:
+        start, previous_end = previous_end + 1, reader.line_num
+    return start
+
+
+def test_a_cut_off_binary_or_formula_data_set_file_is_one_error_line(curated_store: Path, tmp_path: Path) -> None:
+    last_line = last_record_line(EPOCH_FILE.read_text(encoding="utf-8"))
+    cut = epoch_copy(tmp_path, lambda text: text[:-3])
+    assert f"ml_hardware.csv: line {last_line}: the file ends without" in refused(
+        curated_store, "import", "epoch", str(cut)
+    )
+    name = EPOCH_FILE.read_text(encoding="utf-8").split("\n")[1].split(",")[0]
+    formula = epoch_copy(tmp_path, lambda text: text.replace(f"\n{name},", '\n"=HYPERLINK(""http://x"",""y"")",', 1))
+    line = refused(curated_store, "import", "epoch", str(formula))
+    assert "ml_hardware.csv: line 2, column 'Hardware name'" in line and "spreadsheet formula" in line
+    assert "not UTF-8 text" in refused(curated_store, "import", "epoch", str(written(tmp_path / "r.csv", RANDOM)))
+    assert "not a regular file" in refused(curated_store, "import", "epoch", str(pipe(tmp_path / "pipe.csv")))
+    assert "is a folder" in refused(curated_store, "import", "epoch", str(folder(tmp_path / "dir.csv")))
+
+
+def test_an_eto_folder_with_a_binary_file_is_one_error_line(curated_store: Path, tmp_path: Path) -> None:
+    eto = tmp_path / "eto"
+    shutil.copytree(ETO_FOLDER, eto)
+    written(eto / "provision.csv", RANDOM)
+    assert f"{eto / 'provision.csv'}: line 1: not UTF-8 text" in refused(curated_store, "import", "eto", str(eto))

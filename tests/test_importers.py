@@ -153,7 +153,7 @@ def test_the_report_counts_and_explains(fresh: OxigraphStore) -> None:
     ("content", "message"),
     [
         (b"name,maker\nA,B\n", "required column(s) missing: Hardware name, Manufacturer"),
-        (b"Hardware name,Manufacturer\n\xff\xfe,\x80\n", "cannot read it as CSV"),
+        (b"Hardware name,Manufacturer\n\xff\xfe,\x80\n", "bad.csv: line 2: not UTF-8 text (byte 0xff)"),
     ],
 )
 def test_a_malformed_file_is_refused_and_changes_nothing(

@@ -35,10 +35,13 @@ SourceOption = Annotated[str | None, typer.Option("--source", help="Source IRI t
 def read_changesets(
     files: list[Path], remove: list[Path] | None, graph: str | None, source: str | None, author: str, message: str
 ) -> list[Changeset]:
-    """Changesets from the command line: each .json file is one; the RDF files together are one."""
+    """Changesets from the command line: each .json file is one; the RDF files together are one.
+
+    Exits 2 with one error line naming the file for a file that cannot be read or parsed.
+    """
     graph_iri = graph if graph is None or ":" in graph else GRAPH_BASE + graph
     try:
-        changesets = [changes.from_envelope(path.read_bytes(), str(path)) for path in files if path.suffix == ".json"]
+        changesets = [changes.from_envelope_file(path) for path in files if path.suffix == ".json"]
         rdf_files = [path for path in files if path.suffix != ".json"]
         if rdf_files or remove:
             changesets.append(
@@ -46,8 +49,6 @@ def read_changesets(
                     rdf_files, remove or [], author=author, message=message, graph=graph_iri, source=source
                 )
             )
-    except OSError as error:
-        fail(f"cannot read {error.filename}: {error.strerror}")
     except ChangesetError as error:
         fail(str(error))
     return changesets

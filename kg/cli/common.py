@@ -10,6 +10,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from kg.settings import Settings
@@ -62,8 +63,8 @@ def lock_wait(wait: float | None) -> float:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print an error to stderr and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print an error to stderr as one line (``message`` is plain text, not markup) and exit with ``code``."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

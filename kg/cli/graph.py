@@ -13,6 +13,7 @@ from rich.table import Table
 from kg import build as build_module
 from kg.checks import run_checks
 from kg.cli.common import StoreOption, WaitOption, app, err, fail, lock_wait, open_store, out, store_path
+from kg.inputfiles import InputFileError, read_text
 from kg.namespaces import shorten
 from kg.output import OutputFormat, cell, render_table, render_text
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
@@ -80,9 +81,12 @@ def query_text(argument: str, params: list[str]) -> str:
     """The query text of an argument: a .rq file's content, a named query's (parameters bound), or the argument."""
     path = Path(argument)
     if argument.endswith(".rq"):
-        if not path.is_file():
+        if not path.exists():
             fail(f"no such query file: {argument}")
-        return path.read_text(encoding="utf-8")
+        try:
+            return read_text(path)
+        except InputFileError as error:
+            fail(str(error))
     if argument.replace("-", "").isalnum():
         try:
             return named_query(argument).bind(dict(_pair(text) for text in params))

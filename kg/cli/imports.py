@@ -70,7 +70,7 @@ def _run(
 ) -> tuple[ImportReport, object]:
     with Progress(console=err, transient=True) as progress:
         total = IMPORTERS[source].count(path) if path.exists() else 0
-        task = progress.add_task(f"importing {path.name}", total=total or None)
+        task = progress.add_task(f"importing {escape(path.name)}", total=total or None)
 
         def tick() -> None:
             progress.advance(task)

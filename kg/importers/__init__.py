@@ -4,6 +4,15 @@
 alias table data/aliases.csv first, then names and aliases), and merges one changeset for the
 import's own graph plus one describing its source in graph/meta. Nothing is written when the
 file cannot be read or the result would not conform; re-importing a file changes nothing.
+
+Hostile or broken files are refused whole, never imported in part (common.read_csv): a row cut
+off or malformed (more or fewer cells than the header, a quote left open or stray, a file that
+ends without a line end after its last row, bytes that are not UTF-8, NUL bytes) and a cell a
+spreadsheet would run as a formula (=, +, -, @, or a tab or carriage return, followed by text
+that is not a number) each raise ImportFileError naming the file, the line and, for a cell, the
+column. Formula cells refuse the file rather than being dropped with a warning: a formula is
+never data in these data sets, and a file someone edited that way cannot be trusted for its other
+cells either; refusing keeps "nothing partial" the one rule (docs/adr/0007-importers.md).
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import pyoxigraph as ox
 from kg import resources
 from kg.changes import Changeset
 from kg.importers import csl, epoch, eto
-from kg.importers.common import Dataset, ImportFileError, ImportReport, sha256
+from kg.importers.common import Dataset, ImportFileError, ImportReport, file_bytes, sha256
 from kg.merge import effective, merge
 from kg.namespaces import META_GRAPH
 from kg.store import OxigraphStore
@@ -91,12 +100,15 @@ def import_changesets(
 
 
 def sha256_of(path: Path) -> str:
-    """The checksum of a file, or of a folder's CSV files in name order."""
-    if path.is_file():
+    """The checksum of a file, or of a folder's CSV files in name order.
+
+    Raises ImportFileError if one cannot be read (see common.file_bytes).
+    """
+    if not path.is_dir():
         return sha256(path)
     digest = hashlib.sha256()
     for file in sorted(path.glob("*.csv")):
-        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        digest.update(file.name.encode() + b"\0" + file_bytes(file))
     return digest.hexdigest()
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -21,6 +23,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import resources
+from kg.inputfiles import InputFileError, decode_text, read_bytes
 from kg.namespaces import GRAPH_BASE, ID_BASE, ONTOLOGY_NS, SOURCE_BASE
 from kg.store import OxigraphStore, term_text
 
@@ -34,7 +37,10 @@ PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
 
 
 class ImportFileError(ValueError):
-    """Raised when a file cannot be imported at all (unreadable, not CSV, required columns missing)."""
+    """Raised when a file cannot be imported at all; the message names the file and the line if any.
+
+    Unreadable, malformed or cut-off CSV, a formula cell, required columns missing.
+    """
 
 
 def cg(name: str) -> ox.NamedNode:
@@ -96,29 +102,127 @@ def normalise(name: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", ascii_name.lower()))
 
 
-def sha256(path: Path) -> str:
-    """The SHA-256 of a file, hex."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_bytes(path: Path) -> bytes:
+    """The bytes of a data set file.
 
-
-def read_csv(path: Path, required: list[str]) -> tuple[list[str], list[dict[str, str]]]:
-    """The header and rows of a CSV file; raises ImportFileError if unreadable or a required column is missing."""
+    Raises ImportFileError for a file kg.inputfiles refuses: missing, unreadable, a folder, device
+    or pipe, larger than the max_file_bytes setting.
+    """
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            rows = [dict(row) for row in reader]
-            header = list(reader.fieldnames or [])
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise ImportFileError(f"{path}: cannot read it as CSV: {error}") from error
+        return read_bytes(path)
+    except InputFileError as error:
+        raise ImportFileError(str(error)) from error
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, hex; raises ImportFileError as file_bytes does."""
+    return hashlib.sha256(file_bytes(path)).hexdigest()
+
+
+def read_csv(
+    path: Path, required: list[str], lists: Mapping[str, str] | None = None
+) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and rows of a CSV file, refused whole when anything in it is broken or hostile.
+
+    ``lists`` maps a column whose cells hold several names to their separator, so that each name is
+    checked. Raises ImportFileError naming the file, the line (and the column, for a cell): a file
+    kg.inputfiles refuses (not UTF-8, NUL bytes, too large, not a regular file), a quote left open or
+    stray, a row with more or fewer cells than the header, a file that ends without a line end (its
+    last row may be cut off), a header naming a column twice or missing a required one, and a cell
+    a spreadsheet would run as a formula (see formula_like).
+    """
+    try:
+        text = decode_text(file_bytes(path), str(path))
+    except InputFileError as error:
+        raise ImportFileError(str(error)) from error
+    records = csv_records(text, str(path))
+    if not records:
+        raise ImportFileError(f"{path}: empty: no header row")
+    (header_line, header), body = records[0], records[1:]
+    check_header(path, header_line, header, required)
+    for line, cells in body:
+        check_row(path, line, header, cells, lists or {})
+    if not text.endswith(("\n", "\r")):
+        raise ImportFileError(
+            f"{path}: line {records[-1][0]}: the file ends without a line end after its last row, "
+            "which may have been cut off (a truncated copy?)"
+        )
+    return header, [dict(zip(header, cells, strict=True)) for _, cells in body]
+
+
+def csv_records(text: str, where: str) -> list[tuple[int, list[str]]]:
+    """The non-blank records of CSV text, each with the line it starts on (the csv module's strict mode).
+
+    Raises ImportFileError naming ``where`` and the line of a record with a quote left open (the
+    file ends inside a quoted cell), a stray quote, or a cell over the csv module's field size limit.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for cells in reader:
+            if cells:
+                records.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise ImportFileError(
+            f"{where}: line {start}: malformed CSV ({error}): a quote left open or stray, or a row cut off"
+        ) from error
+    return records
+
+
+def check_header(path: Path, line: int, header: list[str], required: list[str]) -> None:
+    """Raise ImportFileError if the header (at ``line``) names a column twice or lacks a required column."""
+    twice = sorted(name for name, seen in Counter(header).items() if seen > 1)
+    if twice:
+        raise ImportFileError(f"{path}: line {line}: the header names column(s) twice: {', '.join(map(repr, twice))}")
     missing = [column for column in required if column not in header]
     if missing:
         raise ImportFileError(f"{path}: required column(s) missing: {', '.join(missing)} (found: {', '.join(header)})")
-    return header, rows
 
 
-def count_rows(path: Path, required: list[str]) -> int:
+def check_row(path: Path, line: int, header: list[str], cells: list[str], lists: Mapping[str, str]) -> None:
+    """Check one row; raise ImportFileError naming the file and line if it is cut off, malformed or hostile.
+
+    Its cells must match the header one to one; no cell, nor any name in a list cell, may read
+    as a spreadsheet formula (the message then names the column too).
+    """
+    if len(cells) != len(header):
+        raise ImportFileError(
+            f"{path}: line {line}: {len(cells)} cell(s) where the header has {len(header)}: a row cut off or malformed"
+        )
+    for column, cell in zip(header, cells, strict=True):
+        separator = lists.get(column)
+        values = [cell, *cell.split(separator)] if separator else [cell]
+        formula = next((value for value in values if formula_like(value)), None)
+        if formula is not None:
+            raise ImportFileError(
+                f"{path}: line {line}, column {column!r}: {formula[:80]!r} reads as a spreadsheet formula "
+                "(CSV injection); the file is refused"
+            )
+
+
+FORMULA_LEADERS = ("=", "+", "-", "@")
+NUMBER = re.compile(r"[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def formula_like(value: str) -> bool:
+    """Whether a spreadsheet could run ``value`` as a formula (CSV injection).
+
+    True when it starts, after any white space, with = + - or @ (full-width forms included), or starts with a
+    tab or carriage return, and what follows is text: a number such as -5, +3.2 or -1e3 is not a
+    formula, nor is a leader alone (a dash for "none").
+    """
+    text = unicodedata.normalize("NFKC", value)
+    stripped = text.strip()
+    if not (text.startswith(("\t", "\r")) or stripped.startswith(FORMULA_LEADERS)):
+        return False
+    return len(stripped) > 1 and NUMBER.fullmatch(stripped) is None
+
+
+def count_rows(path: Path, required: list[str], lists: Mapping[str, str] | None = None) -> int:
     """How many rows a CSV file has (for a progress display); raises ImportFileError like read_csv."""
-    return len(read_csv(path, required)[1])
+    return len(read_csv(path, required, lists)[1])
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ DATASET = Dataset(
 )
 ENTITY_LIST = "Entity List (EL) - Bureau of Industry and Security"
 REQUIRED = ["source", "name", "alt_names", "federal_register_notice", "start_date", "end_date", "license_policy"]
+LISTS = {"alt_names": ";"}  # a column naming several names, and its separator
 POLICIES = {"presumption of denial": "PresumptionOfDenial", "case-by-case": "CaseByCase", "case by case": "CaseByCase"}
 BIS, US = entity("organization", "bis"), entity("country", "US")
 
@@ -62,14 +63,14 @@ class Context:
 
 def count(path: Path) -> int:
     """How many rows the file has (for the progress display)."""
-    return count_rows(path, REQUIRED)
+    return count_rows(path, REQUIRED, LISTS)
 
 
 def run(
     store: OxigraphStore, path: Path, report: ImportReport, tick: Callable[[], None]
 ) -> tuple[set[ox.Triple], date | None]:
     """The triples of the Entity List rows of a CSL file; raises ImportFileError if it cannot be read."""
-    _, rows = read_csv(path, REQUIRED)
+    _, rows = read_csv(path, REQUIRED, LISTS)
     context = Context(Reconciler(store, "organization", "Organization"), acts(store), entries(store), report, set())
     for number, row in enumerate(rows, start=2):
         report.rows_read += 1
@@ -118,7 +119,7 @@ def convert_row(context: Context, number: int, row: dict[str, str]) -> None:
 
 def listed(context: Context, number: int, name: str, row: dict[str, str]) -> str | None:
     """The listed organisation, matched by name then alternative names, or created."""
-    aliases = [alias.strip() for alias in (row.get("alt_names") or "").split(";") if alias.strip()]
+    aliases = [alias.strip() for alias in (row.get("alt_names") or "").split(LISTS["alt_names"]) if alias.strip()]
     matches = [context.organisations.match(candidate) for candidate in [name, *aliases]]
     known = [match for match in matches if match.how in ("alias", "name")]
     report = context.report

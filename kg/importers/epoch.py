@@ -46,6 +46,7 @@ DATASET = Dataset(
 )
 NAME, MANUFACTURER = "Hardware name", "Manufacturer"
 REQUIRED = [NAME, MANUFACTURER]
+LISTS = {"Foundry": ","}  # columns naming several organisations, and their separator
 TERA, GIGA = Decimal(10) ** 12, Decimal(10) ** 9
 
 
@@ -207,7 +208,7 @@ def figures(context: Context, node: ox.NamedNode, number: int, name: str, row: d
 
 def foundries(context: Context, node: ox.NamedNode, number: int, name: str, row: dict[str, str]) -> None:
     """The foundries of one row ("SMIC,TSMC" names two), and its process node when one foundry is named."""
-    names = [part.strip() for part in (row.get("Foundry") or "").split(",") if part.strip()]
+    names = [part.strip() for part in (row.get("Foundry") or "").split(LISTS["Foundry"]) if part.strip()]
     found = [organisation(context, foundry, number, name, role="Foundry") for foundry in names]
     for iri in found:
         if iri is not None:
@@ -229,14 +230,14 @@ def foundries(context: Context, node: ox.NamedNode, number: int, name: str, row:
 
 def count(path: Path) -> int:
     """How many rows the file has (for the progress display)."""
-    return count_rows(path, REQUIRED)
+    return count_rows(path, REQUIRED, LISTS)
 
 
 def run(
     store: OxigraphStore, path: Path, report: ImportReport, tick: Callable[[], None]
 ) -> tuple[set[ox.Triple], date | None]:
     """The triples of an Epoch file and its snapshot date; raises ImportFileError if it cannot be read."""
-    header, rows = read_csv(path, REQUIRED)
+    header, rows = read_csv(path, REQUIRED, LISTS)
     context = Context(
         store=store,
         chips=Reconciler(store, "chip", "Chip"),

@@ -53,6 +53,7 @@ FILES = {
     "providers.csv": ["provider_name", "alias", "provider_id", "provider_type", "country"],
     "provision.csv": ["provider_id", "provided_id", "share_provided", "year", "source"],
 }
+LISTS = {"alias": ";"}  # providers.csv: a column naming several names, and its separator
 INPUT_CLASSES = {
     "tool_resource": "ProductionTool",
     "material_resource": "ProductionMaterial",
@@ -80,7 +81,7 @@ def read_all(path: Path) -> dict[str, list[dict[str, str]]]:
     """Every file of the data set folder; raises ImportFileError if one is missing or malformed."""
     if not path.is_dir():
         raise ImportFileError(f"{path}: the ETO data set is a folder of CSV files ({', '.join(FILES)})")
-    return {name: read_csv(path / name, columns)[1] for name, columns in FILES.items()}
+    return {name: read_csv(path / name, columns, LISTS)[1] for name, columns in FILES.items()}
 
 
 def count(path: Path) -> int:
@@ -212,7 +213,7 @@ def organisation(
 ) -> None:
     """One organisation provider: matched (ETO id first) or created with its headquarters country."""
     name, eto_id, report = row["provider_name"].strip(), row["provider_id"].strip(), context.report
-    names = [name] + [alias.strip() for alias in row["alias"].split(";") if alias.strip()]
+    names = [name] + [alias.strip() for alias in row["alias"].split(LISTS["alias"]) if alias.strip()]
     iri: str | None
     if eto_id in known_ids:
         iri, how = known_ids[eto_id], "id"

@@ -170,10 +170,13 @@ class QueryPool:
     def _replace(self) -> None:
         """Start a worker in the background to take a killed one's place."""
         with self._condition:
-            if self._closed:
-                return
+            self._replace_locked()
+
+    def _replace_locked(self) -> None:
+        """As _replace, with the condition held."""
+        if not self._closed:
             self._starting += 1
-        threading.Thread(target=self._start_replacement, name="query-worker-start", daemon=True).start()
+            threading.Thread(target=self._start_replacement, name="query-worker-start", daemon=True).start()
 
     def _start_replacement(self) -> None:
         worker: _Worker | None = None
@@ -222,8 +225,7 @@ class QueryPool:
                 if worker.process.is_alive():
                     return worker
                 worker.connection.close()
-                self._starting += 1  # _replace's count, taken here: the lock is held
-                threading.Thread(target=self._start_replacement, daemon=True).start()
+                self._replace_locked()
             remaining = until - time.monotonic()
             if self._closed or remaining <= 0:
                 raise QueryBusyError("pool-busy", "every query worker is busy; try again shortly", retry)
@@ -294,7 +296,8 @@ class QueryPool:
         the limit passes mid-stream.
         """
         lease = self._acquire(client, self.queue_wait)
-        return self._answer(lease, self._first(lease, job))
+        self._send(lease, job)
+        return self._answer(lease, self._receive(lease))
 
     async def run_async(self, job: QueryJob, client: str = "local") -> QueryAnswer:
         """As ``run``, but waiting for the worker's answer in the event loop, not in a thread."""
@@ -304,21 +307,21 @@ class QueryPool:
             if error.code != "pool-busy" or self.queue_wait <= 0:
                 raise
             lease = await asyncio.to_thread(self._acquire, client, self.queue_wait)
+        self._send(lease, job)
         try:
-            lease.worker.connection.send((self._snapshot, job))
             await self._readable(lease)
-        except BaseException:
-            self._release(lease, healthy=False)
+        except BaseException:  # cancelled: the client left while the query ran
+            self._abandon(lease)
             raise
         return self._answer(lease, self._receive(lease))
 
-    def _first(self, lease: _Lease, job: QueryJob) -> tuple[Any, ...]:
+    def _send(self, lease: _Lease, job: QueryJob) -> None:
+        """Hand the job to the lease's worker; a worker that died since is replaced (QueryError)."""
         try:
             lease.worker.connection.send((self._snapshot, job))
         except OSError as error:
             self._release(lease, healthy=False)
             raise QueryError("query-failed", CRASHED) from error
-        return self._receive(lease)
 
     async def _readable(self, lease: _Lease) -> None:
         """Wait in the event loop until the worker's pipe has something (a message or its end)."""
