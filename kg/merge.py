@@ -152,16 +152,18 @@ def merge_update(changesets: list[Changeset], first_sequence: int, rounds: int =
         if change.add:
             operations.append(f"INSERT DATA {{ GRAPH {graph} {{ {nt_text(change.add)} }} }}")
         operations.append(f"INSERT DATA {{ GRAPH <{HISTORY_GRAPH}> {{ {history_triples(change, sequence)} }} }}")
-    operations.append(f"DROP SILENT GRAPH <{INFERRED_GRAPH}>")
     rule_files, derivation_files = inference.rule_files(), derive.derivation_files()
     prologue, bodies = inference.rules_without_prologue(rule_files + derivation_files)
     rules, derivations = bodies[: len(rule_files)], bodies[len(rule_files) :]
-    operations.extend(rules * rounds)  # the derivations read inferred facts (e.g. super-properties)
     chips = changed_chips(term_text(t.subject) for change in changesets for t in change.add | change.remove)
-    if chips is None or chips:
+    recompute = chips is None or bool(chips)
+    if recompute:  # first, so that no inference is drawn from figures about to go
         operations.extend(derive.clear(chips))
+    operations.append(f"DROP SILENT GRAPH <{INFERRED_GRAPH}>")
+    operations.extend(rules * rounds)  # the derivations read inferred facts (e.g. super-properties)
+    if recompute:
         operations.extend(derive.restrict(body, chips) for body in derivations)
-    operations.extend(rules * 2)  # the consequences of derived facts (their types), then the proof:
+    operations.extend(rules * 2)  # the consequences of the new derived facts (their types), then the proof:
     operations.extend(inference.fixpoint_check(rule, FIXPOINT_GRAPH) for rule in rules)
     operations.append(f"CREATE GRAPH <{FIXPOINT_GRAPH}>")  # fails if a check above found more to infer
     operations.append(f"DROP GRAPH <{FIXPOINT_GRAPH}>")
