@@ -250,7 +250,7 @@ HOSTILE_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
         "NUL",
     ),
     "utf16.json": (lambda p: written(p, ENVELOPE.encode("utf-16")), "line 1: not UTF-8 text (byte 0xff)"),
-    "nested.json": (lambda p: written(p, b"[" * 100_000 + b"]" * 100_000), "JSON nested too deeply"),
+    "nested.json": (lambda p: written(p, b"[" * 100_000 + b"]" * 100_000), "deeper than 64 levels"),
     "folder.json": (folder, "is a folder, not a file"),
     "pipe.json": (pipe, "not a regular file"),
     "huge.json": (lambda p: sparse(p, MAX_BYTES + 1), "larger than the limit"),
