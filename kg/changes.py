@@ -68,6 +68,7 @@ class Changeset:
     source: str | None = None
     time: datetime | None = None
     reverts: str | None = None
+    sequence: int | None = None
 
     def __post_init__(self) -> None:
         check_graph(self.graph)
@@ -93,17 +94,22 @@ class Changeset:
         """The source the changeset speaks for: the one given, else the graph's own source."""
         return self.source or source_for_graph(self.graph)
 
-    def stamped(self, time: datetime) -> Changeset:
-        """A copy with its merge time set."""
-        return replace(self, time=time)
+    def stamped(self, time: datetime, sequence: int) -> Changeset:
+        """A copy with its merge time and sequence number set (both go into its id)."""
+        return replace(self, time=time, sequence=sequence)
 
     @property
     def id(self) -> str:
-        """A stable id: the merge time and a hash of graph, triples, author, message, source."""
+        """A unique, stable id: the merge time and a hash of sequence number, graph, triples, author, message, source.
+
+        The sequence number makes it unique even when the same changeset is merged, reverted and
+        merged again within one second (always so with SOURCE_DATE_EPOCH).
+        """
         if self.time is None:
             raise ChangesetError("a changeset gets its id when it is merged")
         digest = hashlib.sha256()
-        for part in (self.graph, self.author, self.message, self.source or "", self.reverts or ""):
+        parts = (self.graph, self.author, self.message, self.source or "", self.reverts or "", str(self.sequence))
+        for part in parts:
             digest.update(part.encode("utf-8") + b"\0")
         digest.update(nt_text(self.add).encode("utf-8") + b"\0" + nt_text(self.remove).encode("utf-8"))
         return f"{self.time.strftime('%Y%m%dT%H%M%SZ')}-{digest.hexdigest()[:12]}"

@@ -205,8 +205,9 @@ def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: 
     report = validate_changes(store, reduced, allow_warnings=allow_warnings)
     if not report.conforms:
         raise MergeRefusedError(report)
-    stamped = [change.stamped(time) for change in reduced]
-    write(store, stamped, next_sequence(store))
+    first = next_sequence(store)
+    stamped = [change.stamped(time, sequence) for sequence, change in enumerate(reduced, start=first)]
+    write(store, stamped, first)
     return MergeResult(merged=stamped, report=report)
 
 

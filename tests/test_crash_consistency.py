@@ -50,8 +50,9 @@ def test_an_ownership_chain_longer_than_the_first_rounds_reach_is_closed_in_the_
     triples = {ox.Triple(org(n), TYPE, ox.NamedNode(ONTOLOGY_NS + "Organization")) for n in range(length)}
     triples |= {ox.Triple(org(n), LABEL, ox.Literal(f"Chain {n}")) for n in range(length)}
     triples |= {ox.Triple(org(n), SUBSIDIARY_OF, org(n - 1)) for n in range(1, length)}
-    change = Changeset(EPOCH, frozenset(triples), frozenset(), "tester", "a long chain").stamped(now())
-    write(store, [change], next_sequence(store), first_rounds=1)
+    sequence = next_sequence(store)
+    change = Changeset(EPOCH, frozenset(triples), frozenset(), "tester", "a long chain").stamped(now(), sequence)
+    write(store, [change], sequence, first_rounds=1)
     top = ox.Quad(org(length - 1), SUBSIDIARY_OF, org(0), ox.NamedNode(INFERRED_GRAPH))
     assert store.contains(top)
     assert recomputed(store)[0] == set(store.quads(INFERRED_GRAPH))

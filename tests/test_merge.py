@@ -176,3 +176,18 @@ def test_unknown_change_ids_are_refused(store: OxigraphStore) -> None:
     for bad in ["", "nope", "x> } DROP ALL {"]:
         with pytest.raises(UnknownChangeError):
             show(store, bad)
+
+
+def test_merge_revert_merge_in_one_second_gives_three_ids(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With SOURCE_DATE_EPOCH every merge has the same time: the ids still differ, and each shows its own record."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    adding = change(new_chip("twice", "nvidia"))
+    (first,) = merge(store, [adding]).merged
+    (undo,) = revert(store, first.id, author="tester").merged
+    (again,) = merge(store, [adding]).merged
+    ids = [first.id, undo.id, again.id]
+    assert len(set(ids)) == 3
+    assert [show(store, change_id).sequence for change_id in ids] == [first.sequence, undo.sequence, again.sequence]
+    assert len({record.id for record in log(store)}) == len(log(store))
