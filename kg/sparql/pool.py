@@ -387,41 +387,33 @@ class QueryPool:
 
     async def _stream_async(self, lease: _Lease) -> AsyncIterator[bytes]:
         """The rest of a result, each chunk awaited in the event loop; cancelling it frees the worker."""
-        finished = False
         try:
             while True:
                 await self._readable(lease)
-                message = self._receive(lease)
-                if message[0] == "chunk":
-                    yield message[1]
-                    continue
-                finished = True
-                if message[0] == "error":
-                    raise QueryError(message[1], message[2])
-                return
+                chunk = self._next_chunk(lease)
+                if chunk is None:
+                    return
+                yield chunk
         finally:
-            if finished:
-                self._release(lease, healthy=True)
-            else:
-                self._abandon(lease)
+            self._abandon(lease)  # nothing once the lease ended
 
     def _stream(self, lease: _Lease) -> Iterator[bytes]:
-        finished = False
         try:
-            while True:
-                message = self._receive(lease)
-                if message[0] == "chunk":
-                    yield message[1]
-                    continue
-                finished = True
-                if message[0] == "error":
-                    raise QueryError(message[1], message[2])
-                return
+            while (chunk := self._next_chunk(lease)) is not None:
+                yield chunk
         finally:
-            if finished:
-                self._release(lease, healthy=True)
-            else:
-                self._abandon(lease)
+            self._abandon(lease)  # nothing once the lease ended
+
+    def _next_chunk(self, lease: _Lease) -> bytes | None:
+        """The next chunk of a streamed result, None at its end; raises QueryError for the query's error."""
+        message = self._receive(lease)
+        if message[0] == "chunk":
+            chunk: bytes = message[1]
+            return chunk
+        self._release(lease, healthy=True)  # the worker finished: the end, or an error it reported
+        if message[0] == "error":
+            raise QueryError(message[1], message[2])
+        return None
 
     # -- state ---------------------------------------------------------------------------------
 

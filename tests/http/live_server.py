@@ -21,10 +21,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(store: Path, log: Path, **environment: str) -> Iterator[str]:
-    """Run `chipgraph serve` on ``store`` with CHIPGRAPH_* ``environment``; yield its base URL."""
-    port = free_port()
-    variables = {**os.environ, **{f"CHIPGRAPH_{key.upper()}": value for key, value in environment.items()}}
+def serving(store: Path, log: Path, port: int | None = None, **environment: str) -> Iterator[str]:
+    """Run `chipgraph serve` on ``store`` (on ``port``, else a free one) with CHIPGRAPH_* ``environment``.
+
+    Yields the base URL once /readyz answers; CHIPGRAPH_* variables of this process are not passed on.
+    """
+    port = port or free_port()
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("CHIPGRAPH_")}
+    variables = {**clean, **{f"CHIPGRAPH_{key.upper()}": value for key, value in environment.items()}}
     with log.open("w") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port)],
@@ -34,14 +38,15 @@ def serving(store: Path, log: Path, **environment: str) -> Iterator[str]:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_until_up(base + "/readyz", server, log)
+            wait_until_up(base + "/readyz", server, log)
             yield base
         finally:
             server.terminate()
             server.wait(timeout=20)
 
 
-def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    """Return once ``url`` answers 200; raise RuntimeError if the server exits or takes a minute."""
     for _ in range(300):
         if server.poll() is not None:
             raise RuntimeError(f"chipgraph serve exited: {log.read_text()}")

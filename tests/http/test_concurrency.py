@@ -16,9 +16,9 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from live_server import serving
 
 from kg.settings import Settings
+from tests.http.live_server import serving
 
 TOKEN = "concurrency-token"
 EPOCH = "https://w3id.org/chipgraph/graph/epoch-ml-hardware"

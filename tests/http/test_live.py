@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import rdflib
@@ -18,48 +11,18 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from kg.settings import Settings
+from tests.http.live_server import serving
 
 CG = "https://w3id.org/chipgraph/ontology#"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def endpoint(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
     log = tmp_path_factory.mktemp("live") / "serve.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "kg.cli", "serve", "--store", str(settings.store), "--port", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "CHIPGRAPH_QUERY_WORKERS": "1"},
-        )
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz", server, log)
-            yield f"http://127.0.0.1:{port}/sparql"
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with serving(settings.store, log, query_workers="1") as base:
+        yield base + "/sparql"
     records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert any(record["path"] == "/sparql" and record["status"] == 200 for record in records)  # one line per request
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    for _ in range(100):
-        if server.poll() is not None:
-            pytest.fail(f"chipgraph serve exited: {log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("chipgraph serve did not come up")
 
 
 def test_sparqlwrapper(endpoint: str) -> None:

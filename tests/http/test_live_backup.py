@@ -17,7 +17,7 @@ import pytest
 from kg.backup import read_manifest
 from kg.build import build, load_plan
 from kg.store import OxigraphStore
-from tests.http.test_live import free_port, wait_until_up
+from tests.http.live_server import free_port, serving
 
 TOKEN = "live-backup-token"
 EPOCH = "https://w3id.org/chipgraph/graph/epoch-ml-hardware"
@@ -40,20 +40,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     port = free_port()
     clean = {key: value for key, value in os.environ.items() if not key.startswith("CHIPGRAPH_")}
     env = {**clean, "CHIPGRAPH_WRITE_TOKEN": TOKEN, "CHIPGRAPH_PORT": str(port), "CHIPGRAPH_LOCK_WAIT": "0.2"}
-    log = folder / "serve.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "kg.cli", "serve", "--store", str(store)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**env, "CHIPGRAPH_QUERY_WORKERS": "1"},
-        )
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz", server, log)
-            yield Live(store, f"http://127.0.0.1:{port}", env)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    options = {"write_token": TOKEN, "lock_wait": "0.2", "query_workers": "1"}
+    with serving(store, folder / "serve.log", port, **options) as url:
+        yield Live(store, url, env)
 
 
 def call(url: str, body: dict[str, object] | None = None) -> dict[str, object]:

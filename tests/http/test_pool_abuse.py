@@ -14,9 +14,9 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from live_server import serving
 
 from kg.settings import Settings
+from tests.http.live_server import serving
 
 BIG = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 50000"  # megabytes, streamed
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
