@@ -16,10 +16,15 @@ SIGKILL after a random delay, reopens the store and checks:
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +32,7 @@ import pyoxigraph as ox
 
 from kg import derive, inference
 from kg.build import build, load_plan
-from kg.changes import Changeset
+from kg.changes import Changeset, nt_text
 from kg.merge import log, merge, revert
 from kg.namespaces import DERIVED_GRAPH, ID_BASE, INFERRED_GRAPH, ONTOLOGY_NS
 from kg.store import OxigraphStore
@@ -36,6 +41,8 @@ GRAPH = "https://w3id.org/chipgraph/graph/epoch-ml-hardware"
 TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 AUTHOR = "crash-loop"
+TOKEN = "crash-loop-token"
+SERVER_START = 4.0  # seconds a `chipgraph serve` of the curated store takes to answer, about
 
 
 def _step(number: int, parent: ox.NamedNode | None) -> Changeset:
@@ -155,8 +162,95 @@ def check(store_path: Path, acknowledged: set[str], baseline: set[ox.Triple], re
         store.close()
 
 
-def run(store_path: Path, kills: int, seed: int, max_delay: float, log_file: Path | None = None) -> LoopResult:
-    """Kill the writer ``kills`` times at random delays (up to ``max_delay`` s), checking after each."""
+def _kill_writer(store_path: Path, delay: float, log_file: Path | None) -> set[str]:
+    """Run the writer process, SIGKILL it after ``delay`` seconds; the ids it acknowledged."""
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "bench.crash_loop", "write", str(store_path)],
+        stdout=subprocess.PIPE,
+        stderr=log_file.open("a") if log_file else subprocess.DEVNULL,
+        text=True,
+    )
+    time.sleep(delay)
+    writer.kill()
+    out, _ = writer.communicate()
+    return {line.split()[1] for line in out.splitlines() if line.startswith("ACK ")}
+
+
+def _kill_server(store_path: Path, delay: float, log_file: Path | None) -> set[str]:
+    """Serve the store, post merges and reverts, SIGKILL the server after ``delay`` s; the acknowledged ids."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    environment = {**os.environ, "CHIPGRAPH_WRITE_TOKEN": TOKEN, "CHIPGRAPH_QUERY_WORKERS": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--store", str(store_path), "--port", str(port)],
+        stdout=log_file.open("a") if log_file else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        env=environment,
+    )
+    acks: set[str] = set()
+    client = threading.Thread(target=_post_merges, args=(f"http://127.0.0.1:{port}", acks), daemon=True)
+    client.start()
+    time.sleep(delay)
+    server.kill()
+    server.wait()
+    client.join(30)
+    return set(acks)
+
+
+def _post_merges(base: str, acks: set[str]) -> None:
+    """Once the server answers, POST steps (every fifth a revert of the newest) until it stops; record each 201."""
+    if not _wait_for(base + "/readyz"):
+        return
+    newest, number = "", random.randrange(10**9)  # slugs of this run only
+    while True:
+        try:
+            merged = _post(base, _revert_request(newest) if newest and number % 5 == 4 else _step_request(number))
+        except OSError:  # killed
+            return
+        acks.update(merged)
+        newest, number = (merged[0] if merged else newest), number + 1
+
+
+def _wait_for(url: str, seconds: float = 60.0) -> bool:
+    """Whether ``url`` answers within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def _step_request(number: int) -> tuple[str, dict[str, object]]:
+    change = _step(number, None)
+    add = {"format": "application/n-triples", "data": nt_text(change.add)}
+    return "/changes", {"graph": GRAPH, "author": AUTHOR, "message": change.message, "add": add}
+
+
+def _revert_request(change_id: str) -> tuple[str, dict[str, object]]:
+    return f"/changes/{change_id}/revert", {"author": AUTHOR}
+
+
+def _post(base: str, request: tuple[str, dict[str, object]]) -> list[str]:
+    """POST a JSON body with the token; the merged ids of the answer. Raises OSError (HTTPError too)."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    path, body = request
+    call = urllib.request.Request(base + path, json.dumps(body).encode(), headers)
+    with urllib.request.urlopen(call, timeout=60) as response:
+        merged: list[str] = json.loads(response.read())["merged"]
+        return merged
+
+
+def run(
+    store_path: Path, kills: int, seed: int, max_delay: float, log_file: Path | None = None, target: str = "writer"
+) -> LoopResult:
+    """Kill the writer (or the server, ``target``) ``kills`` times at random delays, checking after each.
+
+    The delay is up to ``max_delay`` seconds after the process is up (a server's start is added).
+    """
     if not (store_path / "CURRENT").exists():
         build(store_path, plan=load_plan())
     baseline_store = OxigraphStore.open(store_path, read_only=False)
@@ -165,16 +259,10 @@ def run(store_path: Path, kills: int, seed: int, max_delay: float, log_file: Pat
     baseline_store.close()
     chooser, result = random.Random(seed), LoopResult()
     for _ in range(kills):
-        writer = subprocess.Popen(
-            [sys.executable, "-m", "bench.crash_loop", "write", str(store_path)],
-            stdout=subprocess.PIPE,
-            stderr=log_file.open("a") if log_file else subprocess.DEVNULL,
-            text=True,
-        )
-        time.sleep(chooser.uniform(0.2, max_delay))
-        writer.kill()
-        out, _ = writer.communicate()
-        acks = {line.split()[1] for line in out.splitlines() if line.startswith("ACK ")}
+        if target == "server":
+            acks = _kill_server(store_path, SERVER_START + chooser.uniform(0.2, max_delay), log_file)
+        else:
+            acks = _kill_writer(store_path, chooser.uniform(0.2, max_delay), log_file)
         result.kills += 1
         result.merges_acknowledged += len(acks)
         acknowledged |= acks
@@ -193,12 +281,13 @@ def main() -> None:
     loop.add_argument("--store", type=Path, default=Path("/tmp/chipgraph-crash-loop"))
     loop.add_argument("--seed", type=int, default=1)
     loop.add_argument("--max-delay", type=float, default=6.0)
+    loop.add_argument("--target", choices=["writer", "server"], default="writer")
     arguments = parser.parse_args()
     if arguments.command == "write":
         write(arguments.store)
         return
     started = time.monotonic()
-    result = run(arguments.store, arguments.kills, arguments.seed, arguments.max_delay)
+    result = run(arguments.store, arguments.kills, arguments.seed, arguments.max_delay, target=arguments.target)
     for detail in result.details:
         print(detail)
     print(

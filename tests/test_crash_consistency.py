@@ -1,7 +1,8 @@
 """Crash consistency and the merge's own guarantees: one transaction, fixpoint inside it, no pasted text.
 
-The crash loop (bench/crash_loop.py; 100 kills in the nightly-sized run) kills a writer process
-with SIGKILL in the middle of a stream of merges; here a bounded number of kills.
+The crash loop (bench/crash_loop.py; 100 kills in the nightly-sized run) kills a writer process,
+or a server that a client posts merges to, with SIGKILL in the middle of a stream of merges;
+here a bounded number of kills of each.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ SUBSIDIARY_OF = ox.NamedNode(ONTOLOGY_NS + "subsidiaryOf")
 def test_kill_minus_nine_during_merges_loses_nothing_and_leaves_nothing_half_done(tmp_path: Path) -> None:
     result = run(tmp_path / "store", kills=6, seed=7, max_delay=5.0)
     assert result.kills == 6 and result.merges_acknowledged > 0
+    assert (result.lost, result.partial, result.inference_mismatches) == (0, 0, 0), result.details
+
+
+def test_kill_minus_nine_of_the_server_during_posted_merges_loses_nothing(tmp_path: Path) -> None:
+    """The same for `chipgraph serve` killed while a client posts merges and reverts (201 = acknowledged)."""
+    result = run(tmp_path / "store", kills=3, seed=3, max_delay=3.0, target="server")
+    assert result.kills == 3 and result.merges_acknowledged > 0
     assert (result.lost, result.partial, result.inference_mismatches) == (0, 0, 0), result.details
 
 
