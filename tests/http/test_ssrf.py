@@ -48,7 +48,7 @@ def listener() -> Iterator[Listener]:
 
 
 KEYWORDS = ["SERVICE", "service", "SeRvIcE", "SERV\\u0049CE", "\\u0053ERVICE", "SERVICE SILENT", "service\tsilent"]
-SEPARATORS = [" ", "\n", "\t", "#c\n", " #SERVICE?\n ", "\r\n", "\u00a0"]
+SEPARATORS = [" ", "", "\n", "\t", "#c\n", " #SERVICE?\n ", "\r\n", "\u00a0"]  # "": adjacent tokens
 ENDPOINTS = [
     "<{url}>",
     "<{url}sparql>",
@@ -62,6 +62,7 @@ ENDPOINTS = [
 ]
 WRAPPERS = [
     "SELECT * WHERE {{ {service} }}",
+    "SELECT*WHERE{{{service}}}",
     "SELECT * WHERE {{ OPTIONAL {{ {service} }} }}",
     "SELECT * WHERE {{ {{ ?a ?b ?c }} UNION {{ {service} }} }} LIMIT 1",
     "SELECT * WHERE {{ {{ SELECT * WHERE {{ {service} }} }} }}",
