@@ -15,7 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 import pyshacl
 import rdflib
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, SH, NamespaceManager
 
 from kg import affected, inference, resources, sparql_cache
 from kg.changes import Changeset
@@ -101,9 +101,12 @@ def validate_graph(
     With ``allow_warnings`` a result of severity Warning or Info does not break conformance.
     """
     sparql_cache.install()
-    focus_nodes: list[str | rdflib.URIRef] | None = None if focus is None else [rdflib.URIRef(n) for n in sorted(focus)]
+    focus_nodes: list[str | rdflib.URIRef] | None = None if focus is None else sorted(focus)
     if focus_nodes == []:
         return ValidationReport(conforms=True, results=[], graph=rdflib.Graph())
+    # pyshacl reads a focus node outside http:, https:, urn: and file: as a CURIE of the data
+    # graph (a URIRef there raises TypeError): with no prefix bound, every one stays the IRI it is.
+    data.namespace_manager = NamespaceManager(data, bind_namespaces="none")
     conforms, report, _ = pyshacl.validate(
         data,
         shacl_graph=shapes_graph(),

@@ -191,3 +191,12 @@ def test_merge_revert_merge_in_one_second_gives_three_ids(
     assert len(set(ids)) == 3
     assert [show(store, change_id).sequence for change_id in ids] == [first.sequence, undo.sequence, again.sequence]
     assert len({record.id for record in log(store)}) == len(log(store))
+
+
+@pytest.mark.parametrize("iri", ["tag:x,2026:chip", "rdf:x", "schema:thing", "owl:q"])
+def test_a_subject_of_any_scheme_is_validated_as_itself(store: OxigraphStore, iri: str) -> None:
+    """pyshacl reads focus nodes outside http/https/urn/file as CURIEs: none may become another IRI."""
+    gpu = ox.Triple(ox.NamedNode(iri), TYPE, ox.NamedNode(CG + "GPU"))  # a chip with no name, no designer
+    with pytest.raises(MergeRefusedError) as refused:
+        merge(store, [change({gpu})])
+    assert {result.focus_node for result in refused.value.report.results} == {iri}
