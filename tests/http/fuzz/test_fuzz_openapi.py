@@ -9,7 +9,7 @@ shape, and the store unchanged unless a write was accepted (201): a cheap finger
 every call, the whole N-Quads dump once at the end. Schemathesis' conformance checks are not
 run: the document is not yet accurate about statuses and error bodies (issue #10's report lists
 where), and what it leaves out is added here (``supplemented``).
-Size and reproducibility: tests/http/fuzzing.py.
+Size and reproducibility: tests/http/fuzz/fuzzing.py.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from api import create_app
 from kg.changes import Envelope
 from kg.settings import Settings
 from tests.http.conftest import TOKEN
-from tests.http.fuzzing import StoreWatch, answer_problem, fuzz_settings, ill_typed_literals_unlogged
-from tests.http.strategies import QUERY_VALUES, percent_encoded
+from tests.http.fuzz.fuzzing import StoreWatch, answer_problem, fuzz_settings
+from tests.http.fuzz.strategies import QUERY_VALUES, percent_encoded
 
 # What the document leaves out (the routes read them themselves), added only where it is missing,
 # so that once the document declares them it is tested as it is.
@@ -95,19 +95,6 @@ def _case_id(case: tuple[str, str, GenerationMode, bool]) -> str:
     method, path, mode, token = case
     auth = (" token" if token else " no-token") if method in WRITE_METHODS else ""
     return f"{method.upper()} {path} {mode.value}{auth}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _quiet_rdflib() -> Iterator[None]:
-    """No rdflib log record of an ill-typed literal outlives its request (see ill_typed_literals_unlogged)."""
-    with ill_typed_literals_unlogged():
-        yield
-
-
-@pytest.fixture(scope="module")
-def watch(client: TestClient) -> StoreWatch:
-    """The watch over the app's store, for the whole module."""
-    return StoreWatch(client.app.state.graph.store)  # type: ignore[attr-defined]
 
 
 def in_the_error_shape(ctx: Any, response: schemathesis.Response, case: Case) -> None:

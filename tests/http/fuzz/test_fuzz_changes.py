@@ -8,15 +8,12 @@
   one graph, without blank nodes or triple terms): 200 or 422 with a report, else 400.
 - Generated graphs merged (few: a merge takes some 1.7 s): what the history says was added is
   the graph, and the store holds it; or refused (422) with nothing written.
-Size and reproducibility: tests/http/fuzzing.py.
+Size and reproducibility: tests/http/fuzz/fuzzing.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pyoxigraph as ox
-import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from hypothesis import assume, given
@@ -25,21 +22,8 @@ from hypothesis import strategies as st
 from kg import bounds
 from kg.changes import FORMATS, MEDIA_TYPES
 from tests.http.conftest import auth
-from tests.http.fuzzing import StoreWatch, answer_problem, fuzz_settings, ill_typed_literals_unlogged
-from tests.http.strategies import EPOCH, JSON_LD_SIDE, RdfDocument, envelopes, json_bytes, mutated, rdf_documents
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _quiet_rdflib() -> Iterator[None]:
-    """No rdflib log record of an ill-typed literal outlives its request (see ill_typed_literals_unlogged)."""
-    with ill_typed_literals_unlogged():
-        yield
-
-
-@pytest.fixture(scope="module")
-def watch(client: TestClient) -> StoreWatch:
-    """The watch over the app's store, for the whole module."""
-    return StoreWatch(client.app.state.graph.store)  # type: ignore[attr-defined]
+from tests.http.fuzz.fuzzing import StoreWatch, answer_problem, fuzz_settings
+from tests.http.fuzz.strategies import EPOCH, JSON_LD_SIDE, RdfDocument, envelopes, json_bytes, mutated, rdf_documents
 
 
 def post_changes(client: TestClient, body: bytes, *, dry_run: bool, allow_warnings: bool = False) -> Response:

@@ -1,9 +1,9 @@
-"""What the fuzz tests (tests/http/test_fuzz_*.py) share: their size, the answer check, the store's fingerprint.
+"""What the fuzz tests (tests/http/fuzz/test_fuzz_*.py) share: their size, the answer check, the store's fingerprint.
 
 CI runs a fixed, small number of generated cases per test, the same cases on every run
 (hypothesis' ``derandomize``). A longer run sets two variables:
 
-    CHIPGRAPH_FUZZ_EXAMPLES=2000 CHIPGRAPH_FUZZ_RANDOM=1 .venv/bin/pytest tests/http/test_fuzz_*.py
+    CHIPGRAPH_FUZZ_EXAMPLES=2000 CHIPGRAPH_FUZZ_RANDOM=1 .venv/bin/pytest tests/http/fuzz/test_fuzz_*.py
 
 CHIPGRAPH_FUZZ_EXAMPLES replaces each test's number of cases; CHIPGRAPH_FUZZ_RANDOM=1 draws new
 cases on every run (hypothesis then prints the seed of a failure and how to reproduce it).
