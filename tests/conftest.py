@@ -81,3 +81,12 @@ def data_without_history(store: OxigraphStore) -> list[bytes]:
         for line in store.dump_nquads().splitlines()
         if b"/graph/history>" not in line and b"/id/change/" not in line
     ]
+
+
+def dump(path: Path) -> bytes:
+    """Every quad of the on-disk store at ``path``, history included, as sorted canonical N-Quads."""
+    store = OxigraphStore.open(path)
+    try:
+        return store.dump_nquads()
+    finally:
+        store.close()

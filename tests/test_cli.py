@@ -19,7 +19,7 @@ from kg.build import build, load_plan
 from kg.cli import app
 from kg.importers import default_imports
 from kg.store import OxigraphStore, term_text
-from tests.conftest import data_without_history
+from tests.conftest import data_without_history, dump
 
 runner = CliRunner()
 EPOCH_FILE, ETO_FOLDER = dict(default_imports())["epoch"], dict(default_imports())["eto"]
@@ -269,15 +269,6 @@ def curated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("curated") / "store"
     build(path, plan=load_plan())
     return path
-
-
-def dump(path: Path) -> bytes:
-    """Every quad of the store at ``path``, history included, as sorted N-Quads."""
-    store = OxigraphStore.open(path)
-    try:
-        return store.dump_nquads()
-    finally:
-        store.close()
 
 
 def refused(store: Path, *args: str) -> str:

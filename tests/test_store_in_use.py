@@ -16,7 +16,7 @@ import pytest
 
 from kg import merge
 from kg.store import OxigraphStore, StoreLockedError
-from tests.conftest import held
+from tests.conftest import dump, held
 
 CHIP = """@prefix cg: <https://w3id.org/chipgraph/ontology#> .
 <https://w3id.org/chipgraph/id/chip/SLUG> a cg:GPU ; <http://www.w3.org/2000/01/rdf-schema#label> "SLUG" ;
@@ -39,15 +39,6 @@ def chip_file(tmp_path: Path, slug: str) -> Path:
     path = tmp_path / f"{slug}.ttl"
     path.write_text(CHIP.replace("SLUG", slug), encoding="utf-8")
     return path
-
-
-def dump(path: Path) -> bytes:
-    """The store's content as canonical N-Quads."""
-    opened = OxigraphStore.open(path)
-    try:
-        return opened.dump_nquads()
-    finally:
-        opened.close()
 
 
 def test_every_writer_beside_a_held_store_gets_one_clear_message_and_writes_nothing(
