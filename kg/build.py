@@ -86,7 +86,7 @@ def parse_file(path: Path, target_graph: str | None = None) -> list[ox.Quad]:
 def load_plan() -> LoadPlan:
     """The files a build loads, each with the graph its triples go to (None: the file's own)."""
     plan: LoadPlan = [(path, ONTOLOGY_GRAPH) for path in resources.ontology_files()]
-    plan.append((resources.sources_file(), META_GRAPH))
+    plan.extend((path, META_GRAPH) for path in resources.source_files())
     plan.extend((path, None) for path in resources.data_files())
     return plan
 

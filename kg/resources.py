@@ -42,8 +42,13 @@ def data_files() -> list[Path]:
 
 
 def sources_file() -> Path:
-    """The description of every source (data/sources.ttl), loaded into the metadata graph."""
+    """The main description of sources (data/sources.ttl), loaded into the metadata graph."""
     return resource_dir("data") / "sources.ttl"
+
+
+def source_files() -> list[Path]:
+    """Every file describing sources: data/sources.ttl, then data/sources/*.ttl sorted by name."""
+    return [sources_file(), *sorted((resource_dir("data") / "sources").glob("*.ttl"))]
 
 
 def shape_files() -> list[Path]:

@@ -11,7 +11,7 @@ from kg.build import BuildError, BuildSummary, build, load_plan, parse_file
 from kg.importers import default_imports
 from kg.inference import materialise
 from kg.namespaces import INFERRED_GRAPH, META_GRAPH, SYSTEM_GRAPHS
-from kg.resources import sources_file
+from kg.resources import source_files
 from kg.store import OxigraphStore, QuerySyntaxError, term_text
 from tests.conftest import texts
 
@@ -23,7 +23,10 @@ def test_summary_counts_what_the_store_holds(built: tuple[BuildSummary, Oxigraph
     summary, store = built
     assert summary.total_quads == store.quad_count()
     described = {
-        line.split()[0] for line in sources_file().read_text(encoding="utf-8").splitlines() if line.startswith("src:")
+        line.split()[0]
+        for path in source_files()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("src:")
     }
     assert summary.sources == len(described) + len(default_imports()) >= 26
     assert summary.entities_per_class["Chip"] >= 40

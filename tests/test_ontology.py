@@ -19,7 +19,7 @@ def test_ontology_alone_is_consistent_with_no_unsatisfiable_class() -> None:
 
 
 def test_ontology_with_all_curated_data_is_consistent() -> None:
-    files = [*resources.ontology_files(), resources.sources_file(), *resources.data_files()]
+    files = [*resources.ontology_files(), *resources.source_files(), *resources.data_files()]
     graph = reasoning.load_graph(files)
     assert len(graph) > len(reasoning.load_graph(resources.ontology_files())) + 1000
     report = reasoning.check(graph)
