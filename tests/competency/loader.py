@@ -17,10 +17,13 @@ and says how to read its answer (``kind``):
 
 Sets are compared by ``match``: ``equal`` (the default), ``contains`` (at least the expected ones)
 or ``excludes`` (none of them). Every answer must also carry its source: ``source`` (a URL or a
-citation, compared case-insensitively as a part of the source's URL, citation or title) must be
-among the sources the answer names: those of the fact's graphs on a detail page, those of the
-findings and figures of an export status, those of the detail pages of the listed items, and for
-SPARQL those of the graphs bound to ``?g`` as the metadata graph describes them.
+citation) must be a part (case-insensitive) of the URL, citation or title of one of the sources
+the answer names: those of the fact's graphs on a detail page, those of the findings and figures
+of an export status, those of the detail pages of the listed items, and for SPARQL those of the
+graphs bound to ``?g`` as the metadata graph describes them. ``source_match``, when given, is the
+part to look for instead (e.g. an FR document number, which both its federalregister.gov URL and
+its citation contain). SPARQL queries get the PREFIXES below (cg, rdfs, skos, xsd, prov, dcterms
+and chip, org, country, act, input for our entities).
 
 A question with ``known_gap = "why"`` is one the graph cannot answer yet: the test expects it to
 fail, and fails when it passes, so that the fix is noticed and the mark removed.
@@ -93,6 +96,7 @@ class Question:
     columns: tuple[str, ...] = ()
     tolerance: float = 0.005
     rule: str | None = None
+    source_match: str | None = None
     known_gap: str | None = None
     note: str | None = None
 
@@ -341,8 +345,8 @@ def verdict_problem(question: Question, found: dict[str, Any]) -> str | None:
 
 
 def source_problem(question: Question, answer: Answer) -> str | None:
-    """Why the answer does not carry the question's source, or None when it does."""
-    wanted = question.source.casefold()
+    """Why the answer does not carry the question's source (or its ``source_match``), or None when it does."""
+    wanted = (question.source_match or question.source).casefold()
     for source in answer.sources:
         described = " ".join(str(source.get(key) or "") for key in ("url", "citation", "title"))
         if wanted in described.casefold():
