@@ -12,6 +12,7 @@ and says how to read its answer (``kind``):
 - ``total``: the ``total`` of a page.
 - ``verdict``: the verdict of an export-status answer and, if ``rule`` is given, an applying
   finding whose act's citation or id contains it.
+- ``verdicts``: the (chip id, verdict) pairs of a many-chip export-status page (``/export-status``).
 - ``rows``: the ``columns`` of a SPARQL answer, as tuples of text (our IRIs shortened to
   ``kind/slug``).
 
@@ -52,7 +53,7 @@ CATEGORIES = (
     "china-measures",
     "supply-chain",
 )
-KINDS = ("fact", "number", "figure", "ids", "total", "verdict", "rows")
+KINDS = ("fact", "number", "figure", "ids", "total", "verdict", "verdicts", "rows")
 MATCHES = ("equal", "contains", "excludes")
 PREFIXES = """PREFIX cg: <https://w3id.org/chipgraph/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -274,6 +275,15 @@ def read_verdict(client: TestClient, question: Question) -> Answer:
     return Answer({"verdict": status["verdict"], "acts": acts}, [f["source"] for f in facts if f.get("source")])
 
 
+def read_verdicts(client: TestClient, question: Question) -> Answer:
+    """The (chip id, verdict) pairs of an export-status page; sources: the acts (citations) of their reasons."""
+    assert question.get
+    items = get_json(client, question.get)["items"]
+    pairs = {(item["chip"]["id"], item["verdict"]) for item in items}
+    rules = [reason["rule"] for item in items for reason in item.get("reasons", []) if reason.get("rule")]
+    return Answer(pairs, [{"citation": rule.get("citation"), "title": rule.get("label")} for rule in rules])
+
+
 def read_rows(client: TestClient, question: Question) -> Answer:
     """The chosen columns of a SPARQL answer as a set of tuples; sources: those of the graphs bound to ``?g``."""
     assert question.sparql and question.columns
@@ -295,6 +305,7 @@ READERS: dict[str, Callable[[TestClient, Question], Answer]] = {
     "ids": read_ids,
     "total": read_total,
     "verdict": read_verdict,
+    "verdicts": read_verdicts,
     "rows": read_rows,
 }
 
@@ -329,7 +340,7 @@ def answer_problem(question: Question, answer: Answer) -> str | None:
         return None if answer.values == expected else f"expected total {expected}, got {answer.values}"
     if kind == "verdict":
         return verdict_problem(question, answer.values)
-    if kind == "rows":
+    if kind in ("rows", "verdicts"):
         return compare_sets(answer.values, {tuple(str(cell) for cell in row) for row in expected}, question.match)
     return compare_sets(answer.values, {str(value) for value in expected}, question.match)
 
@@ -365,3 +376,23 @@ def check(client: TestClient, question: Question) -> None:
     answer = ask(client, question)
     problem = answer_problem(question, answer) or source_problem(question, answer)
     assert problem is None, f"{question.id}: {problem}"
+
+
+# The README's table
+
+
+def summary(questions: list[Question]) -> str:
+    """A Markdown table of the questions per category (asked, answered today, known gaps), then the gaps."""
+    lines = ["| category | questions | answered | known gaps |", "|---|---:|---:|---:|"]
+    for category in CATEGORIES:
+        asked = [question for question in questions if question.category == category]
+        gaps = [question for question in asked if question.known_gap]
+        lines.append(f"| {category} | {len(asked)} | {len(asked) - len(gaps)} | {len(gaps)} |")
+    gaps = [question for question in questions if question.known_gap]
+    lines.append(f"| **all** | **{len(questions)}** | **{len(questions) - len(gaps)}** | **{len(gaps)}** |")
+    lines += ["", *(f"- `{question.id}`: {question.known_gap}" for question in gaps)]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(summary(load()))
