@@ -21,10 +21,10 @@ or ``excludes`` (none of them). Every answer must also carry its source: ``sourc
 citation) must be a part (case-insensitive) of the URL, citation or title of one of the sources
 the answer names: those of the fact's graphs on a detail page, those of the findings and figures
 of an export status, those of the detail pages of the listed items, and for SPARQL those of the
-graphs bound to ``?g`` as the metadata graph describes them. ``source_match``, when given, is the
-part to look for instead (e.g. an FR document number, which both its federalregister.gov URL and
-its citation contain). SPARQL queries get the PREFIXES below (cg, rdfs, skos, xsd, prov, dcterms
-and chip, org, country, act, input for our entities).
+graphs bound to ``?g`` as the metadata graph describes them. ``source_match``, when given, is
+another part that names the same document (e.g. an FR document number, which both its
+federalregister.gov URL and its citation contain). SPARQL queries get the PREFIXES below (cg,
+rdfs, skos, xsd, prov, dcterms, and chip, org, country, act, input for our entities).
 
 A question with ``known_gap = "why"`` is one the graph cannot answer yet: the test expects it to
 fail, and fails when it passes, so that the fix is noticed and the mark removed.
@@ -356,15 +356,13 @@ def verdict_problem(question: Question, found: dict[str, Any]) -> str | None:
 
 
 def source_problem(question: Question, answer: Answer) -> str | None:
-    """Why the answer does not carry the question's source (or its ``source_match``), or None when it does."""
-    wanted = (question.source_match or question.source).casefold()
+    """Why the answer names neither the question's source nor its ``source_match``, or None when it names one."""
+    wanted = [part.casefold() for part in (question.source, question.source_match) if part]
     for source in answer.sources:
-        described = " ".join(str(source.get(key) or "") for key in ("url", "citation", "title"))
-        if wanted in described.casefold():
+        described = " ".join(str(source.get(key) or "") for key in ("url", "citation", "title")).casefold()
+        if any(part in described for part in wanted):
             return None
-    named = sorted(
-        {str(source.get("url") or source.get("citation") or source.get("title")) for source in answer.sources}
-    )
+    named = sorted({str(s.get("url") or s.get("citation") or s.get("title")) for s in answer.sources})
     return f"source {question.source!r} not among the answer's sources {named}"
 
 
