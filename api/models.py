@@ -141,7 +141,7 @@ class ExportStatusModel(BaseModel):
     destination: str
     date: str
     buyer: dict[str, str] | None
-    verdict: str = Field(examples=["licence-required", "not-required", "undetermined"])
+    verdict: str = Field(examples=["licence-required", "not-required", "undetermined", "not-yet-public"])
     missing: list[str]
     figures: list[FigureModel]
     findings: list[FindingModel]
