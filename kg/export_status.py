@@ -300,15 +300,16 @@ def _status(
     findings: list[Finding],
 ) -> ExportStatus:
     deciding = [f for f in findings if f.kind != "classification" and f.outcome != "informational"]
+    missing: list[str] = []
     if any(f.kind == NOT_YET_PUBLIC for f in findings):
-        verdict, missing = "not-yet-public", []
+        verdict = "not-yet-public"
     elif any(f.outcome == "applies" for f in deciding):
-        verdict, missing = "licence-required", []
+        verdict = "licence-required"
     elif any(f.outcome == "undetermined" for f in deciding):
         verdict = "undetermined"
         missing = sorted({m for f in deciding if f.outcome == "undetermined" for m in f.missing})
     else:
-        verdict, missing = "not-required", []
+        verdict = "not-required"
     return ExportStatus(
         chip={"id": entity_id(chip), "label": label},
         destination=destination,
