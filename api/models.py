@@ -130,6 +130,7 @@ class FindingModel(BaseModel):
         "licence-requirement",
         "unrecorded-requirement",
         "licensing-policy",
+        "licence-exception",
         "buyer-entity-list",
         "designer-entity-list",
         "chip-not-yet-public",
@@ -152,8 +153,17 @@ class ExportStatusModel(BaseModel):
     destination: str
     date: str
     buyer: dict[str, str] | None
-    verdict: Literal["licence-required", "not-required", "undetermined", "not-yet-public"] = Field(
-        description="not-yet-public: the date lies before the chip's earliest announcement or release date"
+    verdict: Literal[
+        "licence-required",
+        "notification-required",
+        "licence-exception",
+        "not-required",
+        "undetermined",
+        "not-yet-public",
+    ] = Field(
+        description="notification-required: a licence exception the chip qualifies for (e.g. NAC) lifts every "
+        "requirement that applies, once the exporter notifies the authority; licence-exception: the same without "
+        "notice; not-yet-public: the date lies before the chip's earliest announcement or release date"
     )
     missing: list[str]
     figures: list[FigureModel]

@@ -36,6 +36,8 @@ KINDS = (
     "criterion",
     "entity-list-entry",
     "licence-requirement",
+    "licensing-policy",
+    "licence-exception",
     "source",
     "change",
     "supply-chain-input",

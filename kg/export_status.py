@@ -1,12 +1,14 @@
 """Status as of a date: which restrictions apply to a chip going to a destination, and why.
 
 Findings come from the classifications in force (kg/exportcontrol.py), the licence
-requirements in force (by classification or naming the chip), the chip-specific licensing
-policies (informational: how licences are decided), the Entity List entries of the buyer (and
-its parents) and of the chip's designer. The verdict: not-yet-public when the date lies before
-the chip's earliest announcement or release date (kg/chip_existence.py); licence-required when
-any finding applies; undetermined when none applies but some cannot be decided (with what is
-missing); not-required otherwise.
+requirements in force (by classification or naming the chip) with the licence exceptions to
+them (kg/licence_exceptions.py), the chip-specific licensing policies (informational: how
+licences are decided), the Entity List entries of the buyer (and its parents) and of the chip's
+designer. The verdict: not-yet-public when the date lies before the chip's earliest announcement
+or release date (kg/chip_existence.py); licence-required when a finding applies that no
+exception lifts; notification-required (or licence-exception, when no notice is needed) when
+every requirement that applies is lifted by an exception the chip qualifies for; undetermined
+when none applies but some cannot be decided (with what is missing); not-required otherwise.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from kg.exportcontrol import (
     node_facts,
     node_ref,
 )
+from kg.licence_exceptions import KIND, exception_findings, requires_notification
 from kg.namespaces import ID_BASE, ONTOLOGY_NS
 from kg.rdf import fill, sparql_iri
 from kg.rulebook import Node, Rulebook, query
@@ -220,6 +223,18 @@ def _chip(store: OxigraphStore, chip_id: str) -> tuple[str, str, list[str]]:
     return chip, label, designers
 
 
+def _exempted(book: Rulebook, findings: list[Finding]) -> tuple[set[str], bool]:
+    """The ids of the requirements an applying exception exempts the chip from, and whether one needs notice."""
+    exempted: set[str] = set()
+    notify = False
+    for finding in findings:
+        if finding.kind == KIND and finding.outcome == "applies":
+            exception = book.exceptions[ID_BASE + finding.subject["id"]]
+            exempted |= {entity_id(iri) for iri in exception.values("exceptionTo")}
+            notify = notify or requires_notification(exception)
+    return exempted, notify
+
+
 def _buyer(store: OxigraphStore, buyer: str | None) -> str | None:
     """The IRI of the buyer organisation ``buyer`` (None when not given); raises NotFoundError if unknown."""
     if buyer is None:
@@ -264,6 +279,8 @@ def export_status(
         if requirement.valid_on(on):
             finding = requirement_finding(book, requirement, chip, where, classified)
             findings += [finding] if finding else []
+            if finding is not None and finding.outcome == "applies":
+                findings += exception_findings(book, requirement, where, on, figures, segments)
     findings += unrecorded_requirement_findings(book, classified, on)
     findings += licensing_policy_findings(book, chip, where, on)
     if buyer_iri is not None:
@@ -299,12 +316,15 @@ def _status(
     figures: dict[str, Figure],
     findings: list[Finding],
 ) -> ExportStatus:
-    deciding = [f for f in findings if f.kind != "classification" and f.outcome != "informational"]
+    exempted, notify = _exempted(book, findings)
+    deciding = [f for f in findings if f.kind not in ("classification", KIND) and f.outcome != "informational"]
     missing: list[str] = []
     if any(f.kind == NOT_YET_PUBLIC for f in findings):
         verdict = "not-yet-public"
-    elif any(f.outcome == "applies" for f in deciding):
+    elif any(f.outcome == "applies" and f.subject["id"] not in exempted for f in deciding):
         verdict = "licence-required"
+    elif any(f.outcome == "applies" for f in deciding):
+        verdict = "notification-required" if notify else "licence-exception"
     elif any(f.outcome == "undetermined" for f in deciding):
         verdict = "undetermined"
         missing = sorted({m for f in deciding if f.outcome == "undetermined" for m in f.missing})

@@ -41,6 +41,7 @@ MISSING = {
     "interconnect_gbps": "chip-to-chip bandwidth (cg:interconnectBandwidthGBps)",
 }
 OUTCOME = {True: "applies", False: "does-not-apply", None: "undetermined"}
+SEGMENT_LIMITS = ["onlyForMarketSegment", "excludedMarketSegment"]
 SEGMENT_MISSING = (
     "the chip's market segment (cg:marketSegment): whether it is designed or marketed for use in datacenters"
 )
@@ -172,16 +173,18 @@ def check_criterion(criterion: Node, figures: dict[str, Figure], segments: Segme
     """Test every threshold of ``criterion``; a known failing test decides "not met" even if others are unknown.
 
     A criterion limited to a market segment (cg:onlyForMarketSegment) is met only by a chip stated
-    to be of that segment; with no segment stated (``segments`` empty or None) that test is
-    undetermined.
+    to be of that segment, one excluding a segment (cg:excludedMarketSegment) only by a chip stated
+    to be of another; with no segment stated (``segments`` empty or None) that test is undetermined.
     """
     tests: list[str] = []
     missing: list[str] = []
     used: list[Figure] = []
     outcomes: list[bool | None] = []
     facts: list[FactUse] = []
-    for segment in criterion.values("onlyForMarketSegment"):
-        holds, line = _segment_test(segment, segments or {})
+    limits = [(segment, True) for segment in criterion.values("onlyForMarketSegment")]
+    limits += [(segment, False) for segment in criterion.values("excludedMarketSegment")]
+    for segment, wanted in limits:
+        holds, line = _segment_test(segment, segments or {}, wanted)
         tests.append(line)
         outcomes.append(holds)
         if holds is None:
@@ -209,14 +212,14 @@ def check_criterion(criterion: Node, figures: dict[str, Figure], segments: Segme
     return CriterionCheck(criterion, met, tests, sorted(set(missing)), used, list(dict.fromkeys(facts)))
 
 
-def _segment_test(segment: str, segments: Segments) -> tuple[bool | None, str]:
-    """Whether the chip is of ``segment`` (None when no segment is stated), and the test as a line."""
-    wanted = _local(segment)
+def _segment_test(segment: str, segments: Segments, wanted: bool) -> tuple[bool | None, str]:
+    """Whether the chip is (``wanted``) or is not of ``segment``; None when no segment is stated; the test as a line."""
+    name = ("" if wanted else "not ") + f"designed or marketed for {_local(segment)}"
     if not segments:
-        return None, f"designed or marketed for {wanted}: unknown (no market segment stated)"
-    holds = segment in segments
+        return None, f"{name}: unknown (no market segment stated)"
+    holds = (segment in segments) == wanted
     stated = ", ".join(sorted(_local(iri) for iri in segments))
-    return holds, f"designed or marketed for {wanted}: {'yes' if holds else 'no'} (stated: {stated})"
+    return holds, f"{name}: {'yes' if holds else 'no'} (stated: {stated})"
 
 
 def _local(iri: str) -> str:
@@ -324,7 +327,7 @@ def classification_finding(book: Rulebook, result: ClassificationResult) -> Find
         if check.criterion.value("http://www.w3.org/2000/01/rdf-schema#comment"):
             lines.append(f"  note: {check.criterion.value('http://www.w3.org/2000/01/rdf-schema#comment')}")
         missing += check.missing
-        facts += node_facts(book, check.criterion, [*BOUNDS, "onlyForMarketSegment", "validFrom", "validUntil"])
+        facts += node_facts(book, check.criterion, [*BOUNDS, *SEGMENT_LIMITS, "validFrom", "validUntil"])
         for figure in check.figures_used:
             facts += [fact.to_json(book) for fact in figure.facts]
         facts += [fact.to_json(book) for fact in check.facts_used]

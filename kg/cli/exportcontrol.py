@@ -16,6 +16,8 @@ from kg.exportcontrol import ExportStatus
 
 VERDICT_STYLE = {
     "licence-required": "bold red",
+    "notification-required": "bold magenta",
+    "licence-exception": "bold magenta",
     "not-required": "bold green",
     "undetermined": "bold yellow",
     "not-yet-public": "bold blue",
