@@ -18,6 +18,7 @@ from kg.namespaces import shorten
 from kg.output import OutputFormat, cell, render_table, render_text
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
 from kg.store import StoreError
+from kg.validate import ValidationResult
 
 
 @app.command()
@@ -43,12 +44,22 @@ def print_summary(summary: build_module.BuildSummary) -> None:
     )
     if summary.warnings:
         out.print(f"{len(summary.warnings)} warning(s), allowed in the build:")
-        for warning in summary.warnings:
-            out.print(f"  {shorten(warning.focus_node)}: {warning.message}", highlight=False)
+        for message, nodes in group_warnings(summary.warnings).items():
+            out.print(f"  {len(nodes)} x {message}", highlight=False)
+            out.print(f"    {', '.join(shorten(node) for node in nodes)}", highlight=False, style="dim")
+        out.print("The gaps by class and property: chipgraph coverage")
     classes = Table("class", "entities")
     for name, count in summary.entities_per_class.items():
         classes.add_row(f"cg:{name}", str(count))
     out.print(classes)
+
+
+def group_warnings(warnings: list[ValidationResult]) -> dict[str, list[str]]:
+    """The focus nodes of the warnings by message (messages in order of first appearance)."""
+    grouped: dict[str, list[str]] = {}
+    for warning in warnings:
+        grouped.setdefault(warning.message, []).append(warning.focus_node)
+    return grouped
 
 
 @app.command()
