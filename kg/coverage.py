@@ -103,5 +103,5 @@ def coverage(store: OxigraphStore, only: str | None = None) -> dict[str, Any]:
     """
     chosen = [section for section in sections() if only is None or section.id == only]
     if not chosen:
-        raise UnknownSectionError(f"no coverage section {only[:80]!r}; sections are {', '.join(section_ids())}")
+        raise UnknownSectionError(f"no coverage section {(only or '')[:80]!r}; sections are {', '.join(section_ids())}")
     return {"sections": [section_coverage(store, section) for section in chosen]}

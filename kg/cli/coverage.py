@@ -1,0 +1,58 @@
+"""The coverage command: which key facts each class has, and which entities lack them."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Column, Table
+
+from kg.cli.common import StoreOption, app, fail, open_store, out
+from kg.coverage import UnknownSectionError, coverage
+
+
+@app.command("coverage")
+def coverage_command(
+    section: Annotated[
+        str | None, typer.Option("--section", help="Only this section, e.g. chips-chinese-designers.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """For each class, the share of entities with each key property, and every entity that lacks it.
+
+    The key properties are kg/queries/coverage/key-properties.toml. Exit code 2 for an unknown section.
+    """
+    graph = open_store(store)
+    try:
+        result = coverage(graph, section)
+    except UnknownSectionError as error:
+        fail(str(error))
+    finally:
+        graph.close()
+    if as_json:
+        out.print_json(json.dumps(result))
+    else:
+        for table in coverage_tables(result):
+            out.print(table)
+
+
+def coverage_tables(result: dict[str, Any]) -> list[Table]:
+    """One table per section: key, have/total, share, and every missing id, one a line (never cut)."""
+    tables = []
+    for section in result["sections"]:
+        table = Table(
+            Column("key", no_wrap=True),
+            Column("have", justify="right", no_wrap=True),
+            Column("share", justify="right", no_wrap=True),
+            Column("missing", overflow="fold"),
+            title=f"{section['title']} ({section['id']}): {section['total']}",
+            title_justify="left",
+            show_lines=True,
+        )
+        for key in section["keys"]:
+            share = "-" if key["share"] is None else f"{key['share']:.0%}"
+            table.add_row(key["key"], f"{key['have']}/{section['total']}", share, "\n".join(key["missing"]))
+        tables.append(table)
+    return tables
