@@ -6,10 +6,13 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Column, Table
 
 from kg.cli.common import StoreOption, app, fail, open_store, out
 from kg.coverage import UnknownSectionError, coverage
+
+KEY_COLUMNS = 48  # the width of the key, have and share columns and the table's borders
 
 
 @app.command("coverage")
@@ -34,8 +37,10 @@ def coverage_command(
     if as_json:
         out.print_json(json.dumps(result))
     else:
+        longest = max((len(ident) for s in result["sections"] for k in s["keys"] for ident in k["missing"]), default=0)
+        wide = Console(width=max(out.width, longest + KEY_COLUMNS))  # wide enough that no id is cut or folded
         for table in coverage_tables(result):
-            out.print(table)
+            wide.print(table)
 
 
 def coverage_tables(result: dict[str, Any]) -> list[Table]:
