@@ -3,6 +3,10 @@
 The sections and their key properties are data (kg/queries/coverage/key-properties.toml), not
 code: a section is a SPARQL group pattern binding ?entity, a key is a SPARQL property path. Both
 are ours, read from the package; nothing a request sends enters these queries.
+
+The same gaps, one entity at a time, are the advisory SHACL warnings of
+shapes/advisory/coverage.ttl (coverage_warnings): shown to curators, never part of the merge
+gate's verdict.
 """
 
 from __future__ import annotations
@@ -13,9 +17,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+import pyshacl
+import rdflib
+from rdflib.namespace import NamespaceManager
+
 from kg.catalog import entity_id
 from kg.namespaces import ID_BASE, ONTOLOGY_NS
-from kg.store import OxigraphStore, term_text
+from kg.rdf import sparql_iris, to_rdflib
+from kg.resources import resource_dir
+from kg.store import OxigraphStore, Store, term_text
+from kg.validate import ValidationResult, read_report, store_graph
 
 KEYS_FILE = Path(__file__).resolve().parent / "queries" / "coverage" / "key-properties.toml"
 PREFIXES = (
@@ -105,3 +117,39 @@ def coverage(store: OxigraphStore, only: str | None = None) -> dict[str, Any]:
     if not chosen:
         raise UnknownSectionError(f"no coverage section {(only or '')[:80]!r}; sections are {', '.join(section_ids())}")
     return {"sections": [section_coverage(store, section) for section in chosen]}
+
+
+def _facts_of(store: Store, focus: set[str]) -> rdflib.Graph:
+    """The facts (types included) of the focus nodes: all the coverage shapes read of them."""
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {sparql_iris(sorted(focus))} }} ?s ?p ?o }}"
+    triples = store.query(query)
+    assert isinstance(triples, ox.QueryTriples)
+    return to_rdflib(triples)
+
+
+@cache
+def warning_shapes() -> rdflib.Graph:
+    """The advisory coverage shapes (shapes/advisory/coverage.ttl), parsed once per process."""
+    graph = rdflib.Graph()
+    graph.parse(resource_dir("shapes") / "advisory" / "coverage.ttl", format="turtle")
+    return graph
+
+
+def coverage_warnings(store: Store, focus: set[str] | None = None) -> list[ValidationResult]:
+    """The coverage warnings of the entities ``focus`` (every entity when None), sorted.
+
+    Advisory: they never change a validation verdict. ``store`` holds the inferred types (a
+    built store, or a kg.validate.scratch_store).
+    """
+    if focus is not None and not focus:
+        return []
+    data = store_graph(store) if focus is None else _facts_of(store, focus)
+    data.namespace_manager = NamespaceManager(data, bind_namespaces="none")
+    _, report, _ = pyshacl.validate(
+        data,
+        shacl_graph=warning_shapes(),
+        inference="none",
+        focus_nodes=None if focus is None else sorted(focus),
+    )
+    assert isinstance(report, rdflib.Graph)
+    return read_report(report, True).results

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import pyoxigraph as ox
 import typer
 from rich.console import Console
 from rich.table import Column, Table
 
+from kg.changes import Changeset
 from kg.cli.common import StoreOption, app, fail, open_store, out
 from kg.coverage import UnknownSectionError, coverage
+from kg.namespaces import shorten
+from kg.validate import ValidationResult
 
 KEY_COLUMNS = 48  # the width of the key, have and share columns and the table's borders
 
@@ -61,3 +65,34 @@ def coverage_tables(result: dict[str, Any]) -> list[Table]:
             table.add_row(key["key"], f"{key['have']}/{section['total']}", share, "\n".join(key["missing"]))
         tables.append(table)
     return tables
+
+
+def print_coverage_warnings(warnings: list[ValidationResult], scope: str) -> None:
+    """Print advisory coverage warnings grouped by message, each with its entities; nothing when none.
+
+    ``scope`` says whose gaps they are (e.g. "of the entities changed").
+    """
+    if not warnings:
+        return
+    out.print(f"{len(warnings)} coverage warning(s) {scope} (advisory, not part of any verdict):")
+    for message, nodes in group_warnings(warnings).items():
+        out.print(f"  {len(nodes)} x {message}", highlight=False)
+        out.print(f"    {', '.join(shorten(node) for node in nodes)}", highlight=False, style="dim")
+
+
+def group_warnings(warnings: list[ValidationResult]) -> dict[str, list[str]]:
+    """The focus nodes of the warnings by message (messages in order of first appearance)."""
+    grouped: dict[str, list[str]] = {}
+    for warning in warnings:
+        grouped.setdefault(warning.message, []).append(warning.focus_node)
+    return grouped
+
+
+def changed_subjects(changesets: list[Changeset]) -> set[str]:
+    """The IRIs that are subjects of an added or removed triple of the changesets."""
+    return {
+        triple.subject.value
+        for change in changesets
+        for triple in (*change.add, *change.remove)
+        if isinstance(triple.subject, ox.NamedNode)
+    }
