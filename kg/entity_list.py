@@ -60,8 +60,10 @@ def headquarters(store: OxigraphStore, organisations: set[str]) -> dict[str, dic
     return found
 
 
-def _matches(entry: Node, filters: EntryFilter, countries: dict[str, dict[str, str]]) -> bool:
-    organisation, country, rule = filters.iris()
+def _matches(
+    entry: Node, iris: tuple[str | None, str | None, str | None], on: date | None, countries: dict[str, dict[str, str]]
+) -> bool:
+    organisation, country, rule = iris
     listed = entry.value("listedEntity")
     if organisation and listed != organisation:
         return False
@@ -69,7 +71,7 @@ def _matches(entry: Node, filters: EntryFilter, countries: dict[str, dict[str, s
         return False
     if rule and rule not in entry.values("addedBy"):
         return False
-    return filters.in_force_on is None or entry.valid_on(filters.in_force_on)
+    return on is None or entry.valid_on(on)
 
 
 def entry_json(book: Rulebook, entry: Node, countries: dict[str, dict[str, str]], labels: LabelIndex) -> dict[str, Any]:
@@ -90,10 +92,10 @@ def entry_json(book: Rulebook, entry: Node, countries: dict[str, dict[str, str]]
 
 def entries(store: OxigraphStore, book: Rulebook, filters: EntryFilter, labels: LabelIndex) -> list[dict[str, Any]]:
     """The entries that match ``filters``, by start date then id; raises InvalidFilterError."""
-    filters.iris()
+    iris = filters.iris()
     listed = {iri for entry in book.entries.values() for iri in entry.values("listedEntity")}
     countries = headquarters(store, listed)
-    chosen = [entry for entry in book.entries.values() if _matches(entry, filters, countries)]
+    chosen = [entry for entry in book.entries.values() if _matches(entry, iris, filters.in_force_on, countries)]
     chosen.sort(key=lambda entry: (entry.value("validFrom") or "", entry.iri))
     return [entry_json(book, entry, countries, labels) for entry in chosen]
 
