@@ -230,3 +230,46 @@ def test_a_merge_recomputes_the_derived_figures_of_the_chips_it_changes(tmp_path
     )
     derive.recompute(store)
     assert sorted(str(quad) for quad in store.quads(graph=DERIVED_GRAPH)) == after_merge
+
+
+def test_a_criterion_limited_to_datacenter_chips(with_hypothetical: OxigraphStore, tmp_path: Path) -> None:
+    """Met by a chip stated to be a datacenter chip, not by a consumer one, undetermined without a segment."""
+    data = tmp_path / "segment.trig"
+    data.write_text(
+        """@prefix cg: <https://w3id.org/chipgraph/ontology#> .
+@prefix c: <https://w3id.org/chipgraph/id/chip/> .
+@prefix o: <https://w3id.org/chipgraph/id/organization/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/chipgraph/graph/test-hypothetical-chips> {
+  <https://w3id.org/chipgraph/id/eccn/test-segment> a cg:ExportControlClassification ; rdfs:label "Test ECCN" ;
+    cg:eccnCode "9E999" ; cg:hasCriterion <https://w3id.org/chipgraph/id/criterion/test-datacenter-only> ;
+    cg:definedBy <https://w3id.org/chipgraph/id/act/us-2023-10-17-advanced-computing-update> .
+  <https://w3id.org/chipgraph/id/criterion/test-datacenter-only> a cg:ClassificationCriterion ;
+    rdfs:label "Test criterion for datacenter chips" ;
+    cg:definedBy <https://w3id.org/chipgraph/id/act/us-2023-10-17-advanced-computing-update> ;
+    cg:minTPP 1000.0 ; cg:onlyForMarketSegment cg:DatacenterSegment ; cg:validFrom "2031-01-01"^^xsd:date .
+  c:test-dense-2000 cg:marketSegment cg:DatacenterSegment .
+  c:test-no-die-3000 cg:marketSegment cg:ConsumerSegment .
+  c:test-unsegmented-4000 a cg:AIAccelerator ; rdfs:label "Test chip TPP 4000, no segment" ;
+    cg:designedBy o:nvidia ; cg:denseINT8TOPS 500.0 .
+}""",
+        encoding="utf-8",
+    )
+    merge(with_hypothetical, [changes.from_files([data], [], author="tests", message="a datacenter-only criterion")])
+    day = date(2031, 6, 1)
+    by_chip = {
+        chip: export_status(with_hypothetical, chip, CN, day)
+        for chip in ("test-dense-2000", "test-no-die-3000", "test-unsegmented-4000")
+    }
+    segment = {chip: outcomes(status, "classification")["eccn/test-segment"] for chip, status in by_chip.items()}
+    assert segment == {
+        "test-dense-2000": "applies",
+        "test-no-die-3000": "does-not-apply",
+        "test-unsegmented-4000": "undetermined",
+    }
+    finding = next(f for f in by_chip["test-dense-2000"].findings if f.subject["id"] == "eccn/test-segment")
+    assert "designed or marketed for Datacenter: yes" in finding.explanation
+    assert any(fact["property"] == "cg:marketSegment" and fact["source"]["title"] for fact in finding.facts)
+    unsegmented = next(f for f in by_chip["test-unsegmented-4000"].findings if f.subject["id"] == "eccn/test-segment")
+    assert any("cg:marketSegment" in missing for missing in unsegmented.missing)
