@@ -41,8 +41,11 @@ def test_every_section_counts_what_the_store_holds(store: OxigraphStore) -> None
     process = keys(result, "chips")["process node or size"]
     with_process = ids(store, "?e a cg:Chip { ?e cg:processNode ?n } UNION { ?e cg:processSizeNm ?n }")
     assert process["missing"] == sorted(chips - with_process)
-    acts = keys(result, "legal-acts")["citation"]
-    assert acts["missing"] == sorted(ids(store, "?e a cg:LegalAct FILTER NOT EXISTS { ?e cg:citation ?c }"))
+    rules = keys(result, "rules")["citation"]
+    assert rules["missing"] == sorted(ids(store, "?e a cg:Rule FILTER NOT EXISTS { ?e cg:citation ?c }"))
+    dated = keys(result, "chips")["a date (announcement or release)"]
+    undated = ids(store, "?e a cg:Chip FILTER NOT EXISTS { ?e cg:announcementDate|cg:releaseDate ?d }")
+    assert dated["missing"] == sorted(undated)
 
 
 def test_chinese_designers_count_parents_and_variants_are_chips_for_china(store: OxigraphStore) -> None:
@@ -71,7 +74,7 @@ def test_coverage_warnings_name_the_same_gaps_and_are_never_violations(store: Ox
         by_path.setdefault(result.path or "", set()).add(entity_id(result.focus_node))
     result = coverage(store)
     assert by_path[CG + "releaseDate"] == set(keys(result, "chips")["release date"]["missing"])
-    assert by_path[CG + "citation"] == set(keys(result, "legal-acts")["citation"]["missing"])
+    assert by_path[CG + "citation"] == set(keys(result, "rules")["citation"]["missing"])
     assert by_path[CG + "reviewPolicy"] == set(keys(result, "entity-list-entries")["review policy"]["missing"])
     companies = {
         name
