@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.chips import MAX_TPP
 from api.deps import Graph
 from api.errors import ApiError
-from api.models import RuleRef
+from api.models import RuleRef, Verdict
 from api.resources import Paging, conditional, linked, paging
 from kg import catalog
 from kg.export_status_all import export_statuses
@@ -45,7 +45,7 @@ class ExportStatusRow(BaseModel):
     """
 
     chip: ChipRef
-    verdict: str = Field(examples=["licence-required", "not-required", "undetermined"])
+    verdict: Verdict
     missing: list[str]
     reasons: list[Reason]
 

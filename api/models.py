@@ -114,6 +114,11 @@ class FigureModel(BaseModel):
     facts: list[UsedFact]
 
 
+Verdict = Literal[
+    "licence-required", "notification-required", "licence-exception", "not-required", "undetermined", "not-yet-public"
+]
+
+
 class RuleRef(BaseModel):
     """The act a finding rests on."""
 
@@ -153,14 +158,7 @@ class ExportStatusModel(BaseModel):
     destination: str
     date: str
     buyer: dict[str, str] | None
-    verdict: Literal[
-        "licence-required",
-        "notification-required",
-        "licence-exception",
-        "not-required",
-        "undetermined",
-        "not-yet-public",
-    ] = Field(
+    verdict: Verdict = Field(
         description="notification-required: a licence exception the chip qualifies for (e.g. NAC) lifts every "
         "requirement that applies, once the exporter notifies the authority; licence-exception: the same without "
         "notice; not-yet-public: the date lies before the chip's earliest announcement or release date"

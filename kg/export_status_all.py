@@ -17,17 +17,24 @@ from kg.rdf import sparql_iri
 from kg.rulebook import Rulebook
 from kg.store import OxigraphStore
 
-DECIDING = {"licence-required": "applies", "undetermined": "undetermined"}
+# The outcome of the findings that decide each verdict (the chip-not-yet-public finding "applies").
+DECIDING = {
+    "licence-required": "applies",
+    "notification-required": "applies",
+    "licence-exception": "applies",
+    "not-yet-public": "applies",
+    "undetermined": "undetermined",
+}
 
 
 def reasons(status: ExportStatus) -> list[Finding]:
-    """The findings behind the verdict: those that apply (licence required) or are undetermined."""
+    """The findings behind the verdict.
+
+    Those that apply (a requirement, the exception that lifts it, a listed buyer, or the chip not
+    being public yet) or, for an undetermined verdict, those that are undetermined.
+    """
     outcome = DECIDING.get(status.verdict)
-    return [
-        finding
-        for finding in status.findings
-        if finding.kind != "classification" and finding.outcome != "informational" and finding.outcome == outcome
-    ]
+    return [finding for finding in status.findings if finding.kind != "classification" and finding.outcome == outcome]
 
 
 def status_row(status: ExportStatus) -> dict[str, Any]:
