@@ -12,7 +12,7 @@ from rich.table import Table
 
 from kg import changes, merge
 from kg.changes import Changeset, ChangesetError, nt_text
-from kg.cli.common import StoreOption, WaitOption, app, fail, open_store, out
+from kg.cli.common import StoreOption, WaitOption, app, err, fail, open_store, out
 from kg.cli.coverage import changed_subjects, print_coverage_warnings
 from kg.coverage import coverage_warnings
 from kg.namespaces import GRAPH_BASE, shorten
@@ -86,7 +86,8 @@ def validate(
         opened.close()
     print_report(report, as_json)
     if after is not None:
-        print_coverage_warnings(coverage_warnings(after, changed_subjects(changesets)), "of the entities changed")
+        gaps = coverage_warnings(after, changed_subjects(changesets))
+        print_coverage_warnings(gaps, "of the entities changed", err)
     if not report.conforms:
         raise typer.Exit(1)
 
@@ -130,7 +131,7 @@ def run_merge(
         out.print("nothing to merge: the store already holds these changes")
     for change in [] if as_json else result.merged:
         out.print(f"merged {change.id}: +{len(change.add)} -{len(change.remove)} in {shorten(change.graph)}")
-    print_coverage_warnings(gaps, "of the entities changed")
+    print_coverage_warnings(gaps, "of the entities changed", err)
 
 
 @app.command()

@@ -67,17 +67,18 @@ def coverage_tables(result: dict[str, Any]) -> list[Table]:
     return tables
 
 
-def print_coverage_warnings(warnings: list[ValidationResult], scope: str) -> None:
+def print_coverage_warnings(warnings: list[ValidationResult], scope: str, console: Console = out) -> None:
     """Print advisory coverage warnings grouped by message, each with its entities; nothing when none.
 
-    ``scope`` says whose gaps they are (e.g. "of the entities changed").
+    ``scope`` says whose gaps they are (e.g. "of the entities changed"); ``console`` is stdout
+    unless given (validate and merge use stderr, so that their stdout stays the verdict).
     """
     if not warnings:
         return
-    out.print(f"{len(warnings)} coverage warning(s) {scope} (advisory, not part of any verdict):")
+    console.print(f"{len(warnings)} coverage warning(s) {scope} (advisory, not part of any verdict):")
     for message, nodes in group_warnings(warnings).items():
-        out.print(f"  {len(nodes)} x {message}", highlight=False)
-        out.print(f"    {', '.join(shorten(node) for node in nodes)}", highlight=False, style="dim")
+        console.print(f"  {len(nodes)} x {message}", highlight=False)
+        console.print(f"    {', '.join(shorten(node) for node in nodes)}", highlight=False, style="dim")
 
 
 def group_warnings(warnings: list[ValidationResult]) -> dict[str, list[str]]:
