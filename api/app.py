@@ -9,7 +9,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import admin, changes, chips, companies, countries, entities, errors, health, regulations, search, sparql
+from api import (
+    admin,
+    changes,
+    chips,
+    companies,
+    countries,
+    coverage,
+    entities,
+    entity_list,
+    errors,
+    export_status_all,
+    health,
+    regulations,
+    search,
+    sparql,
+)
 from api.middleware import BodyLimit, RequestLog
 from api.service import GraphService
 from kg.settings import Settings
@@ -39,7 +54,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    routers = (health, sparql, changes, chips, companies, regulations, countries, search, entities, admin)
+    routers = (
+        health,
+        sparql,
+        changes,
+        chips,
+        companies,
+        regulations,
+        countries,
+        search,
+        entities,
+        entity_list,
+        export_status_all,
+        coverage,
+        admin,
+    )
     for module in routers:
         router = module.router
         app.include_router(router)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -112,6 +114,11 @@ class FigureModel(BaseModel):
     facts: list[UsedFact]
 
 
+Verdict = Literal[
+    "licence-required", "notification-required", "licence-exception", "not-required", "undetermined", "not-yet-public"
+]
+
+
 class RuleRef(BaseModel):
     """The act a finding rests on."""
 
@@ -123,7 +130,17 @@ class RuleRef(BaseModel):
 class FindingModel(BaseModel):
     """One step of an export-status answer."""
 
-    kind: str = Field(examples=["classification", "licence-requirement", "buyer-entity-list"])
+    kind: Literal[
+        "classification",
+        "licence-requirement",
+        "unrecorded-requirement",
+        "licensing-policy",
+        "licence-exception",
+        "buyer-entity-list",
+        "designer-entity-list",
+        "chip-not-yet-public",
+        "chip-undated",
+    ]
     outcome: str = Field(examples=["applies", "does-not-apply", "undetermined", "informational"])
     rule: RuleRef
     subject: dict[str, str]
@@ -141,7 +158,11 @@ class ExportStatusModel(BaseModel):
     destination: str
     date: str
     buyer: dict[str, str] | None
-    verdict: str = Field(examples=["licence-required", "not-required", "undetermined"])
+    verdict: Verdict = Field(
+        description="notification-required: a licence exception the chip qualifies for (e.g. NAC) lifts every "
+        "requirement that applies, once the exporter notifies the authority; licence-exception: the same without "
+        "notice; not-yet-public: the date lies before the chip's earliest announcement or release date"
+    )
     missing: list[str]
     figures: list[FigureModel]
     findings: list[FindingModel]

@@ -16,8 +16,10 @@ router = APIRouter(tags=["search"])
 async def search(
     request: Request,
     graph: Graph,
-    q: str = Query(min_length=1, max_length=200, description="Text to find in names and aliases"),
+    q: str = Query(
+        min_length=1, max_length=200, description="Text in names, aliases, citations (88 FR 73458, 2023-23055)"
+    ),
     limit: int = Query(20, ge=1, le=100),
 ) -> Response:
-    """Up to ``limit`` entities whose name or alias contains ``q``, best matches first."""
+    """Up to ``limit`` entities whose name, alias or citation contains ``q``, best matches first."""
     return conditional(request, graph, linked(graph.search_index().search(q, limit)))

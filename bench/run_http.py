@@ -4,6 +4,8 @@ On the synthetic ecosystem (bench/generate.py) written to an on-disk store: firs
 query is timed in process (query and every result row read), then `chipgraph serve` is started
 on the same store and the same queries are timed over HTTP (SPARQL JSON, keep-alive, loopback, stdlib client);
 then wrk (Debian package `wrk`) drives /chips/{id} look-ups over random chips. Prints Markdown.
+As a baseline in the same run, each query is also timed as chipgraph ran it before ADR 0010: on
+a copy of the store with the named graphs only, with Oxigraph's union flag (the bag default graph).
 
     .venv/bin/python -m bench.run_http --scale 1000000
 """
@@ -80,6 +82,26 @@ def read_all(store: OxigraphStore, query: str) -> int:
     result = store.query(query)
     assert isinstance(result, ox.QuerySolutions)
     return len(list(result))
+
+
+def old_format_copy(path: Path, target: Path) -> Path:
+    """A copy of the store at ``path`` as chipgraph wrote it before ADR 0010: named graphs only."""
+    store = OxigraphStore.open(path)
+    old = ox.Store(str(target))
+    old.extend(store.all_quads())
+    old.flush()
+    store.close()
+    return target
+
+
+def with_union_flag(path: Path, repeat: int) -> dict[str, float]:
+    """Each query's median time as run before ADR 0010: the union flag over the named graphs (all rows read)."""
+    store = ox.Store.read_only(str(path))
+
+    def run(query: str) -> int:
+        return len(list(store.query(query, use_default_graph_as_union=True)))  # type: ignore[arg-type]
+
+    return {name: median_ms(partial(run, query), repeat) for name, query in QUERIES.items()}
 
 
 def in_process(path: Path, repeat: int) -> dict[str, float]:
@@ -168,14 +190,17 @@ def main() -> None:
         with console.status(f"writing {args.scale} triples"):
             chips = write_store(path, args.scale)
         local = in_process(path, args.repeat)
+        before = with_union_flag(old_format_copy(path, folder / "before-0010"), args.repeat)
         server = serve(path, args.port)
         try:
             remote = over_http(args.port, args.repeat)
-            print("| query | in process, median | over HTTP, median | HTTP adds |")
-            print("|---|---:|---:|---:|")
+            print("| query | before 0010 (union flag), in process | in process | over HTTP | HTTP adds |")
+            print("|---|---:|---:|---:|---:|")
             for name in QUERIES:
                 extra = (remote[name] - local[name]) / local[name] * 100
-                print(f"| {name} | {local[name]:.1f} ms | {remote[name]:.1f} ms | {extra:+.0f}% |")
+                print(
+                    f"| {name} | {before[name]:.1f} ms | {local[name]:.1f} ms | {remote[name]:.1f} ms | {extra:+.0f}% |"
+                )
             print()
             print(f"wrk, {args.connections} connections, {args.seconds} s, GET /chips/{{random of {chips}}}:")
             print("```")

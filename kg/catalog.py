@@ -36,6 +36,8 @@ KINDS = (
     "criterion",
     "entity-list-entry",
     "licence-requirement",
+    "licensing-policy",
+    "licence-exception",
     "source",
     "change",
     "supply-chain-input",
@@ -74,6 +76,11 @@ def entity_id(iri: str) -> str:
 @cache
 def _query(name: str) -> str:
     return (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
+
+
+def rest_query(name: str) -> str:
+    """The text of kg/queries/rest/<name>.rq (read once)."""
+    return _query(name)
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,38 @@ def list_members(
         allowed = {term_text(row["entity"]) for row in store.select(fill(_query("regulations-in-force"), {"DATE": on}))}
         filters = "VALUES ?entity { " + sparql_iris(sorted(allowed)) + " }"
     query = fill(_query("members"), {"CLASS": sparql_iri(CG + class_name), "FILTERS": filters})
+    rows = [{"id": entity_id(term_text(row["entity"])), "label": term_text(row["name"])} for row in store.select(query)]
+    return _page(rows, offset, limit)
+
+
+ROLES = {
+    "designer": "ChipDesigner",
+    "foundry": "Foundry",
+    "equipment-supplier": "EquipmentSupplier",
+    "ip-supplier": "IPSupplier",
+    "cloud-provider": "CloudProvider",
+    "company": "Company",
+    "agency": "GovernmentAgency",
+}
+
+
+def list_organisations(
+    store: OxigraphStore, offset: int, limit: int, *, role: str | None = None, country: str | None = None
+) -> Page:
+    """Organisations (of a role, headquartered in a country, if given), sorted, one page.
+
+    ``role`` is a key of ROLES; ``country`` an ISO 3166-1 alpha-2 code. Raises
+    InvalidFilterError for anything else.
+    """
+    if role is not None and role not in ROLES:
+        raise InvalidFilterError(f"role is one of {', '.join(ROLES)}")
+    filters = ""
+    if country is not None:
+        if not re.fullmatch(r"[A-Z]{2}", country):
+            raise InvalidFilterError("country is an ISO 3166-1 alpha-2 code, such as CN")
+        filters = f"?entity <{CG}headquarteredIn> {sparql_iri(f'{ID_BASE}country/{country}')} ."
+    class_iri = sparql_iri(CG + (ROLES[role] if role else "Organization"))
+    query = fill(_query("members"), {"CLASS": class_iri, "FILTERS": filters})
     rows = [{"id": entity_id(term_text(row["entity"])), "label": term_text(row["name"])} for row in store.select(query)]
     return _page(rows, offset, limit)
 
@@ -305,9 +344,17 @@ class SearchIndex:
 
     @classmethod
     def build(cls, store: OxigraphStore) -> SearchIndex:
-        """Read every label and alternative label from the store."""
+        """Read every label and alternative label, and every citation of acts and sources.
+
+        A citation ("88 FR 73458", "FR Doc. 2023-23055") is found under the entity's name.
+        """
         rows = store.select(_query("search"))
-        return cls([(_fold(term_text(r["name"])), term_text(r["name"]), term_text(r["entity"])) for r in rows])
+        entries = [(_fold(term_text(r["name"])), term_text(r["name"]), term_text(r["entity"])) for r in rows]
+        for row in store.select(_query("citations")):
+            iri = term_text(row["entity"])
+            name = term_text(row["name"]) if "name" in row else entity_id(iri)
+            entries.append((_fold(term_text(row["citation"])), name, iri))
+        return cls(entries)
 
     def search(self, text: str, limit: int) -> list[dict[str, Any]]:
         """Entities whose name or alias contains ``text``, best first, one hit per entity.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from kg import union
 from kg.namespaces import DERIVED_GRAPH, ID_BASE
 from kg.rdf import sparql_iri, sparql_iris
 from kg.store import OxigraphStore
@@ -42,18 +43,19 @@ def clear(chips: set[str] | None) -> list[str]:
     Every pattern has a constant subject (derivation IRIs are minted from the chip's IRI): with
     VALUES instead, Oxigraph scans the whole derived graph. The chips come from changesets, so
     each IRI is written by pyoxigraph (kg.rdf.sparql_iri), which refuses what is not an IRI.
+    The default graph is kept the merge of the named graphs (kg/union.py).
     """
     graph = sparql_iri(DERIVED_GRAPH)
     if chips is None:
-        return [f"DROP SILENT GRAPH {graph}"]
+        return union.drop_graph(graph)
     operations = []
     derived_from = sparql_iri(PROV + "wasDerivedFrom")
     for chip in sorted(chips):
         derivations = [sparql_iri(f"{DERIVATION_BASE}{chip[len(CHIP_BASE) :]}/{metric}") for metric in METRICS]
-        operations += [f"DELETE WHERE {{ GRAPH {graph} {{ {d} {derived_from} ?s . ?s ?p ?o }} }}" for d in derivations]
-        operations += [
-            f"DELETE WHERE {{ GRAPH {graph} {{ {node} ?p ?o }} }}" for node in [sparql_iri(chip), *derivations]
-        ]
+        for derivation in derivations:
+            operations += union.delete_where(graph, [f"{derivation} {derived_from} ?s", "?s ?p ?o"])
+        for node in [sparql_iri(chip), *derivations]:
+            operations += union.delete_where(graph, [f"{node} ?p ?o"])
     return operations
 
 
@@ -72,4 +74,4 @@ def recompute(store: OxigraphStore, chips: set[str] | None = None) -> None:
     for operation in clear(chips):
         store.update(operation)
     for path in derivation_files():
-        store.update(restrict(path.read_text(encoding="utf-8"), chips))
+        store.update(union.mirrored(restrict(path.read_text(encoding="utf-8"), chips)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg import union
 from kg.namespaces import INFERRED_GRAPH
 from kg.store import Store
 
@@ -73,9 +74,11 @@ def fixpoint_check(rule: str, graph: str) -> str:
 def materialise(store: Store) -> InferenceSummary:
     """Run every rule until a whole round adds nothing; return the rounds and triple count.
 
+    The inferred triples go into the default graph too (it stays the merge of the named graphs).
+
     Raises InferenceError if the fixpoint is not reached within MAX_ROUNDS rounds.
     """
-    rules = [path.read_text(encoding="utf-8") for path in rule_files()]
+    rules = [union.mirrored(path.read_text(encoding="utf-8")) for path in rule_files()]
     count = store.quad_count(INFERRED_GRAPH)
     for round_number in range(1, MAX_ROUNDS + 1):
         for rule in rules:

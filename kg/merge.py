@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import pyoxigraph as ox
 import rdflib
 
-from kg import derive, inference
+from kg import derive, inference, union
 from kg.changes import Changeset, ChangesetError, now, nt_text, parse_nt
 from kg.derive import changed_chips
 from kg.namespaces import CHANGE_BASE, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_NS
@@ -140,6 +140,8 @@ def history_triples(change: Changeset, sequence: int) -> str:
 def merge_update(changesets: list[Changeset], first_sequence: int, rounds: int = INFERENCE_ROUNDS) -> str:
     """One SPARQL update: removals, additions, history records, inferences anew, derived figures.
 
+    Every operation that writes a named graph keeps the default graph their merge (kg/union.py).
+
     The rules run ``rounds`` times; the update then fails (the whole transaction rolled back)
     unless the inferences are at their fixpoint. Raises ChangesetError for a graph or source
     that is not an IRI.
@@ -147,23 +149,23 @@ def merge_update(changesets: list[Changeset], first_sequence: int, rounds: int =
     operations = [f"DROP SILENT GRAPH {_iri(FIXPOINT_GRAPH)}"]
     for sequence, change in enumerate(changesets, start=first_sequence):
         graph = _iri(change.graph)
-        if change.remove:
-            operations.append(f"DELETE DATA {{ GRAPH {graph} {{ {nt_text(change.remove)} }} }}")
+        operations.extend(union.delete_data(graph, change.remove))
         if change.add:
-            operations.append(f"INSERT DATA {{ GRAPH {graph} {{ {nt_text(change.add)} }} }}")
-        operations.append(f"INSERT DATA {{ GRAPH <{HISTORY_GRAPH}> {{ {history_triples(change, sequence)} }} }}")
+            operations.append(union.insert_data(graph, nt_text(change.add)))
+        operations.append(union.insert_data(_iri(HISTORY_GRAPH), history_triples(change, sequence)))
     rule_files, derivation_files = inference.rule_files(), derive.derivation_files()
     prologue, bodies = inference.rules_without_prologue(rule_files + derivation_files)
     rules, derivations = bodies[: len(rule_files)], bodies[len(rule_files) :]
+    writing_rules = [union.mirrored(rule) for rule in rules]
     chips = changed_chips(term_text(t.subject) for change in changesets for t in change.add | change.remove)
     recompute = chips is None or bool(chips)
     if recompute:  # first, so that no inference is drawn from figures about to go
         operations.extend(derive.clear(chips))
-    operations.append(f"DROP SILENT GRAPH <{INFERRED_GRAPH}>")
-    operations.extend(rules * rounds)  # the derivations read inferred facts (e.g. super-properties)
+    operations.extend(union.drop_graph(f"<{INFERRED_GRAPH}>"))
+    operations.extend(writing_rules * rounds)  # the derivations read inferred facts (e.g. super-properties)
     if recompute:
-        operations.extend(derive.restrict(body, chips) for body in derivations)
-    operations.extend(rules * 2)  # the consequences of the new derived facts (their types), then the proof:
+        operations.extend(union.mirrored(derive.restrict(body, chips)) for body in derivations)
+    operations.extend(writing_rules * 2)  # the consequences of the new derived facts (their types), then the proof:
     operations.extend(inference.fixpoint_check(rule, FIXPOINT_GRAPH) for rule in rules)
     operations.append(f"CREATE GRAPH <{FIXPOINT_GRAPH}>")  # fails if a check above found more to infer
     operations.append(f"DROP GRAPH <{FIXPOINT_GRAPH}>")

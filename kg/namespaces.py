@@ -28,6 +28,8 @@ PREFIXES: dict[str, str] = {
     "criterion": ID_BASE + "criterion/",
     "ele": ID_BASE + "entity-list-entry/",
     "lr": ID_BASE + "licence-requirement/",
+    "lp": ID_BASE + "licensing-policy/",
+    "lx": ID_BASE + "licence-exception/",
     "src": SOURCE_BASE,
     "change": CHANGE_BASE,
     "graph": GRAPH_BASE,

@@ -1,4 +1,8 @@
-"""The SPARQL service description of the endpoint, with VoID counts of the dataset."""
+"""The SPARQL service description of the endpoint, with VoID counts of the dataset.
+
+The default graph is the RDF merge of the named graphs (sd:UnionDefaultGraph, each triple once;
+docs/adr/0010): its void:triples counts distinct triples, a named graph's counts its own.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,12 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 FORMATS = "http://www.w3.org/ns/formats/"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+DATASET_NOTE = (
+    "The default graph is the RDF merge of the named graphs: each triple once, however many graphs state it. "
+    "A default graph made of several graphs by the request (default-graph-uri, FROM) is not merged: "
+    "a triple comes once per graph that states it."
+)
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -39,7 +49,8 @@ def describe(store: OxigraphStore, endpoint: str, rdf_format: ox.RdfFormat) -> b
         ox.Triple(service, _n(SD + "defaultDataset"), dataset),
         ox.Triple(dataset, RDF_TYPE, _n(SD + "Dataset")),
         ox.Triple(dataset, RDF_TYPE, _n(VOID + "Dataset")),
-        ox.Triple(dataset, _n(VOID + "triples"), _count(store.quad_count())),
+        ox.Triple(dataset, _n(VOID + "triples"), _count(store.triple_count())),
+        ox.Triple(dataset, RDFS_COMMENT, ox.Literal(DATASET_NOTE)),
     ]
     for name in (
         "SPARQL_Results_JSON",

@@ -1,8 +1,9 @@
 """The graph store: a small interface and its embedded Oxigraph implementation.
 
-Queries are SPARQL strings run by Oxigraph's own engine. By default the query's default graph
-is the union of all named graphs, so a query sees every source, the ontology and the inferred
-facts at once; ``GRAPH ?g`` still tells which graph a triple is in.
+Queries are SPARQL strings run by Oxigraph's own engine. The store's default graph is the RDF
+merge of all named graphs (each triple once, however many graphs state it; kept so by every write,
+see kg/union.py and docs/adr/0010), so a query sees every source, the ontology and the inferred
+facts at once, and counts a fact once; ``GRAPH ?g`` still tells which graphs a triple is in.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Protocol, TypeAlias
 
 import pyoxigraph as ox
+
+from kg import union
 
 Term: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row: TypeAlias = dict[str, Term]
@@ -39,6 +42,18 @@ class StoreLockedError(StoreError):
         self.path = path
 
 
+class StoreFormatError(StoreError):
+    """Raised when a store built before ADR 0010 (no union default graph) is opened read-only."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"the store at {path} was built by an older chipgraph (its default graph is not yet the merge of "
+            "its named graphs): open it once for writing (`chipgraph serve`, `chipgraph backup`) to upgrade it "
+            "in place, or run `chipgraph build`"
+        )
+        self.path = path
+
+
 class QuerySyntaxError(StoreError, ValueError):
     """Raised when a query or update is not valid SPARQL 1.1; the message is the parser's."""
 
@@ -47,7 +62,7 @@ class Store(Protocol):
     """What the rest of chipgraph needs from a store."""
 
     def query(self, sparql: str) -> QueryResult:
-        """Run a SPARQL query over the union of the graphs; raise QuerySyntaxError if invalid."""
+        """Run a SPARQL query over the merge of the named graphs; raise QuerySyntaxError if invalid."""
         ...
 
     def select(self, sparql: str) -> list[Row]:
@@ -55,11 +70,14 @@ class Store(Protocol):
         ...
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL update as one transaction; raise QuerySyntaxError if invalid."""
+        """Run a SPARQL update as one transaction; raise QuerySyntaxError if invalid.
+
+        The update must keep the default graph the merge of the named graphs (kg/union.py).
+        """
         ...
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
-        """Add quads as one transaction."""
+        """Add named-graph quads, and their triples to the default graph, as one transaction."""
         ...
 
     def named_graphs(self) -> list[str]:
@@ -67,7 +85,11 @@ class Store(Protocol):
         ...
 
     def quad_count(self, graph: str | None = None) -> int:
-        """The number of quads in one named graph, or in the whole store."""
+        """The number of quads in one named graph, or in all named graphs (the default graph not counted)."""
+        ...
+
+    def triple_count(self) -> int:
+        """The number of distinct triples: the size of the default graph, the merge of the named graphs."""
         ...
 
     def close(self) -> None:
@@ -79,9 +101,17 @@ class OxigraphStore:
     """An embedded Oxigraph store, on disk or in memory."""
 
     def __init__(self, store: ox.Store, path: Path | None = None, *, read_only: bool = False) -> None:
+        """Wrap ``store``; an on-disk store from before ADR 0010 is upgraded (writable) or refused.
+
+        Raises StoreFormatError when ``read_only`` and the store still lacks its union default graph.
+        """
         self._store = store
         self.path = path
         self.read_only = read_only
+        if needs_union(store):
+            if read_only:
+                raise StoreFormatError(path or Path("(memory)"))
+            self.resync_union()
 
     @classmethod
     def in_memory(cls) -> OxigraphStore:
@@ -111,14 +141,20 @@ class OxigraphStore:
         if not read_only:
             return cls(_open_for_writing(path, wait), path)
         try:
-            return cls(ox.Store.read_only(str(path)), path, read_only=True)
+            opened = ox.Store.read_only(str(path))
         except OSError as error:
             raise StoreError(f"cannot open the store at {path}: {error}") from error
+        return cls(opened, path, read_only=True)
 
     def query(self, sparql: str) -> QueryResult:
-        """Run a SPARQL query over the union of the graphs; raise QuerySyntaxError if invalid."""
+        """Run a SPARQL query; raise QuerySyntaxError if invalid.
+
+        Its default graph is the store's, the merge of the named graphs (each triple once), unless
+        the query names its own with FROM: several FROM graphs are Oxigraph's bag (a triple once
+        per graph that states it; docs/adr/0010).
+        """
         try:
-            return self._store.query(sparql, use_default_graph_as_union=True)
+            return self._store.query(sparql)
         except SyntaxError as error:
             raise QuerySyntaxError(str(error)) from error
 
@@ -133,7 +169,11 @@ class OxigraphStore:
         ]
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL update as one transaction; raise QuerySyntaxError if invalid, StoreError if it failed."""
+        """Run a SPARQL update as one transaction; raise QuerySyntaxError if invalid, StoreError if it failed.
+
+        The caller keeps the default graph the merge of the named graphs: every write of a named
+        graph comes with its mirror from kg/union.py in the same update.
+        """
         try:
             self._store.update(sparql)
         except SyntaxError as error:
@@ -142,18 +182,51 @@ class OxigraphStore:
             raise StoreError(str(error)) from error
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
-        """Add quads as one transaction."""
-        self._store.extend(quads)
+        """Add quads of named graphs, and their triples to the default graph, as one transaction.
+
+        Raises ValueError, adding nothing, for a quad in the default graph: it is the named
+        graphs' merge, nothing is stated there directly.
+        """
+        named = list(quads)
+        if any(isinstance(quad.graph_name, ox.DefaultGraph) for quad in named):
+            raise ValueError("a quad in the default graph: state every triple in a named graph")
+        default = ox.DefaultGraph()
+        self._store.extend([*named, *(ox.Quad(q.subject, q.predicate, q.object, default) for q in named)])
 
     def named_graphs(self) -> list[str]:
         """The IRIs of the named graphs, sorted."""
         return sorted(graph.value for graph in self._store.named_graphs() if isinstance(graph, ox.NamedNode))
 
     def quad_count(self, graph: str | None = None) -> int:
-        """The number of quads in one named graph, or in the whole store."""
+        """The number of quads in one named graph, or in all named graphs (the default graph not counted).
+
+        A triple stated by two sources counts twice here; ``triple_count`` counts it once.
+        """
         if graph is None:
-            return len(self._store)
+            return self._count("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+    def triple_count(self) -> int:
+        """The number of distinct triples: the size of the default graph, the merge of the named graphs."""
+        return self._count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+
+    def _count(self, sparql: str) -> int:
+        """The single integer a COUNT query returns."""
+        rows = self.select(sparql)
+        return int(term_text(rows[0]["n"]))
+
+    def resync_union(self) -> None:
+        """Make the default graph exactly the merge of the named graphs, in one transaction.
+
+        Every write keeps it so already; this is for a store from before ADR 0010 and for checks.
+        """
+        self.update(" ;\n".join(union.RESYNC))
+
+    def union_differences(self) -> tuple[set[ox.Triple], set[ox.Triple]]:
+        """The triples missing from the default graph and those it holds in excess (both empty when right)."""
+        default = {quad.triple for quad in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+        stated = {quad.triple for quad in self._store if not isinstance(quad.graph_name, ox.DefaultGraph)}
+        return stated - default, default - stated
 
     def contains(self, quad: ox.Quad) -> bool:
         """Whether the store holds ``quad``."""
@@ -170,15 +243,18 @@ class OxigraphStore:
         self._store.backup(str(target))
 
     def all_quads(self) -> list[ox.Quad]:
-        """Every quad of the store."""
-        return list(self._store)
+        """Every quad of the named graphs (not the default graph, which is their merge)."""
+        return [quad for quad in self._store if not isinstance(quad.graph_name, ox.DefaultGraph)]
 
     def quads(self, graph: str) -> list[ox.Quad]:
         """Every quad of one named graph."""
         return list(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
 
     def dump_nquads(self) -> bytes:
-        """The whole store as sorted N-Quads with canonical blank nodes: equal stores, equal bytes."""
+        """The whole store, default graph included, as sorted N-Quads with canonical blank nodes.
+
+        Equal stores, equal bytes.
+        """
         dataset = ox.Dataset(self._store)
         dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
         text = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS) or b""
@@ -194,6 +270,14 @@ class OxigraphStore:
 def is_store(path: Path) -> bool:
     """Whether ``path`` holds an on-disk store (a RocksDB folder with its CURRENT file)."""
     return (path / "CURRENT").is_file()
+
+
+def needs_union(store: ox.Store) -> bool:
+    """Whether ``store`` was written before ADR 0010: named graphs hold triples, the default graph none."""
+    default = next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None)
+    if default is not None:
+        return False
+    return bool(store.query("ASK { GRAPH ?g { ?s ?p ?o } }"))
 
 
 def _is_lock_error(error: OSError) -> bool:

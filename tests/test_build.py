@@ -38,9 +38,10 @@ def test_summary_counts_what_the_store_holds(built: tuple[BuildSummary, Oxigraph
     assert "https://w3id.org/chipgraph/shapes#StatedTppShape" in {warning.source_shape for warning in summary.warnings}
 
 
-def test_no_triple_lies_in_the_default_graph(store: OxigraphStore) -> None:
+def test_the_default_graph_is_the_merge_of_the_named_graphs_and_not_counted_as_quads(store: OxigraphStore) -> None:
     rows = store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert int(term_text(rows[0]["n"])) == store.quad_count()
+    assert store.union_differences() == (set(), set())
 
 
 def test_every_data_triple_lies_in_a_graph_whose_source_has_a_title_and_url_or_citation(

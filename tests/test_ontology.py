@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 
@@ -71,14 +72,14 @@ def test_every_quality_check_returns_no_rows(store: OxigraphStore) -> None:
 
 def test_quality_checks_catch_a_term_without_label_definition_domain_or_range() -> None:
     store = OxigraphStore.in_memory()
-    store.update(
-        """
-        PREFIX owl: <http://www.w3.org/2002/07/owl#>
-        INSERT DATA { GRAPH <urn:g> {
-          <https://w3id.org/chipgraph/ontology#sloppy> a owl:ObjectProperty .
-          <https://w3id.org/chipgraph/id/chip/x> <https://w3id.org/chipgraph/ontology#undeclared> 1 .
-        } }
-        """
+    store.add_quads(  # through the store's own write path: the default graph is the merge of the named graphs
+        ox.parse(
+            """<urn:g> {
+              <https://w3id.org/chipgraph/ontology#sloppy> a <http://www.w3.org/2002/07/owl#ObjectProperty> .
+              <https://w3id.org/chipgraph/id/chip/x> <https://w3id.org/chipgraph/ontology#undeclared> 1 .
+            }""",
+            format=ox.RdfFormat.TRIG,
+        )
     )
     failing = {name for name, rows in run_checks(store).items() if rows}
     assert failing == {

@@ -1,17 +1,11 @@
-"""What a query's text says: dataset clauses seen, LIMITs placed where they parse."""
+"""What a query's text says: LIMITs placed where they parse."""
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
 
-from kg.sparql.dataset import has_dataset_clause, with_row_limit
-
-
-def test_dataset_clauses() -> None:
-    assert has_dataset_clause("SELECT * FROM <x:g> WHERE { ?s ?p ?o }")
-    assert has_dataset_clause("select * from named <x:g> { graph ?g { ?s ?p ?o } }")
-    assert not has_dataset_clause('SELECT ?from WHERE { ?s <x:from> "FROM" }')
+from kg.sparql.dataset import with_row_limit
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,13 @@ from rich.table import Table
 
 from kg import changes, merge
 from kg.changes import Changeset, ChangesetError, nt_text
-from kg.cli.common import StoreOption, WaitOption, app, fail, open_store, out
+from kg.cli.common import StoreOption, WaitOption, app, err, fail, open_store, out
+from kg.cli.coverage import changed_subjects, print_coverage_warnings
+from kg.coverage import coverage_warnings
 from kg.namespaces import GRAPH_BASE, shorten
 from kg.output import report_table
 from kg.store import OxigraphStore
-from kg.validate import ValidationReport, validate_changes
+from kg.validate import ValidationReport, apply_changes, scratch_store, stated_quads, validate_changes
 
 AuthorOption = Annotated[str, typer.Option("--author", help="Who makes the change.")]
 MessageOption = Annotated[str, typer.Option("--message", "-m", help="Why the change is made.")]
@@ -79,9 +81,13 @@ def validate(
     opened = open_store(store)
     try:
         report = validate_changes(opened, changesets, allow_warnings=allow_warnings)
+        after = None if as_json else scratch_store(apply_changes(stated_quads(opened), changesets))
     finally:
         opened.close()
     print_report(report, as_json)
+    if after is not None:
+        gaps = coverage_warnings(after, changed_subjects(changesets))
+        print_coverage_warnings(gaps, "of the entities changed", err)
     if not report.conforms:
         raise typer.Exit(1)
 
@@ -111,6 +117,7 @@ def run_merge(
     opened = open_store(store, write=True, wait=wait)
     try:
         result = action(opened)
+        gaps = [] if as_json else coverage_warnings(opened, changed_subjects(result.merged))
     except merge.MergeRefusedError as error:
         print_report(error.report, as_json)
         raise typer.Exit(1) from error
@@ -124,6 +131,7 @@ def run_merge(
         out.print("nothing to merge: the store already holds these changes")
     for change in [] if as_json else result.merged:
         out.print(f"merged {change.id}: +{len(change.add)} -{len(change.remove)} in {shorten(change.graph)}")
+    print_coverage_warnings(gaps, "of the entities changed", err)
 
 
 @app.command()

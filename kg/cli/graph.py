@@ -13,6 +13,8 @@ from rich.table import Table
 from kg import build as build_module
 from kg.checks import run_checks
 from kg.cli.common import StoreOption, WaitOption, app, err, fail, lock_wait, open_store, out, store_path
+from kg.cli.coverage import group_warnings, print_coverage_warnings
+from kg.coverage import coverage_warnings
 from kg.inputfiles import InputFileError, read_text
 from kg.namespaces import shorten
 from kg.output import OutputFormat, cell, render_table, render_text
@@ -33,6 +35,12 @@ def build(store: StoreOption = None, wait: WaitOption = None) -> None:
         except build_module.BuildError as error:
             fail(f"build failed, the store was not changed: {error}")
     print_summary(summary)
+    built = open_store(target)
+    try:
+        print_coverage_warnings(coverage_warnings(built), "in the graph")
+    finally:
+        built.close()
+    out.print("The gaps by class and key property: chipgraph coverage")
 
 
 def print_summary(summary: build_module.BuildSummary) -> None:
@@ -43,8 +51,9 @@ def print_summary(summary: build_module.BuildSummary) -> None:
     )
     if summary.warnings:
         out.print(f"{len(summary.warnings)} warning(s), allowed in the build:")
-        for warning in summary.warnings:
-            out.print(f"  {shorten(warning.focus_node)}: {warning.message}", highlight=False)
+        for message, nodes in group_warnings(summary.warnings).items():
+            out.print(f"  {len(nodes)} x {message}", highlight=False)
+            out.print(f"    {', '.join(shorten(node) for node in nodes)}", highlight=False, style="dim")
     classes = Table("class", "entities")
     for name, count in summary.entities_per_class.items():
         classes.add_row(f"cg:{name}", str(count))

@@ -1,17 +1,17 @@
-"""What a user query's text says about how to run it: its own dataset, and where a row cap fits.
+"""What a user query's text says about how to run it: where a row cap fits.
 
-These are conveniences, not guarantees: nothing here decides whether a query is safe. Safety is
+A convenience, not a guarantee: nothing here decides whether a query is safe. Safety is
 enforced where harm would happen (kg.sparql.sandbox: a query worker cannot open a socket, so
 SERVICE reaches nothing; FROM and FROM NAMED only name graphs of the store in Oxigraph). A
-query that fools the scanner below gets a syntax error, the union default graph where it named
-its own dataset, or more rows than the cap (still within the time limit).
+query that fools the scanner below gets a syntax error or more rows than the cap (still within
+the time limit). The dataset needs no scanning: a query without FROM runs over the store's
+default graph, the merge of the named graphs (docs/adr/0010), and Oxigraph applies FROM itself.
 """
 
 from __future__ import annotations
 
 import re
 
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _NOISE = re.compile(
     r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
@@ -21,16 +21,6 @@ _NOISE = re.compile(
     r"|#[^\n]*",  # comments
     re.DOTALL,
 )
-_FROM = re.compile(r"(?<![\w:?$])FROM(?![\w:])", re.IGNORECASE)
-
-
-def _unescape(text: str) -> str:
-    return _ESCAPE.sub(lambda match: chr(int(match.group(1) or match.group(2), 16)), text)
-
-
-def _code(text: str) -> str:
-    """The query with escapes decoded and strings, IRIs and comments blanked: keywords only."""
-    return _NOISE.sub(" ", _unescape(text))
 
 
 def _blanked(text: str) -> str:
@@ -76,8 +66,3 @@ def with_row_limit(text: str, limit: int) -> str | None:
             return text
         return text[: existing.start(1)] + str(limit) + text[existing.end(1) :]
     return text[:modifiers_end] + f" LIMIT {limit} " + text[modifiers_end:]
-
-
-def has_dataset_clause(text: str) -> bool:
-    """Whether the query names its own dataset (FROM or FROM NAMED)."""
-    return bool(_FROM.search(_code(text)))

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.sparql.dataset import has_dataset_clause, with_row_limit
+from kg.sparql.dataset import with_row_limit
 from kg.sparql.results import ASK_TYPES, GRAPH_TYPES, SELECT_TYPES, graph_chunks, select_chunks
 from kg.sparql.sandbox import SandboxUnavailableError, deny_sockets
 
@@ -41,11 +41,15 @@ class QueryJob:
 
 
 def _graph_args(job: QueryJob) -> dict[str, Any]:
+    """The dataset arguments of Oxigraph's query() for ``job``.
+
+    Without default-graph-uri the query runs over the store's own default graph, the merge of the
+    named graphs (each triple once; docs/adr/0010), or over its FROM graphs. Several
+    default-graph-uri (or FROM) graphs are Oxigraph's bag: a triple once per graph that states it.
+    """
     args: dict[str, Any] = {}
     if job.default_graphs:
         args["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
-    elif not has_dataset_clause(job.query):  # FROM / FROM NAMED in the query define its dataset
-        args["use_default_graph_as_union"] = True
     if job.named_graphs:
         args["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     return args

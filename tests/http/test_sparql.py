@@ -166,7 +166,7 @@ def test_result_rows_are_capped(client: TestClient) -> None:
     small = client.get(
         "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 7"}, headers={"Accept": "text/csv"}
     )
-    assert len(small.text.strip().splitlines()) == 8
+    assert len(list(csv.reader(io.StringIO(small.text)))) == 8  # a header and 7 rows (values may hold newlines)
 
 
 def test_a_runaway_query_is_stopped_while_another_is_answered(client: TestClient) -> None:

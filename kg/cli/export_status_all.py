@@ -1,0 +1,79 @@
+"""The export-status-all command: the verdict for every chip the /chips filters select."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Column, Table
+
+from kg.catalog import ChipFilter, InvalidFilterError, NotFoundError
+from kg.cli.common import StoreOption, app, fail, open_store, out
+from kg.cli.exportcontrol import VERDICT_STYLE, _day
+from kg.export_status_all import export_statuses
+from kg.rulebook import Rulebook
+
+ALL = 10_000_000  # every chip: the CLI does not page
+WIDE = 150
+
+
+@app.command("export-status-all")
+def export_status_all_command(
+    to: Annotated[str, typer.Option("--to", help="Destination: ISO 3166-1 alpha-2 code, e.g. CN.")],
+    on: Annotated[str, typer.Option("--on", help="Date, YYYY-MM-DD (default: today).")] = "",
+    buyer: Annotated[str | None, typer.Option("--buyer", help="Buyer organisation id, e.g. huawei.")] = None,
+    designer: Annotated[str | None, typer.Option("--designer", help="Designer id, e.g. nvidia.")] = None,
+    foundry: Annotated[str | None, typer.Option("--foundry", help="Foundry id, e.g. tsmc.")] = None,
+    country: Annotated[str | None, typer.Option("--country", help="Designer's country, e.g. CN.")] = None,
+    workload: Annotated[str | None, typer.Option("--workload", help="training or inference.")] = None,
+    process_node: Annotated[str | None, typer.Option("--process-node", help="Process node id.")] = None,
+    year_from: Annotated[int | None, typer.Option("--year-from", min=1990, max=2100)] = None,
+    year_to: Annotated[int | None, typer.Option("--year-to", min=1990, max=2100)] = None,
+    min_tpp: Annotated[float | None, typer.Option("--min-tpp", min=0, max=1e9)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """The export-control verdict for every chip the filters select, with the rules behind each.
+
+    The filters are those of GET /chips; the trail of one chip is `chipgraph export-status CHIP`.
+    Exit code 0 for any verdicts; 2 for an unknown destination or buyer or a malformed argument.
+    """
+    day = _day(on) if on else date.today()
+    filters = ChipFilter(designer, foundry, country, workload, process_node, year_from, year_to, min_tpp)
+    graph = open_store(store)
+    try:
+        page = export_statuses(graph, filters, to.upper(), day, 0, ALL, buyer=buyer, book=Rulebook.read(graph))
+    except NotFoundError as error:
+        fail(f"no such entity: {error}")
+    except InvalidFilterError as error:
+        fail(str(error))
+    finally:
+        graph.close()
+    if as_json:
+        out.print_json(json.dumps({"destination": to.upper(), "date": day.isoformat(), "items": page.items}))
+    else:
+        wide = Console(width=max(out.width, WIDE))  # ids and citations on one line each
+        wide.print(status_table(page.items, to.upper(), day.isoformat()))
+
+
+def status_table(rows: list[dict[str, Any]], destination: str, day: str) -> Table:
+    """One line per chip: id, verdict, and the findings behind it with their acts' citations."""
+    table = Table(
+        Column("chip", no_wrap=True),
+        Column("verdict", no_wrap=True),
+        Column("because: finding (act)", overflow="fold"),
+        title=f"{len(rows)} chip(s) to {destination} on {day}",
+        title_justify="left",
+    )
+    for row in rows:
+        style = VERDICT_STYLE[row["verdict"]]
+        because = [
+            f"{reason['subject']['id']} ({reason['rule']['citation'] or reason['rule']['id'] or 'no act recorded'})"
+            for reason in row["reasons"]
+        ]
+        table.add_row(row["chip"]["id"], f"[{style}]{row['verdict']}[/]", escape("\n".join(because)))
+    return table

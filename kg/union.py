@@ -1,0 +1,125 @@
+"""The store's default graph is the RDF merge of its named graphs; this module keeps it so.
+
+Oxigraph's ``use_default_graph_as_union`` returns a triple once per named graph that states it
+(a bag: fixed upstream in oxigraph PR #1920, not in pyoxigraph 0.5.13). chipgraph keeps a real
+default graph instead that holds every triple of any named graph exactly once; queries run over
+it without the union flag, and ``GRAPH ?g`` still names each graph that states a triple
+(docs/adr/0010).
+
+Every update operation that writes a named graph is sent with its mirror from this module, in
+the same update (one transaction):
+
+- ``insert_data``: INSERT DATA into the named graph and the default graph at once;
+- ``delete_data``: DELETE DATA, then drop from the default graph the removed triples that no
+  named graph holds any more;
+- ``drop_graph`` and ``delete_where``: first drop from the default graph the triples about to go
+  that no other named graph holds, then the removal;
+- ``mirrored``: an ``INSERT { GRAPH <g> { T } } WHERE ...`` rule that also inserts T into the
+  default graph.
+
+Each pair keeps ``default graph == set of the named graphs' triples`` true by itself, so any
+sequence of them, in any order, keeps it true. ``RESYNC`` recomputes the default graph from
+scratch (an existing store from before ADR 0010, a test's reference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
+OTHER_GRAPH = "?unionOtherGraph"  # a variable name no rule or derivation uses
+
+RESYNC = [
+    "DELETE { ?s ?p ?o } WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }",
+    "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
+]
+
+
+class UnionTemplateError(ValueError):
+    """Raised when an update rule does not have the one ``INSERT { GRAPH <g> { ... } }`` template mirrored() needs."""
+
+
+def insert_data(graph: ox.NamedNode, data: str) -> str:
+    """One operation inserting ``data`` (ground N-Triples text) into ``graph`` and into the default graph."""
+    return f"INSERT DATA {{ GRAPH {graph} {{ {data} }} {data} }}"
+
+
+def delete_data(graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> list[str]:
+    """The operations removing ``triples`` from ``graph``, and from the default graph unless still stated.
+
+    The triples must be ground and hold no triple term (kg.changes refuses both in changesets).
+    """
+    ground = sorted(triples, key=str)
+    if not ground:
+        return []
+    rows = " ".join(f"({t.subject} {t.predicate} {t.object})" for t in ground)
+    return [
+        f"DELETE DATA {{ GRAPH {graph} {{ {_nt(ground)} }} }}",
+        f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES (?s ?p ?o) {{ {rows} }} "
+        f"FILTER NOT EXISTS {{ GRAPH {OTHER_GRAPH} {{ ?s ?p ?o }} }} }}",
+    ]
+
+
+def _nt(triples: Iterable[ox.Triple]) -> str:
+    """Triples as N-Triples lines."""
+    return "".join(f"{triple} .\n" for triple in triples)
+
+
+def _sweep(graph: str, pattern: str, triple: str) -> str:
+    """Drop from the default graph each ``triple`` matched by ``pattern`` in ``graph`` that no other graph states."""
+    return (
+        f"DELETE {{ {triple} }} WHERE {{ GRAPH {graph} {{ {pattern} }} "
+        f"FILTER NOT EXISTS {{ GRAPH {OTHER_GRAPH} {{ {triple} }} FILTER({OTHER_GRAPH} != {graph}) }} }}"
+    )
+
+
+def drop_graph(graph: str) -> list[str]:
+    """The operations dropping ``graph`` (an IRI in brackets; silent when absent), the default graph kept right."""
+    return [_sweep(graph, "?s ?p ?o", "?s ?p ?o"), f"DROP SILENT GRAPH {graph}"]
+
+
+def delete_where(graph: str, patterns: list[str]) -> list[str]:
+    """The operations of ``DELETE WHERE { GRAPH graph { patterns } }``, the default graph kept right.
+
+    ``patterns`` are the triple patterns (without the final dot), e.g. ``["<x> ?p ?o"]``.
+    """
+    pattern = " . ".join(patterns)
+    return [
+        *(_sweep(graph, pattern, triple) for triple in patterns),
+        f"DELETE WHERE {{ GRAPH {graph} {{ {pattern} }} }}",
+    ]
+
+
+def _closing_brace(text: str, opening: int) -> int:
+    """The index of the brace that closes the one at ``opening`` (templates hold no braces in strings)."""
+    depth = 0
+    for index in range(opening, len(text)):
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+    raise UnionTemplateError("unbalanced braces in an INSERT template")
+
+
+def mirrored(rule: str) -> str:
+    """``rule`` with its ``INSERT { GRAPH <g> { T } }`` template made ``INSERT { GRAPH <g> { T } T }``.
+
+    Raises UnionTemplateError unless the rule has exactly one INSERT template and it is one
+    GRAPH block (the shape of kg/rules/*.ru and kg/derivations/*.ru).
+    """
+    start = rule.find("INSERT {")
+    if start < 0 or rule.find("INSERT {", start + 1) >= 0:
+        raise UnionTemplateError("a rule must have exactly one INSERT { GRAPH <g> { ... } } template")
+    outer = start + len("INSERT ")
+    end = _closing_brace(rule, outer)
+    inner = rule[outer + 1 : end].strip()
+    if not inner.startswith("GRAPH ") or "{" not in inner:
+        raise UnionTemplateError("the INSERT template of a rule must be one GRAPH <g> { ... } block")
+    block_open = inner.index("{")
+    if _closing_brace(inner, block_open) != len(inner) - 1:
+        raise UnionTemplateError("the INSERT template of a rule must be one GRAPH <g> { ... } block")
+    body = inner[block_open + 1 : -1]
+    return f"{rule[:outer]}{{ {inner}\n{body} }}{rule[end + 1 :]}"
