@@ -51,6 +51,9 @@ QUERIES = {
         f"SELECT ?chip WHERE {{ ?chip <{CG}designedBy> ?d . ?d <{CG}headquarteredIn> "
         "<https://w3id.org/chipgraph/id/country/QC> }"
     ),
+    "designer links per source graph (GRAPH ?g, aggregate)": (
+        f"SELECT ?g (COUNT(*) AS ?links) WHERE {{ GRAPH ?g {{ ?chip <{CG}designedBy> ?designer }} }} GROUP BY ?g"
+    ),
 }
 
 
