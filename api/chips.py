@@ -54,7 +54,9 @@ async def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
     known = chip["iri"] in graph.export_control_chips()
     chip["export_control"] = linked(catalog.export_control(graph.store, chip["iri"])) if known else []
     today = date.today()
-    results = exportcontrol.classify(graph.rulebook(), exportcontrol.figures_from_facts(chip["facts"]), today)
+    figures = exportcontrol.figures_from_facts(chip["facts"])
+    segments = exportcontrol.segments_from_facts(chip["iri"], chip["facts"])
+    results = exportcontrol.classify(graph.rulebook(), figures, today, segments)
     chip["classification"] = linked(exportcontrol.classification_summary(results, today))
     return conditional(request, graph, chip)
 

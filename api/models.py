@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -123,7 +125,16 @@ class RuleRef(BaseModel):
 class FindingModel(BaseModel):
     """One step of an export-status answer."""
 
-    kind: str = Field(examples=["classification", "licence-requirement", "buyer-entity-list"])
+    kind: Literal[
+        "classification",
+        "licence-requirement",
+        "unrecorded-requirement",
+        "licensing-policy",
+        "buyer-entity-list",
+        "designer-entity-list",
+        "chip-not-yet-public",
+        "chip-undated",
+    ]
     outcome: str = Field(examples=["applies", "does-not-apply", "undetermined", "informational"])
     rule: RuleRef
     subject: dict[str, str]
@@ -141,7 +152,9 @@ class ExportStatusModel(BaseModel):
     destination: str
     date: str
     buyer: dict[str, str] | None
-    verdict: str = Field(examples=["licence-required", "not-required", "undetermined"])
+    verdict: Literal["licence-required", "not-required", "undetermined", "not-yet-public"] = Field(
+        description="not-yet-public: the date lies before the chip's earliest announcement or release date"
+    )
     missing: list[str]
     figures: list[FigureModel]
     findings: list[FindingModel]

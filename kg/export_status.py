@@ -1,9 +1,11 @@
 """Status as of a date: which restrictions apply to a chip going to a destination, and why.
 
 Findings come from the classifications in force (kg/exportcontrol.py), the licence
-requirements in force (by classification or naming the chip), the Entity List entries of the
-buyer (and its parents) and of the chip's designer. The verdict: licence-required when any
-finding applies; undetermined when none applies but some cannot be decided (with what is
+requirements in force (by classification or naming the chip), the chip-specific licensing
+policies (informational: how licences are decided), the Entity List entries of the buyer (and
+its parents) and of the chip's designer. The verdict: not-yet-public when the date lies before
+the chip's earliest announcement or release date (kg/chip_existence.py); licence-required when
+any finding applies; undetermined when none applies but some cannot be decided (with what is
 missing); not-required otherwise.
 """
 
@@ -13,6 +15,7 @@ import re
 from datetime import date
 
 from kg.catalog import InvalidFilterError, NotFoundError, entity_id, entity_iri
+from kg.chip_existence import NOT_YET_PUBLIC, chip_dates, existence_finding
 from kg.exportcontrol import (
     OUTCOME,
     ClassificationResult,
@@ -20,6 +23,7 @@ from kg.exportcontrol import (
     Figure,
     Finding,
     chip_figures,
+    chip_segments,
     classification_finding,
     classify,
     node_facts,
@@ -33,6 +37,7 @@ from kg.store import OxigraphStore, term_text
 REQUIREMENT_FACTS = ["coversChip", "coversClassification", "destination", "destinationListComplete", "validFrom"]
 STATE = {True: "is", False: "is not", None: "may be (undetermined)"}
 ENTRY_FACTS = ["listedEntity", "addedBy", "validFrom", "validUntil", "reviewPolicy"]
+POLICY_FACTS = ["licensedChip", "destination", "reviewPolicy", "licenceConditions", "validFrom", "validUntil"]
 
 
 def country_iri(code: str) -> str:
@@ -134,6 +139,41 @@ def unrecorded_requirement_findings(
     return findings
 
 
+def licensing_policy_findings(book: Rulebook, chip: str, destination: str, on: date) -> list[Finding]:
+    """The licensing policies in force on ``on`` for ``chip`` going to ``destination``: informational.
+
+    A policy does not lift a licence requirement; it says how the applications are decided
+    (granted under conditions, case by case, denied).
+    """
+    findings = []
+    for policy in sorted(book.policies.values(), key=lambda node: node.iri):
+        if chip not in policy.values("licensedChip") or destination not in policy.values("destination"):
+            continue
+        if not policy.valid_on(on):
+            continue
+        review = ", ".join(_policy_name(book, iri) for iri in policy.values("reviewPolicy")) or "not recorded"
+        conditions = "; ".join(policy.values("licenceConditions")) or "none recorded"
+        findings.append(
+            Finding(
+                kind="licensing-policy",
+                outcome="informational",
+                rule=book.rule(policy.value("decidedBy")),
+                subject=node_ref(policy),
+                valid_from=policy.value("validFrom"),
+                valid_until=policy.value("validUntil"),
+                explanation=f"{policy.label}: licences for this chip to {entity_id(destination)} are decided by "
+                f"{review}; conditions: {conditions}. A licence is still needed where a requirement applies.",
+                facts=node_facts(book, policy, POLICY_FACTS, None),
+            )
+        )
+    return findings
+
+
+def _policy_name(book: Rulebook, iri: str) -> str:
+    """A licence review policy's local name, e.g. 'ApprovalWithConditions'."""
+    return iri.rsplit("#", 1)[-1]
+
+
 def entity_list_findings(
     book: Rulebook, organisations: list[str], on: date, *, kind: str, outcome: str, reason: str
 ) -> list[Finding]:
@@ -180,6 +220,16 @@ def _chip(store: OxigraphStore, chip_id: str) -> tuple[str, str, list[str]]:
     return chip, label, designers
 
 
+def _buyer(store: OxigraphStore, buyer: str | None) -> str | None:
+    """The IRI of the buyer organisation ``buyer`` (None when not given); raises NotFoundError if unknown."""
+    if buyer is None:
+        return None
+    iri = entity_iri("organization", buyer)
+    if not _is_a(store, iri, "Organization"):
+        raise NotFoundError(iri)
+    return iri
+
+
 def export_status(
     store: OxigraphStore,
     chip_id: str,
@@ -199,25 +249,27 @@ def export_status(
     if not _is_a(store, where, "Country"):
         raise NotFoundError(where)
     chip, label, designers = _chip(store, chip_id)
+    buyer_iri = _buyer(store, buyer)
+    buyer_ref = {"id": entity_id(buyer_iri), "label": buyer} if buyer_iri and buyer else None
     book = book or Rulebook.read(store)
     figures = chip_figures(store, chip)
-    classified = {result.classification.iri: result for result in classify(book, figures, on)}
-    findings = [classification_finding(book, result) for result in classified.values()]
+    existence = existence_finding(book, chip, label, chip_dates(store, chip), on)
+    if existence is not None and existence.kind == NOT_YET_PUBLIC:
+        return _status(book, chip, label, destination, on, buyer_ref, figures, [existence])
+    segments = chip_segments(store, chip)
+    classified = {result.classification.iri: result for result in classify(book, figures, on, segments)}
+    findings = [existence] if existence else []
+    findings += [classification_finding(book, result) for result in classified.values()]
     for requirement in sorted(book.requirements.values(), key=lambda node: node.iri):
         if requirement.valid_on(on):
             finding = requirement_finding(book, requirement, chip, where, classified)
             findings += [finding] if finding else []
     findings += unrecorded_requirement_findings(book, classified, on)
-    buyer_ref = None
-    if buyer is not None:
-        buyer_iri = entity_iri("organization", buyer)
-        if not _is_a(store, buyer_iri, "Organization"):
-            raise NotFoundError(buyer_iri)
-        organisations = organisations_with_parents(store, buyer_iri)
-        buyer_ref = {"id": entity_id(buyer_iri), "label": buyer}
+    findings += licensing_policy_findings(book, chip, where, on)
+    if buyer_iri is not None:
         findings += entity_list_findings(
             book,
-            organisations,
+            organisations_with_parents(store, buyer_iri),
             on,
             kind="buyer-entity-list",
             outcome="applies",
@@ -248,13 +300,16 @@ def _status(
     findings: list[Finding],
 ) -> ExportStatus:
     deciding = [f for f in findings if f.kind != "classification" and f.outcome != "informational"]
-    if any(f.outcome == "applies" for f in deciding):
-        verdict, missing = "licence-required", []
+    missing: list[str] = []
+    if any(f.kind == NOT_YET_PUBLIC for f in findings):
+        verdict = "not-yet-public"
+    elif any(f.outcome == "applies" for f in deciding):
+        verdict = "licence-required"
     elif any(f.outcome == "undetermined" for f in deciding):
         verdict = "undetermined"
         missing = sorted({m for f in deciding if f.outcome == "undetermined" for m in f.missing})
     else:
-        verdict, missing = "not-required", []
+        verdict = "not-required"
     return ExportStatus(
         chip={"id": entity_id(chip), "label": label},
         destination=destination,

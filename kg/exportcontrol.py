@@ -41,6 +41,9 @@ MISSING = {
     "interconnect_gbps": "chip-to-chip bandwidth (cg:interconnectBandwidthGBps)",
 }
 OUTCOME = {True: "applies", False: "does-not-apply", None: "undetermined"}
+SEGMENT_MISSING = (
+    "the chip's market segment (cg:marketSegment): whether it is designed or marketed for use in datacenters"
+)
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,27 @@ def _figures(found: dict[str, tuple[Decimal, list[FactUse]]]) -> dict[str, Figur
     return figures
 
 
+# A chip's stated market segments: segment IRI -> the statements of it (empty: no segment stated).
+Segments = dict[str, list[FactUse]]
+
+
+def chip_segments(store: OxigraphStore, chip: str) -> Segments:
+    """The market segments sources state for ``chip``, each with its statements."""
+    segments: Segments = {}
+    for row in store.select(fill(query("segments"), {"CHIP": sparql_iri(chip)})):
+        segment = term_text(row["segment"])
+        segments.setdefault(segment, []).append(FactUse(chip, CG + "marketSegment", segment, term_text(row["g"])))
+    return segments
+
+
+def segments_from_facts(chip: str, facts: dict[str, list[dict[str, Any]]]) -> Segments:
+    """The market segments from an entity's facts as kg.catalog.facts gives them."""
+    return {
+        fact["value"]: [FactUse(chip, CG + "marketSegment", fact["value"], graph) for graph in fact["graphs"]]
+        for fact in facts.get("cg:marketSegment", [])
+    }
+
+
 @dataclass
 class CriterionCheck:
     """One criterion tested against a chip's figures: met (True), not met (False) or undetermined (None)."""
@@ -141,14 +165,28 @@ class CriterionCheck:
     tests: list[str]
     missing: list[str]
     figures_used: list[Figure]
+    facts_used: list[FactUse] = field(default_factory=list)
 
 
-def check_criterion(criterion: Node, figures: dict[str, Figure]) -> CriterionCheck:
-    """Test every threshold of ``criterion``; a known failing test decides "not met" even if others are unknown."""
+def check_criterion(criterion: Node, figures: dict[str, Figure], segments: Segments | None = None) -> CriterionCheck:
+    """Test every threshold of ``criterion``; a known failing test decides "not met" even if others are unknown.
+
+    A criterion limited to a market segment (cg:onlyForMarketSegment) is met only by a chip stated
+    to be of that segment; with no segment stated (``segments`` empty or None) that test is
+    undetermined.
+    """
     tests: list[str] = []
     missing: list[str] = []
     used: list[Figure] = []
     outcomes: list[bool | None] = []
+    facts: list[FactUse] = []
+    for segment in criterion.values("onlyForMarketSegment"):
+        holds, line = _segment_test(segment, segments or {})
+        tests.append(line)
+        outcomes.append(holds)
+        if holds is None:
+            missing.append(SEGMENT_MISSING)
+        facts += [fact for stated in (segments or {}).values() for fact in stated]
     for bound, (name, comparison) in BOUNDS.items():
         threshold = criterion.value(bound)
         if threshold is None:
@@ -168,7 +206,22 @@ def check_criterion(criterion: Node, figures: dict[str, Figure]) -> CriterionChe
         if figure not in used:
             used.append(figure)
     met = False if False in outcomes else (None if None in outcomes else bool(outcomes))
-    return CriterionCheck(criterion, met, tests, sorted(set(missing)), used)
+    return CriterionCheck(criterion, met, tests, sorted(set(missing)), used, list(dict.fromkeys(facts)))
+
+
+def _segment_test(segment: str, segments: Segments) -> tuple[bool | None, str]:
+    """Whether the chip is of ``segment`` (None when no segment is stated), and the test as a line."""
+    wanted = _local(segment)
+    if not segments:
+        return None, f"designed or marketed for {wanted}: unknown (no market segment stated)"
+    holds = segment in segments
+    stated = ", ".join(sorted(_local(iri) for iri in segments))
+    return holds, f"designed or marketed for {wanted}: {'yes' if holds else 'no'} (stated: {stated})"
+
+
+def _local(iri: str) -> str:
+    """The local name of a segment IRI without its 'Segment' suffix, e.g. 'Datacenter'."""
+    return iri.rsplit("#", 1)[-1].removesuffix("Segment")
 
 
 def _number(value: Decimal) -> str:
@@ -189,15 +242,20 @@ class ClassificationResult:
         return True if True in outcomes else (None if None in outcomes else False)
 
 
-def classify(book: Rulebook, figures: dict[str, Figure], on: date) -> list[ClassificationResult]:
-    """The classifications that have criteria in force on ``on``, each tested against ``figures``."""
+def classify(
+    book: Rulebook, figures: dict[str, Figure], on: date, segments: Segments | None = None
+) -> list[ClassificationResult]:
+    """The classifications that have criteria in force on ``on``, each tested against ``figures``.
+
+    ``segments`` are the chip's stated market segments (for criteria limited to one).
+    """
     results: dict[str, ClassificationResult] = {}
     for criterion in sorted(book.criteria.values(), key=lambda node: node.iri):
         classification = book.classification_of(criterion)
         if classification is None or not criterion.valid_on(on):
             continue
         result = results.setdefault(classification.iri, ClassificationResult(classification, []))
-        result.checks.append(check_criterion(criterion, figures))
+        result.checks.append(check_criterion(criterion, figures, segments))
     return sorted(results.values(), key=lambda result: result.classification.value("eccnCode") or "")
 
 
@@ -266,9 +324,10 @@ def classification_finding(book: Rulebook, result: ClassificationResult) -> Find
         if check.criterion.value("http://www.w3.org/2000/01/rdf-schema#comment"):
             lines.append(f"  note: {check.criterion.value('http://www.w3.org/2000/01/rdf-schema#comment')}")
         missing += check.missing
-        facts += node_facts(book, check.criterion, [*BOUNDS, "validFrom", "validUntil"])
+        facts += node_facts(book, check.criterion, [*BOUNDS, "onlyForMarketSegment", "validFrom", "validUntil"])
         for figure in check.figures_used:
             facts += [fact.to_json(book) for fact in figure.facts]
+        facts += [fact.to_json(book) for fact in check.facts_used]
     first = result.checks[0].criterion
     return Finding(
         kind="classification",

@@ -89,7 +89,10 @@ def nodes_of(store: OxigraphStore, class_name: str) -> dict[str, Node]:
 
 @dataclass(frozen=True)
 class Rulebook:
-    """Everything the export-control reasoning reads about the rules, read once from a store."""
+    """Everything the export-control reasoning reads about the rules, read once from a store.
+
+    ``policies`` are the chip-specific licensing policies (how licences for named chips are decided).
+    """
 
     criteria: dict[str, Node]
     classifications: dict[str, Node]
@@ -97,6 +100,7 @@ class Rulebook:
     entries: dict[str, Node]
     acts: dict[str, Node]
     sources: SourceIndex
+    policies: dict[str, Node] = field(default_factory=dict)
 
     @classmethod
     def read(cls, store: OxigraphStore) -> Rulebook:
@@ -108,6 +112,7 @@ class Rulebook:
             entries=nodes_of(store, "EntityListEntry"),
             acts=nodes_of(store, "LegalAct"),
             sources=source_index(store),
+            policies=nodes_of(store, "LicensingPolicy"),
         )
 
     def classification_of(self, criterion: Node) -> Node | None:

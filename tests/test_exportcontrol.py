@@ -230,3 +230,115 @@ def test_a_merge_recomputes_the_derived_figures_of_the_chips_it_changes(tmp_path
     )
     derive.recompute(store)
     assert sorted(str(quad) for quad in store.quads(graph=DERIVED_GRAPH)) == after_merge
+
+
+def test_a_criterion_limited_to_datacenter_chips(with_hypothetical: OxigraphStore, tmp_path: Path) -> None:
+    """Met by a chip stated to be a datacenter chip, not by a consumer one, undetermined without a segment."""
+    data = tmp_path / "segment.trig"
+    data.write_text(
+        """@prefix cg: <https://w3id.org/chipgraph/ontology#> .
+@prefix c: <https://w3id.org/chipgraph/id/chip/> .
+@prefix o: <https://w3id.org/chipgraph/id/organization/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/chipgraph/graph/test-hypothetical-chips> {
+  <https://w3id.org/chipgraph/id/eccn/test-segment> a cg:ExportControlClassification ; rdfs:label "Test ECCN" ;
+    cg:eccnCode "9E999" ; cg:hasCriterion <https://w3id.org/chipgraph/id/criterion/test-datacenter-only> ;
+    cg:definedBy <https://w3id.org/chipgraph/id/act/us-2023-10-17-advanced-computing-update> .
+  <https://w3id.org/chipgraph/id/criterion/test-datacenter-only> a cg:ClassificationCriterion ;
+    rdfs:label "Test criterion for datacenter chips" ;
+    cg:definedBy <https://w3id.org/chipgraph/id/act/us-2023-10-17-advanced-computing-update> ;
+    cg:minTPP 1000.0 ; cg:onlyForMarketSegment cg:DatacenterSegment ; cg:validFrom "2031-01-01"^^xsd:date .
+  c:test-dense-2000 cg:marketSegment cg:DatacenterSegment .
+  c:test-no-die-3000 cg:marketSegment cg:ConsumerSegment .
+  c:test-unsegmented-4000 a cg:AIAccelerator ; rdfs:label "Test chip TPP 4000, no segment" ;
+    cg:designedBy o:nvidia ; cg:denseINT8TOPS 500.0 .
+}""",
+        encoding="utf-8",
+    )
+    merge(with_hypothetical, [changes.from_files([data], [], author="tests", message="a datacenter-only criterion")])
+    day = date(2031, 6, 1)
+    by_chip = {
+        chip: export_status(with_hypothetical, chip, CN, day)
+        for chip in ("test-dense-2000", "test-no-die-3000", "test-unsegmented-4000")
+    }
+    segment = {chip: outcomes(status, "classification")["eccn/test-segment"] for chip, status in by_chip.items()}
+    assert segment == {
+        "test-dense-2000": "applies",
+        "test-no-die-3000": "does-not-apply",
+        "test-unsegmented-4000": "undetermined",
+    }
+    finding = next(f for f in by_chip["test-dense-2000"].findings if f.subject["id"] == "eccn/test-segment")
+    assert "designed or marketed for Datacenter: yes" in finding.explanation
+    assert any(fact["property"] == "cg:marketSegment" and fact["source"]["title"] for fact in finding.facts)
+    unsegmented = next(f for f in by_chip["test-unsegmented-4000"].findings if f.subject["id"] == "eccn/test-segment")
+    assert any("cg:marketSegment" in missing for missing in unsegmented.missing)
+
+
+@pytest.mark.parametrize(("destination", "verdict"), [("CN", "licence-required"), ("RU", "licence-required")])
+def test_the_august_2022_letter_named_the_h100_before_any_threshold_rule(
+    store: OxigraphStore, destination: str, verdict: str
+) -> None:
+    """Between the letter (26 August 2022) and the October 2022 rule only the letter restricts the H100."""
+    status = export_status(store, "nvidia-h100-sxm5", destination, date(2022, 9, 15))
+    assert status.verdict == verdict
+    letter = next(f for f in status.findings if f.kind == "licence-requirement" and f.outcome == "applies")
+    assert letter.rule["id"] == "act/us-2022-08-26-a100-h100-letter"
+    assert "names the chip" in letter.explanation
+    assert all(fact["source"]["url"] or fact["source"]["citation"] for fact in letter.facts)
+    before = export_status(store, "nvidia-h100-sxm5", destination, date(2022, 8, 1))
+    assert "act/us-2022-08-26-a100-h100-letter" not in {f.rule["id"] for f in before.findings}
+
+
+def test_h20_licences_under_a_revenue_share_are_an_informational_finding(store: OxigraphStore) -> None:
+    status = export_status(store, "nvidia-h20", CN, date(2025, 9, 1))
+    assert status.verdict == "licence-required"  # a policy says how licences are granted; it lifts nothing
+    [policy] = [f for f in status.findings if f.kind == "licensing-policy"]
+    assert policy.outcome == "informational" and "ApprovalWithConditions" in policy.explanation
+    assert "15 %" in policy.explanation
+    assert {fact["property"] for fact in policy.facts} >= {"cg:licensedChip", "cg:destination", "cg:validFrom"}
+    assert all(fact["source"]["title"] for fact in policy.facts)
+    earlier = export_status(store, "nvidia-h20", CN, date(2025, 5, 1))
+    assert "licensing-policy" not in {f.kind for f in earlier.findings}
+    elsewhere = export_status(store, "nvidia-h20", "MO", date(2025, 9, 1))
+    assert "licensing-policy" not in {f.kind for f in elsewhere.findings}
+
+
+def test_h200_policies_follow_each_other(store: OxigraphStore) -> None:
+    """The December 2025 announcement, then the January 2026 rule's case-by-case review."""
+
+    def policies(day: date) -> set[str]:
+        status = export_status(store, "nvidia-h200-sxm", CN, day)
+        return {f.subject["id"] for f in status.findings if f.kind == "licensing-policy"}
+
+    assert policies(date(2025, 11, 1)) == set()
+    assert policies(date(2025, 12, 20)) == {"licensing-policy/us-2025-12-h200-approved-customers"}
+    assert "licensing-policy/us-2026-01-h200-case-by-case" in policies(date(2026, 2, 1))
+
+
+@pytest.mark.parametrize("day", [date(2024, 1, 15), date(2025, 6, 1)])
+def test_consumer_cards_below_4800_are_not_3a090_datacenter_chips_in_the_band_are(
+    store: OxigraphStore, day: date
+) -> None:
+    """Note 2 to 3A090: a non-datacenter IC below TPP 4800 is not controlled by the density criteria."""
+    book = Rulebook.read(store)
+    rows = store.select(
+        """PREFIX cg: <https://w3id.org/chipgraph/ontology#>
+        SELECT ?chip ?segment WHERE {
+          ?chip cg:marketSegment ?segment ; cg:computedTPP ?tpp ; cg:computedPerformanceDensity ?pd .
+          FILTER(?tpp >= 1600 && ?tpp < 4800 && ?pd >= 5.92)
+        }"""
+    )
+    segments: dict[str, set[str]] = {}
+    for row in rows:
+        segments.setdefault(term_text(row["chip"]).rsplit("/", 1)[1], set()).add(term_text(row["segment"]))
+    seen = set()
+    for chip_id, stated in segments.items():
+        status = export_status(store, chip_id, CN, day, book=book)
+        if status.verdict == "not-yet-public":
+            continue
+        datacenter = any(segment.endswith("#DatacenterSegment") for segment in stated)
+        eccn = outcomes(status, "classification")["eccn/3A090-a"]
+        assert eccn == ("applies" if datacenter else "does-not-apply"), chip_id
+        seen |= {segment.rsplit("#", 1)[1] for segment in stated}
+    assert "ConsumerSegment" in seen, "no consumer card in the density band: the test proves nothing"

@@ -23,8 +23,14 @@ EPOCH_FILE = dict(default_imports())["epoch"]
 TERA, GIGA = Decimal(10) ** 12, Decimal(10) ** 9
 # Epoch column -> (our property, divisor)
 CHECKED = {
+    "FP64 (double precision) performance (FLOP/s)": ("denseFP64TFLOPS", TERA),
+    "FP32 (single precision) performance (FLOP/s)": ("denseFP32TFLOPS", TERA),
+    "FP16 (half precision) performance (FLOP/s)": ("denseFP16NonTensorTFLOPS", TERA),
+    "TF32 (TensorFloat-32) performance (FLOP/s)": ("denseTF32TFLOPS", TERA),
     "Tensor-FP16/BF16 performance (FLOP/s)": ("denseFP16TFLOPS", TERA),
+    "INT16 performance (OP/s)": ("denseINT16TOPS", TERA),
     "INT8 performance (OP/s)": ("denseINT8TOPS", TERA),
+    "INT4 performance (OP/s)": ("denseINT4TOPS", TERA),
     "Memory size per board (Byte)": ("memoryGB", GIGA),
     "Memory bandwidth (byte/s)": ("memoryBandwidthGBps", GIGA),
     "Die Size (mm^2)": ("dieAreaMm2", Decimal(1)),

@@ -40,10 +40,12 @@ def test_chinese_designers_on_the_entity_list(store: OxigraphStore) -> None:
     assert texts(rows, "designerLabel", "since") == {
         ("Huawei", "2019-05-16"),
         ("HiSilicon", "2019-05-16"),
+        ("Phytium", "2021-04-08"),
+        ("Sunway Microelectronics", "2021-04-08"),
         ("Cambricon", "2022-12-16"),
         ("Biren", "2023-10-17"),
         ("Moore Threads", "2023-10-17"),
-        ("Sophgo", "2025-01-15"),
+        ("Sophgo", "2025-01-16"),  # the effective date of FR Doc. 2025-00480, not the announcement of the 15th
     }
     biren = next(row for row in rows if row["designerLabel"].value == "Biren")
     assert "88 FR 71991" in biren["citations"].value

@@ -14,7 +14,12 @@ from kg.cli.common import StoreOption, app, fail, open_store, out
 from kg.export_status import export_status
 from kg.exportcontrol import ExportStatus
 
-VERDICT_STYLE = {"licence-required": "bold red", "not-required": "bold green", "undetermined": "bold yellow"}
+VERDICT_STYLE = {
+    "licence-required": "bold red",
+    "not-required": "bold green",
+    "undetermined": "bold yellow",
+    "not-yet-public": "bold blue",
+}
 
 
 def _day(text: str) -> date:

@@ -1,6 +1,10 @@
 # Total processing performance of each chip, as the US rules define it: the maximum over the
 # stated dense throughput figures of (10^12 operations per second) x (operand bit length).
-# Each figure that attains the maximum is recorded as an input, with the graph (source) stating it.
+# Which figures count is data, not code: the throughput properties the ontology marks
+# cg:countsForTPP true (tensor and non-tensor figures alike; see that annotation for the rule
+# and the reason). Each figure that attains the maximum is recorded as an input, with its
+# property (whose cg:processingUnitKind and cg:epochColumn say which unit and which column it
+# counts) and the graph (source) stating it.
 # "#CHIPS#" is replaced by VALUES ?chip { ... } to recompute only the chips a merge changed (kg/derive.py).
 PREFIX cg:   <https://w3id.org/chipgraph/ontology#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -18,7 +22,8 @@ WHERE {
   {
     SELECT ?chip (MAX(?v0 * ?bits0) AS ?tpp) WHERE {
       #CHIPS#
-      GRAPH <https://w3id.org/chipgraph/graph/ontology> { ?p0 rdfs:subPropertyOf cg:denseThroughput ; cg:operandBitLength ?bits0 }
+      GRAPH <https://w3id.org/chipgraph/graph/ontology> {
+        ?p0 rdfs:subPropertyOf cg:denseThroughput ; cg:operandBitLength ?bits0 ; cg:countsForTPP true }
       GRAPH ?g0 { ?chip ?p0 ?v0 }
       FILTER(STRSTARTS(STR(?g0), "https://w3id.org/chipgraph/graph/")
              && ?g0 NOT IN (<https://w3id.org/chipgraph/graph/inferred>, <https://w3id.org/chipgraph/graph/derived>))
@@ -26,7 +31,8 @@ WHERE {
     } GROUP BY ?chip
   }
   #CHIPS#
-  GRAPH <https://w3id.org/chipgraph/graph/ontology> { ?p rdfs:subPropertyOf cg:denseThroughput ; cg:operandBitLength ?bits }
+  GRAPH <https://w3id.org/chipgraph/graph/ontology> {
+    ?p rdfs:subPropertyOf cg:denseThroughput ; cg:operandBitLength ?bits ; cg:countsForTPP true }
   GRAPH ?g { ?chip ?p ?v }
   FILTER(STRSTARTS(STR(?g), "https://w3id.org/chipgraph/graph/")
          && ?g NOT IN (<https://w3id.org/chipgraph/graph/inferred>, <https://w3id.org/chipgraph/graph/derived>))

@@ -1,10 +1,12 @@
 """Epoch AI's Machine Learning Hardware data set (ml_hardware.csv, CC BY 4.0) as chip facts.
 
-Each row is an accelerator. Throughput columns are FLOP/s or OP/s and become 10^12 per second
-on the dense throughput properties (each carries its operand bit length for TPP); memory bytes
-become GB, bandwidths GB/s. Empty cells and `inf` are left out; a cell that is not a number is
-left out and noted; a row without a name or a manufacturer is skipped with the reason. Column
-names that changed between releases are read under any of their names.
+Each row is an accelerator. Every throughput column (FLOP/s or OP/s) becomes 10^12 per second on
+its own dense throughput property (THROUGHPUT: tensor and non-tensor figures apart; the ontology
+gives each its operand bit length, its kind of unit and its column); memory bytes become GB,
+bandwidths GB/s. Epoch's derived columns (IGNORED) are not read. Empty cells and `inf` are left
+out; a cell that is not a number is left out and noted; a row without a name or a manufacturer
+is skipped with the reason. Column names that changed between releases are read under any of
+their names.
 """
 
 from __future__ import annotations
@@ -59,13 +61,23 @@ class Column:
     divisor: Decimal = Decimal(1)
 
 
-COLUMNS = (
+# Every throughput column Epoch publishes, each into its own sub-property of cg:denseThroughput:
+# tensor and non-tensor figures of one precision stay apart, and the ontology annotates each
+# property with its operand bit length, its kind of unit and this column (cg:epochColumn).
+THROUGHPUT = (
+    Column(("FP64 (double precision) performance (FLOP/s)",), "denseFP64TFLOPS", TERA),
     Column(("FP32 (single precision) performance (FLOP/s)",), "denseFP32TFLOPS", TERA),
+    Column(("FP16 (half precision) performance (FLOP/s)",), "denseFP16NonTensorTFLOPS", TERA),
     Column(("TF32 (TensorFloat-32) performance (FLOP/s)",), "denseTF32TFLOPS", TERA),
     Column(("Tensor-FP16/BF16 performance (FLOP/s)",), "denseFP16TFLOPS", TERA),
     Column(("FP8 performance (FLOP/s)",), "denseFP8TFLOPS", TERA),
+    Column(("INT16 performance (OP/s)",), "denseINT16TOPS", TERA),
     Column(("INT8 performance (OP/s)",), "denseINT8TOPS", TERA),
+    Column(("INT4 performance (OP/s)",), "denseINT4TOPS", TERA),
     Column(("FP4 performance (FLOP/s)",), "denseFP4TFLOPS", TERA),
+)
+COLUMNS = (
+    *THROUGHPUT,
     Column(("Total processing performance (bit-OP/s)",), "statedTPP", TERA),
     Column(("Memory size per board (Byte)", "Memory (bytes)", "Memory size (bytes)"), "memoryGB", GIGA),
     Column(("Memory bandwidth (byte/s)",), "memoryBandwidthGBps", GIGA),
@@ -75,6 +87,14 @@ COLUMNS = (
     Column(("Transistors (millions)",), "transistorsMillions"),
     Column(("Process size (nm)",), "processSizeNm"),
 )
+# Performance columns deliberately not read, and why (tests/test_tpp.py checks that every
+# performance column of the file is either in COLUMNS or here).
+IGNORED = {
+    "Max performance": "Epoch's own maximum over the precision columns, read already; it names no precision",
+    "ML OP/s": "Epoch's own pick among the precision columns for ML work, read already; it names no precision",
+    "Price-performance": "a ratio Epoch derives from price and a throughput column, not a throughput",
+    "Energy efficiency": "a ratio Epoch derives from TDP and a throughput column, not a throughput",
+}
 # Epoch's "Type" -> our class, for chips the import creates (existing chips keep their types).
 TYPES = {"GPU": "GPU", "GPGPU": "GPU", "DCU (GPGPU)": "GPU", "TPU": "TPU", "NPU": "NPU", "ASIC": "NPU", "LPU": "NPU"}
 # Designers whose Epoch "GPU" rows are not GPUs by any other source (see data/chips-epoch.trig).
