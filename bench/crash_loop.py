@@ -151,6 +151,12 @@ def check(store_path: Path, acknowledged: set[str], baseline: set[ox.Triple], re
         if stated != replayed:
             result.partial += 1
             result.details.append(f"after kill {result.kills}: the graph differs from the history: {stated ^ replayed}")
+        missing, extra = store.union_differences()  # the default graph is the merge (docs/adr/0010)
+        if missing or extra:
+            result.partial += 1
+            result.details.append(
+                f"after kill {result.kills}: the default graph lacks {len(missing)} and has {len(extra)} extra triples"
+            )
         inferred, derived = recomputed(store)
         held_inferred, held_derived = set(store.quads(INFERRED_GRAPH)), set(store.quads(DERIVED_GRAPH))
         if inferred != held_inferred or derived != held_derived:

@@ -148,9 +148,11 @@ def list_chips(store: OxigraphStore, filters: ChipFilter, offset: int, limit: in
     """Chips matching ``filters``, sorted by label then id, one page of them."""
     patterns, having = filters.clauses()
     rows = []
-    for row in store.select(fill(_query("chips"), {"FILTERS": patterns, "HAVING": having})):
+    found = store.select(fill(_query("chips"), {"FILTERS": patterns, "HAVING": having}))
+    designers = label_index(store, {term_text(row["by"]) for row in found if "by" in row})
+    for row in found:
         item: dict[str, Any] = {"id": entity_id(term_text(row["chip"])), "label": term_text(row["name"])}
-        item["designer"] = _ref(row["by"], row.get("byName")) if "by" in row else None
+        item["designer"] = _ref(row["by"], designers.get(term_text(row["by"]))) if "by" in row else None
         item["release_date"] = term_text(row["release"]) if "release" in row else None
         item["tpp"] = float(term_text(row["tpp"])) if "tpp" in row else None
         rows.append(item)

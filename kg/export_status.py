@@ -218,7 +218,7 @@ def _chip(store: OxigraphStore, chip_id: str) -> tuple[str, str, list[str]]:
     rows = store.select(fill(query("chip"), {"CHIP": sparql_iri(chip)}))
     if not rows:
         raise NotFoundError(chip)
-    label = next((term_text(row["label"]) for row in rows if "label" in row), chip_id)
+    label = min((term_text(row["label"]) for row in rows if "label" in row), default=chip_id)  # any store: the same
     designers = sorted({term_text(row["designer"]) for row in rows if "designer" in row})
     return chip, label, designers
 

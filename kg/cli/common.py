@@ -5,6 +5,8 @@ See kg/cli/__init__.py for the exit codes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -13,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from kg.catalog import InvalidFilterError, NotFoundError
 from kg.settings import Settings
 from kg.store import OxigraphStore, StoreError, StoreLockedError
 
@@ -66,6 +69,20 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error to stderr as one line (``message`` is plain text, not markup) and exit with ``code``."""
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def reading(store: Path | None) -> Iterator[OxigraphStore]:
+    """The store opened for reading, closed afterwards; an unknown entity or a malformed argument exits 2."""
+    graph = open_store(store)
+    try:
+        yield graph
+    except NotFoundError as error:
+        fail(f"no such entity: {error}")
+    except InvalidFilterError as error:
+        fail(str(error))
+    finally:
+        graph.close()
 
 
 def open_store(store: Path | None, *, write: bool = False, wait: float | None = None) -> OxigraphStore:

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from kg.catalog import ChipFilter, InvalidFilterError, NotFoundError
-from kg.cli.common import StoreOption, app, fail, open_store, out
+from kg.catalog import ChipFilter
+from kg.cli.common import StoreOption, app, out, reading
 from kg.cli.exportcontrol import VERDICT_STYLE, _day
 from kg.export_status_all import export_statuses
 from kg.rulebook import Rulebook
@@ -44,15 +44,8 @@ def export_status_all_command(
     """
     day = _day(on) if on else date.today()
     filters = ChipFilter(designer, foundry, country, workload, process_node, year_from, year_to, min_tpp)
-    graph = open_store(store)
-    try:
+    with reading(store) as graph:
         page = export_statuses(graph, filters, to.upper(), day, 0, ALL, buyer=buyer, book=Rulebook.read(graph))
-    except NotFoundError as error:
-        fail(f"no such entity: {error}")
-    except InvalidFilterError as error:
-        fail(str(error))
-    finally:
-        graph.close()
     if as_json:
         out.print_json(json.dumps({"destination": to.upper(), "date": day.isoformat(), "items": page.items}))
     else:

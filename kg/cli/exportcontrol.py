@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kg.catalog import InvalidFilterError, NotFoundError
-from kg.cli.common import StoreOption, app, fail, open_store, out
+from kg.cli.common import StoreOption, app, out, reading
 from kg.export_status import export_status
 from kg.exportcontrol import ExportStatus
 
@@ -45,15 +44,8 @@ def export_status_command(
     Exit code 0 for any verdict; 2 for an unknown chip or buyer or a malformed argument.
     """
     day = _day(on) if on else date.today()
-    graph = open_store(store)
-    try:
+    with reading(store) as graph:
         status = export_status(graph, chip, to.upper(), day, buyer=buyer)
-    except NotFoundError as error:
-        fail(f"no such entity: {error}")
-    except InvalidFilterError as error:
-        fail(str(error))
-    finally:
-        graph.close()
     if as_json:
         out.print_json(json.dumps(status.to_json()))
     else:
