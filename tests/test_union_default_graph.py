@@ -19,13 +19,11 @@ from kg import union
 from kg.build import build, load_plan
 from kg.changes import Changeset, now
 from kg.merge import merge, next_sequence, revert, write
-from kg.namespaces import DERIVED_GRAPH, INFERRED_GRAPH
+from kg.namespaces import DERIVED_GRAPH, GRAPH_BASE, ID_BASE, INFERRED_GRAPH, ONTOLOGY_NS
 from kg.service_description import describe
 from kg.store import OxigraphStore, StoreFormatError, term_text
 
-CG = "https://w3id.org/chipgraph/ontology#"
-ID = "https://w3id.org/chipgraph/id/"
-GRAPH = "https://w3id.org/chipgraph/graph/"
+CG, ID, GRAPH = ONTOLOGY_NS, ID_BASE, GRAPH_BASE
 EPOCH = GRAPH + "epoch-ml-hardware"
 TWEAKERS = GRAPH + "tweakers-2022-nvidia-a800"
 ETO = GRAPH + "eto-chip-explorer"
