@@ -368,10 +368,11 @@ class SearchIndex:
         if not query:
             return []
         best: dict[str, tuple[int, str]] = {}
+        at_a_word = re.compile(r"(?:^|[\s\-/()])" + re.escape(query))  # a query of several words too
         for folded, name, iri in self.entries:
             if folded.startswith(query):
                 rank = 0
-            elif any(word.startswith(query) for word in re.split(r"[\s\-/()]+", folded)):
+            elif at_a_word.search(folded):
                 rank = 1
             elif query in folded:
                 rank = 2
