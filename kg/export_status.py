@@ -24,6 +24,7 @@ from kg.exportcontrol import (
     ExportStatus,
     Figure,
     Finding,
+    Segments,
     chip_figures,
     chip_segments,
     classification_finding,
@@ -235,6 +236,26 @@ def _exempted(book: Rulebook, findings: list[Finding]) -> tuple[set[str], bool]:
     return exempted, notify
 
 
+def rule_findings(
+    book: Rulebook, chip: str, where: str, on: date, figures: dict[str, Figure], segments: Segments
+) -> list[Finding]:
+    """What the rules in force on ``on`` say of ``chip`` going to ``where``.
+
+    The classifications, the licence requirements (each that applies followed by the exceptions
+    to it), the classifications met without a recorded requirement, and the licensing policies.
+    """
+    classified = {result.classification.iri: result for result in classify(book, figures, on, segments)}
+    findings = [classification_finding(book, result) for result in classified.values()]
+    for requirement in sorted(book.requirements.values(), key=lambda node: node.iri):
+        if requirement.valid_on(on):
+            finding = requirement_finding(book, requirement, chip, where, classified)
+            findings += [finding] if finding else []
+            if finding is not None and finding.outcome == "applies":
+                findings += exception_findings(book, requirement, where, on, figures, segments)
+    findings += unrecorded_requirement_findings(book, classified, on)
+    return findings + licensing_policy_findings(book, chip, where, on)
+
+
 def _buyer(store: OxigraphStore, buyer: str | None) -> str | None:
     """The IRI of the buyer organisation ``buyer`` (None when not given); raises NotFoundError if unknown."""
     if buyer is None:
@@ -271,18 +292,8 @@ def export_status(
     existence = existence_finding(book, chip, label, chip_dates(store, chip), on)
     if existence is not None and existence.kind == NOT_YET_PUBLIC:
         return _status(book, chip, label, destination, on, buyer_ref, figures, [existence])
-    segments = chip_segments(store, chip)
-    classified = {result.classification.iri: result for result in classify(book, figures, on, segments)}
     findings = [existence] if existence else []
-    findings += [classification_finding(book, result) for result in classified.values()]
-    for requirement in sorted(book.requirements.values(), key=lambda node: node.iri):
-        if requirement.valid_on(on):
-            finding = requirement_finding(book, requirement, chip, where, classified)
-            findings += [finding] if finding else []
-            if finding is not None and finding.outcome == "applies":
-                findings += exception_findings(book, requirement, where, on, figures, segments)
-    findings += unrecorded_requirement_findings(book, classified, on)
-    findings += licensing_policy_findings(book, chip, where, on)
+    findings += rule_findings(book, chip, where, on, figures, chip_segments(store, chip))
     if buyer_iri is not None:
         findings += entity_list_findings(
             book,
