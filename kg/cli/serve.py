@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from kg.cli.common import StoreOption, app, fail, store_path
+from kg.cli.common import StoreOption, app, fail, out, store_path
 from kg.settings import Settings
 from kg.store import ensure_free, is_store
 
@@ -33,4 +33,16 @@ def serve(
         fail(f"no chipgraph store at {settings.store}: run `chipgraph build` first")
     ensure_free(settings.store, wait=settings.lock_wait)  # held by another process: exit 3, not a traceback
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    out.print(banner(settings), highlight=False, soft_wrap=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+def banner(settings: Settings) -> str:
+    """What the server is about to serve: its address, the store, and whether writes are on."""
+    url = f"http://{settings.host}:{settings.port}/"
+    writes = (
+        "on (POST /changes with the bearer token)"
+        if settings.write_token
+        else "off (set CHIPGRAPH_WRITE_TOKEN to allow POST /changes)"
+    )
+    return f"chipgraph serving {settings.store} at {url} (API docs {url}docs, SPARQL {url}sparql); writes {writes}"
