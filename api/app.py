@@ -21,6 +21,7 @@ from api import (
     errors,
     export_status_all,
     health,
+    named_queries,
     regulations,
     search,
     sparql,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         entity_list,
         export_status_all,
         coverage,
+        named_queries,
         admin,
     )
     for module in routers:

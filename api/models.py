@@ -212,3 +212,40 @@ class SearchHit(BaseModel):
     label: str
     href: str
     match: str = Field(examples=["prefix", "word", "substring"])
+
+
+class NamedQueryParam(BaseModel):
+    """A parameter of a named query: a query-string field of its run."""
+
+    name: str = Field(examples=["on"])
+    type: Literal["decimal", "date"]
+    default: str = Field(examples=["2025-05-01"])
+
+
+class NamedQueryInfo(BaseModel):
+    """A named query (kg/queries/NAME.rq): the question it answers and its parameters."""
+
+    name: str = Field(examples=["chips-restricted-between"])
+    question: str
+    parameters: list[NamedQueryParam]
+    href: str = Field(examples=["/queries/chips-restricted-between"])
+
+
+class NamedQueryRow(BaseModel):
+    """One result row: values by variable (IRI or lexical form; unbound ones left out)."""
+
+    id: str | None = Field(
+        None,
+        description="kind/slug of the row's first variable when it names one of our entities",
+        examples=["chip/nvidia-h20"],
+    )
+    values: dict[str, str]
+
+
+class NamedQueryResult(BaseModel):
+    """Every row of a named query's run (capped at MAX_RESULT_ROWS), in the query's order."""
+
+    name: str
+    variables: list[str]
+    total: int
+    items: list[NamedQueryRow]
