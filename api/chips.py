@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from api.deps import Graph
 from api.errors import ApiError
 from api.models import Chip, ChipPage, ExportStatusModel
-from api.resources import Paging, conditional, entity, linked, page, paging
-from kg import catalog, exportcontrol
+from api.resources import Paging, conditional, entity, linked, not_found, page, paging, resolve_id
+from kg import catalog, exportcontrol, ids
 from kg.export_status import export_status
 
 router = APIRouter(prefix="/chips", tags=["chips"])
@@ -36,6 +36,8 @@ async def list_chips(
     ),
 ) -> Response:
     """Chips sorted by name then id, with the total that match."""
+    designer, foundry = _slug(graph, "organization", designer), _slug(graph, "organization", foundry)
+    process_node = _slug(graph, "process-node", process_node)
     filters = catalog.ChipFilter(designer, foundry, country, workload, process_node, year_from, year_to, min_tpp)
     try:
         result = catalog.list_chips(graph.store, filters, paging.offset, paging.limit)
@@ -44,7 +46,37 @@ async def list_chips(
     return conditional(request, graph, page(result, paging))
 
 
-@router.get("/{chip_id}", response_model=Chip)
+def _slug(graph: Graph, kind: str, text: str | None) -> str | None:
+    """The slug of the entity a filter names (slug, kind/slug, IRI or label); None when not given."""
+    return None if text is None else ids.slug_of(resolve_id(graph, kind, text))
+
+
+@router.get("/{chip_id:path}/export-status", response_model=ExportStatusModel)
+async def get_export_status(
+    chip_id: str,
+    request: Request,
+    graph: Graph,
+    destination: str = Query(..., description="ISO 3166-1 alpha-2 code of the destination, e.g. CN"),
+    on: date | None = Query(None, alias="date", description="The date, YYYY-MM-DD (default: today)"),
+    buyer: str | None = Query(None, description="Buyer organisation id, e.g. huawei"),
+) -> Response:
+    """May the chip go to the destination on the date: verdict, what is missing, findings.
+
+    Each finding names its rule and the source of every fact it used.
+    """
+    chip = ids.slug_of(resolve_id(graph, "chip", chip_id))
+    try:
+        status = export_status(graph.store, chip, destination, on or date.today(), buyer=buyer, book=graph.rulebook())
+    except catalog.InvalidFilterError as error:
+        raise ApiError("invalid-parameter", str(error)) from error
+    except ids.UnknownIdError as error:
+        raise not_found(error) from error
+    except catalog.NotFoundError as error:
+        raise ApiError("entity-not-found", f"no such entity: {catalog.entity_id(str(error))}") from error
+    return conditional(request, graph, status.to_json())
+
+
+@router.get("/{chip_id:path}", response_model=Chip)
 async def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
     """One chip: facts with sources, linked entities, export-control facts, classification today.
 
@@ -59,27 +91,3 @@ async def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
     results = exportcontrol.classify(graph.rulebook(), figures, today, segments)
     chip["classification"] = linked(exportcontrol.classification_summary(results, today))
     return conditional(request, graph, chip)
-
-
-@router.get("/{chip_id}/export-status", response_model=ExportStatusModel)
-async def get_export_status(
-    chip_id: str,
-    request: Request,
-    graph: Graph,
-    destination: str = Query(..., description="ISO 3166-1 alpha-2 code of the destination, e.g. CN"),
-    on: date | None = Query(None, alias="date", description="The date, YYYY-MM-DD (default: today)"),
-    buyer: str | None = Query(None, description="Buyer organisation id, e.g. huawei"),
-) -> Response:
-    """May the chip go to the destination on the date: verdict, what is missing, findings.
-
-    Each finding names its rule and the source of every fact it used.
-    """
-    try:
-        status = export_status(
-            graph.store, chip_id, destination, on or date.today(), buyer=buyer, book=graph.rulebook()
-        )
-    except catalog.InvalidFilterError as error:
-        raise ApiError("invalid-parameter", str(error)) from error
-    except catalog.NotFoundError as error:
-        raise ApiError("entity-not-found", f"no such entity: {catalog.entity_id(str(error))}") from error
-    return conditional(request, graph, status.to_json())

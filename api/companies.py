@@ -65,7 +65,7 @@ async def list_companies(
     return conditional(request, graph, page(result, paging))
 
 
-@router.get("/companies/{company_id}", response_model=Company)
+@router.get("/companies/{company_id:path}", response_model=Company)
 async def get_company(company_id: str, request: Request, graph: Graph) -> Response:
     """One organisation: facts and sources, chips, foundries, market shares, Entity List entries, relatives."""
     body = entity(graph, "organization", company_id)

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from api.errors import ApiError
 from api.service import GraphService
-from kg import catalog
+from kg import catalog, ids
 
 ROUTES = {"chip": "/chips", "organization": "/companies", "country": "/countries", "act": "/regulations"}
 
@@ -86,12 +86,32 @@ def conditional(request: Request, graph: GraphService, payload: Any, media_type:
 def entity(graph: GraphService, kind: str, slug: str) -> dict[str, Any]:
     """The facts of an entity, linked; raises ApiError for a malformed or unknown id."""
     try:
-        iri = catalog.entity_iri(kind, slug)
+        iri = resolve_id(graph, kind, slug)
         return link_facts(catalog.facts(graph.store, iri, graph.source_index(), graph.label_index()))
     except catalog.InvalidFilterError as error:
         raise ApiError("invalid-parameter", str(error)) from error
     except catalog.NotFoundError as error:
-        raise ApiError("entity-not-found", f"no {kind} with id {slug!r}", {"id": f"{kind}/{slug}"}) from error
+        raise ApiError("entity-not-found", f"no {kind} with id {slug[:80]!r}", {"id": f"{kind}/{slug[:80]}"}) from error
+
+
+def resolve_id(graph: GraphService, kind: str, text: str) -> str:
+    """The IRI that ``text`` names (slug, kind/slug, IRI or label); ApiError 400 or 404 with suggestions."""
+    try:
+        return ids.resolve(graph.store, kind, text, graph.search_index())
+    except catalog.InvalidFilterError as error:
+        raise ApiError("invalid-parameter", str(error)) from error
+    except ids.UnknownIdError as error:
+        raise not_found(error) from error
+
+
+def not_found(error: ids.UnknownIdError) -> ApiError:
+    """The 404 of an unknown id: the message and context name the close ids."""
+    hint = f"; did you mean {', '.join(error.suggestions)}" if error.suggestions else ""
+    return ApiError(
+        "entity-not-found",
+        f"no {error.kind} with id {error.text[:80]!r}{hint}",
+        {"id": f"{error.kind}/{error.text[:80]}", "suggestions": error.suggestions},
+    )
 
 
 def page(result: catalog.Page, paging: Paging) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from kg.catalog import InvalidFilterError, NotFoundError, entity_id, entity_iri
+from kg import ids
+from kg.catalog import InvalidFilterError, NotFoundError, entity_id
 from kg.chip_existence import NOT_YET_PUBLIC, chip_dates, existence_finding
 from kg.exportcontrol import (
     OUTCOME,
@@ -215,7 +216,7 @@ def _is_a(store: OxigraphStore, iri: str, class_name: str) -> bool:
 
 
 def _chip(store: OxigraphStore, chip_id: str) -> tuple[str, str, list[str]]:
-    chip = entity_iri("chip", chip_id)
+    chip = ids.resolve(store, "chip", chip_id)
     rows = store.select(fill(query("chip"), {"CHIP": sparql_iri(chip)}))
     if not rows:
         raise NotFoundError(chip)
@@ -260,7 +261,7 @@ def _buyer(store: OxigraphStore, buyer: str | None) -> str | None:
     """The IRI of the buyer organisation ``buyer`` (None when not given); raises NotFoundError if unknown."""
     if buyer is None:
         return None
-    iri = entity_iri("organization", buyer)
+    iri = ids.resolve(store, "organization", buyer)
     if not _is_a(store, iri, "Organization"):
         raise NotFoundError(iri)
     return iri

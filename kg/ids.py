@@ -1,0 +1,92 @@
+"""One id form everywhere: a slug, kind/slug, the full IRI or an exact label, resolved to an IRI.
+
+``resolve`` is what every route and command that takes an entity id uses. The input never enters
+a query as text: a slug is checked against catalog.SLUG and written by catalog.entity_iri; a label
+is looked up in the search index, in Python. An unknown id raises UnknownIdError with up to five
+suggestions (ids of the same kind, from the search index and difflib).
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from kg.catalog import KINDS, SLUG, InvalidFilterError, NotFoundError, SearchIndex, _fold, entity_id, entity_iri
+from kg.namespaces import ID_BASE
+from kg.rdf import sparql_iri
+from kg.store import OxigraphStore
+
+MAX_ID = 300  # longer than any IRI, id or label of the graph
+SUGGESTIONS = 5
+
+
+class UnknownIdError(NotFoundError):
+    """No entity of the kind has the id; ``suggestions`` are close ids (slugs) of that kind."""
+
+    def __init__(self, kind: str, text: str, suggestions: list[str]) -> None:
+        self.kind, self.text, self.suggestions = kind, text, suggestions
+        hint = f"; did you mean {', '.join(suggestions)}" if suggestions else ""
+        super().__init__(f"{kind}/{text[:80]}{hint}")
+
+
+def split(kind: str, text: str) -> str:
+    """The slug part of ``text`` (a slug, kind/slug or full IRI); InvalidFilterError for another kind."""
+    rest = text.removeprefix(ID_BASE) if text.startswith(ID_BASE) else text
+    if "/" in rest:
+        given, _, slug = rest.partition("/")
+        if given in KINDS and given != kind:
+            raise InvalidFilterError(f"{given}/{slug[:80]!r} is not a {kind} id: its kind is {given}")
+        if given == kind:
+            return slug
+        if text.startswith(ID_BASE):
+            raise InvalidFilterError(f"unknown kind {given[:80]!r}; kinds are {', '.join(KINDS)}")
+    return rest
+
+
+def _exists(store: OxigraphStore, iri: str) -> bool:
+    return bool(store.query(f"ASK {{ {sparql_iri(iri)} ?p ?o }}"))
+
+
+def resolve(store: OxigraphStore, kind: str, text: str, index: SearchIndex | None = None) -> str:
+    """The IRI of the ``kind`` entity that ``text`` names: slug, kind/slug, IRI or exact label (any case).
+
+    ``index`` is a SearchIndex to reuse (built from the store when needed). Raises
+    InvalidFilterError for an unknown kind, a wrong kind, a malformed or too long id, and
+    UnknownIdError (a NotFoundError) with suggestions for an unknown one.
+    """
+    if kind not in KINDS:
+        raise InvalidFilterError(f"unknown kind {kind[:80]!r}; kinds are {', '.join(KINDS)}")
+    text = text.strip()
+    if not text or len(text) > MAX_ID:
+        raise InvalidFilterError(f"an id has 1 to {MAX_ID} characters")
+    slug = split(kind, text)
+    if SLUG.fullmatch(slug):
+        iri = entity_iri(kind, slug)
+        if _exists(store, iri):
+            return iri
+    index = index if index is not None else SearchIndex.build(store)
+    prefix = f"{ID_BASE}{kind}/"
+    folded = _fold(text)
+    labelled = sorted({iri for name, _, iri in index.entries if name == folded and iri.startswith(prefix)})
+    if labelled:
+        return labelled[0]
+    if not SLUG.fullmatch(slug):
+        raise InvalidFilterError(f"malformed id {text[:80]!r}: use a slug such as nvidia-h20, kind/slug, IRI or label")
+    raise UnknownIdError(kind, slug, suggest(index, kind, slug))
+
+
+def suggest(index: SearchIndex, kind: str, slug: str) -> list[str]:
+    """Up to five ids (slugs) of ``kind`` close to ``slug``: those it begins, then difflib's, then by name."""
+    prefix = f"{ID_BASE}{kind}/"
+    slugs = sorted({iri.removeprefix(prefix) for _, _, iri in index.entries if iri.startswith(prefix)})
+    wanted = slug.casefold()
+    found = [known for known in slugs if known.casefold().startswith(wanted)]
+    found += difflib.get_close_matches(wanted, slugs, n=SUGGESTIONS, cutoff=0.6)
+    for hit in index.search(slug.replace("-", " "), 50):
+        if hit["id"].startswith(f"{kind}/"):
+            found.append(hit["id"].removeprefix(f"{kind}/"))
+    return list(dict.fromkeys(found))[:SUGGESTIONS]
+
+
+def slug_of(iri: str) -> str:
+    """The slug of an entity IRI."""
+    return entity_id(iri).partition("/")[2]
