@@ -22,6 +22,7 @@ from api import (
     export_status_all,
     health,
     named_queries,
+    openapi,
     regulations,
     search,
     sparql,
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
+    openapi.install(app)
     routers = (
         health,
         sparql,

@@ -13,14 +13,20 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Graph, require_writer
 from api.errors import ApiError
+from api.models import MergeAnswer, ValidationReport
+from api.openapi import json_body
 from api.resources import Paging, paging
 from kg import bounds
 from kg import merge as merging
-from kg.changes import ChangesetError, from_envelope, nt_text
+from kg.changes import ChangesetError, Envelope, from_envelope, nt_text
 from kg.namespaces import CHANGE_BASE
 from kg.validate import validate_changes
 
 router = APIRouter(prefix="/changes", tags=["changes"])
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
 class ChangeRecord(BaseModel):
@@ -91,7 +97,28 @@ async def _json_body(request: Request, code: str, what: str) -> Any:
         raise ApiError(code, f"the body is not JSON: {error}") from error
 
 
-@router.post("", dependencies=[Depends(require_writer)], response_model=None)
+MERGED = {
+    "model": MergeAnswer,
+    "description": "Merged: the ids of the new changesets, and the report",
+    "headers": {"Location": {"description": "The newest changeset merged", "schema": {"type": "string"}}},
+}
+CHANGE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A dry run's report (it conforms), or a merge that changed nothing (merged: [])",
+        "content": {"application/json": {"schema": {"anyOf": [_ref(MergeAnswer), _ref(ValidationReport)]}}},
+    },
+    201: MERGED,
+}
+ENVELOPE = json_body(Envelope, "A changeset: triples to add and to remove, in one named graph, with author and message")
+
+
+@router.post(
+    "",
+    dependencies=[Depends(require_writer)],
+    response_model=None,
+    responses=CHANGE_ANSWERS,
+    openapi_extra={"requestBody": ENVELOPE},
+)
 async def post_change(
     request: Request,
     graph: Graph,
@@ -161,14 +188,18 @@ class RevertRequest(BaseModel):
     allow_warnings: bool = False
 
 
-REVERT_BODY = {"required": True, "content": {"application/json": {"schema": RevertRequest.model_json_schema()}}}
+REVERT_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"model": MergeAnswer, "description": "Nothing to undo any more (merged: [])"},
+    201: MERGED,
+}
 
 
 @router.post(
     "/{change_id}/revert",
     dependencies=[Depends(require_writer)],
     response_model=None,
-    openapi_extra={"requestBody": REVERT_BODY},
+    responses=REVERT_ANSWERS,
+    openapi_extra={"requestBody": json_body(RevertRequest, "Who reverts, and whether warnings may pass")},
 )
 async def revert_change(change_id: str, request: Request, graph: Graph) -> JSONResponse:
     """Undo a merged changeset with a new, validated changeset (201), or refuse (422).

@@ -6,6 +6,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
 from api.service import GraphService
@@ -17,7 +18,14 @@ async def service(request: Request) -> GraphService:
     return graph
 
 
-async def require_writer(request: Request) -> None:
+# Documents the bearer scheme on every route that depends on require_writer (OpenAPI security);
+# it refuses nothing itself (auto_error=False): require_writer checks the header.
+BEARER = HTTPBearer(scheme_name="bearer", description="The server's CHIPGRAPH_WRITE_TOKEN", auto_error=False)
+
+
+async def require_writer(
+    request: Request, _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+) -> None:
     """Raise unless writes are on and the request carries the bearer token (constant-time check)."""
     token = request.app.state.settings.write_token
     if token is None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
+
+from api.errors import STATUS
 
 
 class Ref(BaseModel):
@@ -249,3 +251,40 @@ class NamedQueryResult(BaseModel):
     variables: list[str]
     total: int
     items: list[NamedQueryRow]
+
+
+class Error(BaseModel):
+    """Every error the API answers: a stable code (its status follows from it), a message, and details."""
+
+    code: str = Field(
+        examples=["entity-not-found"],
+        description="What went wrong; the status follows from it",
+        json_schema_extra={"enum": list[JsonValue](sorted(STATUS))},
+    )
+    message: str
+    context: dict[str, Any] = Field(description="Details of the error: the ids suggested, the problems found...")
+
+
+class ShaclResult(BaseModel):
+    """One SHACL result: which node broke which constraint of which shape, and why."""
+
+    focus_node: str
+    path: str | None
+    value: str | None
+    source_shape: str
+    constraint: str
+    severity: str = Field(examples=["Violation", "Warning"])
+    message: str
+
+
+class ValidationReport(BaseModel):
+    """The SHACL verdict on a changeset: conforms, and every result."""
+
+    conforms: bool
+    results: list[ShaclResult]
+
+
+class MergeAnswer(ValidationReport):
+    """A merge or revert: the ids of the changesets written (none when nothing changed) and the report."""
+
+    merged: list[str] = Field(examples=[["c-000042"]])

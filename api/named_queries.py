@@ -20,10 +20,11 @@ from api.deps import Graph
 from api.errors import ApiError
 from api.models import NamedQueryInfo, NamedQueryResult
 from api.negotiation import acceptable
+from api.sparql import run_query
 from kg import catalog
 from kg.namespaces import ID_BASE
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
-from kg.sparql.pool import QueryBusyError, QueryError, QueryJob
+from kg.sparql.pool import QueryJob
 
 router = APIRouter(prefix="/queries", tags=["queries"])
 JSON_RESULTS = "application/sparql-results+json"
@@ -80,13 +81,7 @@ async def run_named_query(name: str, request: Request, graph: Graph) -> Response
 async def _answer(request: Request, graph: Graph, text: str, media: str) -> bytes:
     """The whole result of ``text`` in ``media``, from a query worker (time limit as /sparql)."""
     job = QueryJob(query=text, media_types=(media,), max_rows=graph.settings.max_result_rows)
-    client = request.client.host if request.client else "unknown"
-    try:
-        answer = await graph.pool.run_async(job, client)
-    except QueryBusyError as error:
-        raise ApiError(error.code, str(error), headers={"Retry-After": str(error.retry_after)}) from error
-    except QueryError as error:
-        raise ApiError(error.code if error.code in PASSED_ON else "query-failed", str(error)) from error
+    answer = await run_query(request, graph, job, PASSED_ON)
     chunks = [answer.first]
     try:
         if answer.rest is not None:

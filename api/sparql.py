@@ -10,6 +10,7 @@ query returns the service description.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -47,17 +48,26 @@ async def _run(request: Request, graph: GraphService, params: dict[str, list[str
         named_graphs=tuple(params.get("named-graph-uri", [])),
         max_rows=graph.settings.max_result_rows,
     )
-    client = request.client.host if request.client else "unknown"
-    try:
-        answer = await graph.pool.run_async(job, client)
-    except QueryBusyError as error:
-        raise ApiError(error.code, str(error), headers={"Retry-After": str(error.retry_after)}) from error
-    except QueryError as error:
-        raise ApiError(error.code if error.code in PASSED_ON else "query-failed", str(error)) from error
+    answer = await run_query(request, graph, job, PASSED_ON)
     headers = {"X-Result-Row-Limit": str(job.max_rows), "Vary": "Accept"}
     if answer.rest is None:
         return Response(answer.first, media_type=answer.media_type, headers=headers)
     return StreamingResponse(_chain(answer), media_type=answer.media_type, headers=headers)
+
+
+async def run_query(request: Request, graph: GraphService, job: QueryJob, passed_on: tuple[str, ...]) -> QueryAnswer:
+    """The answer of ``job`` from a query worker, for the request's client (its share of the pool).
+
+    Raises ApiError: the pool's 429 or 503 with Retry-After when the client or the pool is busy;
+    a failed query's own code when it is one of ``passed_on``, else query-failed.
+    """
+    client = request.client.host if request.client else "unknown"
+    try:
+        return await graph.pool.run_async(job, client)
+    except QueryBusyError as error:
+        raise ApiError(error.code, str(error), headers={"Retry-After": str(error.retry_after)}) from error
+    except QueryError as error:
+        raise ApiError(error.code if error.code in passed_on else "query-failed", str(error)) from error
 
 
 async def _chain(answer: QueryAnswer) -> AsyncIterator[bytes]:
@@ -70,7 +80,57 @@ async def _chain(answer: QueryAnswer) -> AsyncIterator[bytes]:
         answer.close()
 
 
-@router.get("/sparql", response_model=None)
+GRAPHS = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "array", "items": {"type": "string", "format": "iri"}},
+        "style": "form",
+        "explode": True,
+    }
+    for name, description in (
+        ("default-graph-uri", "A graph of the store to query as the default graph (repeatable; FROM)"),
+        ("named-graph-uri", "A graph of the store to query as a named graph (repeatable; FROM NAMED)"),
+    )
+]
+QUERY = {
+    "name": "query",
+    "in": "query",
+    "required": False,
+    "description": "The SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE); without it, the service description",
+    "schema": {"type": "string"},
+    "examples": {"chips": {"value": "SELECT ?chip WHERE { ?chip a <https://w3id.org/chipgraph/ontology#Chip> }"}},
+}
+FORM_FIELDS = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string"},
+        "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["query"],
+}
+RESULTS = {
+    media: {"schema": {"type": "object", "required": ["head"]}} if media.endswith("+json") else {}
+    for media in dict.fromkeys([*SELECT_TYPES, *ASK_TYPES, *GRAPH_TYPES])
+}
+OK: dict[int | str, dict[str, Any]] = {
+    200: {"description": "SELECT and ASK results, or an RDF graph (CONSTRUCT, DESCRIBE)", "content": RESULTS}
+}
+GET_DOCUMENT = {"parameters": [QUERY, *GRAPHS]}
+POST_DOCUMENT = {
+    "parameters": GRAPHS,
+    "requestBody": {
+        "required": True,
+        "description": "The query as a form field, or the body itself (SPARQL 1.1 Protocol)",
+        "content": {FORM: {"schema": FORM_FIELDS}, "application/sparql-query": {"schema": {"type": "string"}}},
+    },
+}
+
+
+@router.get("/sparql", response_class=Response, responses=OK, openapi_extra=GET_DOCUMENT)
 async def sparql_get(request: Request, graph: Graph) -> Response:
     """A query in the URL; without one, the service description (Turtle or another RDF format)."""
     params = parse_qs(request.url.query, keep_blank_values=True)
@@ -79,7 +139,7 @@ async def sparql_get(request: Request, graph: Graph) -> Response:
     return await _run(request, graph, params)
 
 
-@router.post("/sparql", response_model=None)
+@router.post("/sparql", response_class=Response, responses=OK, openapi_extra=POST_DOCUMENT)
 async def sparql_post(request: Request, graph: Graph) -> Response:
     """A query as a form field (query=...) or as the body (application/sparql-query)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
