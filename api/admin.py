@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Graph, require_writer
 from api.errors import ApiError
+from api.openapi import json_body
+from api.resources import read_json, validated
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -37,14 +40,26 @@ def _same_store(given: str, served: Path) -> bool:
         return False
 
 
-@router.post("/backup", status_code=201, dependencies=[Depends(require_writer)])
-def take_backup(graph: Graph, body: BackupRequest | None = None) -> BackupTaken:
+BACKUP_BODY = {**json_body(BackupRequest, "Optional: the store the client means to back up"), "required": False}
+
+
+@router.post(
+    "/backup",
+    status_code=201,
+    dependencies=[Depends(require_writer)],
+    openapi_extra={"requestBody": BACKUP_BODY},
+)
+async def take_backup(request: Request, graph: Graph) -> BackupTaken:
     """Write a consistent backup of the store, between merges, into STORE.backups/NAME (201).
 
     The server writes only into that folder, under a name it chooses; `chipgraph backup` moves
     the backup on to where its user asked. 409 store-mismatch if ``store`` names another store.
+    The body (BackupRequest, optional) is read here, once the token is checked.
     """
-    if body is not None and body.store is not None and not _same_store(body.store, graph.settings.store):
+    store = None
+    if await request.body():
+        store = validated(BackupRequest, await read_json(request, "invalid-parameter", "the backup request")).store
+    if store is not None and not _same_store(store, graph.settings.store):
         raise ApiError("store-mismatch", "this server serves another store; nothing was written")
-    name, manifest = graph.backup()
+    name, manifest = await run_in_threadpool(graph.backup)
     return BackupTaken(name=name, **asdict(manifest))

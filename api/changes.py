@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Graph, require_writer
 from api.errors import ApiError
 from api.models import MergeAnswer, ValidationReport
 from api.openapi import json_body
-from api.resources import Paging, paging
-from kg import bounds
+from api.resources import Paging, paging, read_json, validated
 from kg import merge as merging
 from kg.changes import ChangesetError, Envelope, from_envelope, nt_text
 from kg.namespaces import CHANGE_BASE
@@ -80,23 +78,6 @@ def _merged(result: merging.MergeResult) -> JSONResponse:
     return JSONResponse(body, status_code=201, headers={"Location": f"/changes/{ids[-1]}"})
 
 
-async def _json_body(request: Request, code: str, what: str) -> Any:
-    """The JSON body of a request, measured (kg.bounds.check_json) before it is parsed.
-
-    Raises ApiError ``code`` for a body that is too deep or not JSON, unsupported-media-type
-    for a body that does not say it is JSON.
-    """
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json":
-        raise ApiError("unsupported-media-type", f"send {what} as JSON (application/json)")
-    try:
-        return json.loads(bounds.check_json(await request.body(), "the body"))
-    except bounds.BoundsError as error:
-        raise ApiError(code, str(error)) from error
-    except ValueError as error:  # JSONDecodeError, or a number of more than 4300 digits
-        raise ApiError(code, f"the body is not JSON: {error}") from error
-
-
 MERGED = {
     "model": MergeAnswer,
     "description": "Merged: the ids of the new changesets, and the report",
@@ -126,7 +107,7 @@ async def post_change(
     allow_warnings: bool = Query(False, description="Merge despite warnings (never violations)"),
 ) -> JSONResponse:
     """Validate a changeset (dry_run=true) or merge it: 201 with Location, or 422 with the report."""
-    document = await _json_body(request, "invalid-changeset", "the changeset envelope")
+    document = await read_json(request, "invalid-changeset", "the changeset envelope")
     if not isinstance(document, dict):
         raise ApiError("invalid-changeset", "send one changeset envelope (a JSON object)")
     try:
@@ -206,13 +187,7 @@ async def revert_change(change_id: str, request: Request, graph: Graph) -> JSONR
 
     The body is RevertRequest, read here so that it is measured before it is parsed.
     """
-    document = await _json_body(request, "invalid-parameter", "the revert request")
-    try:
-        body = RevertRequest.model_validate(document)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in ("body", *first["loc"]))
-        raise ApiError("invalid-parameter", f"{where}: {first['msg']}") from error
+    body = validated(RevertRequest, await read_json(request, "invalid-parameter", "the revert request"))
     target = _change_id(change_id)
     return await run_in_threadpool(
         _merge_or_refuse, lambda: graph.revert(target, author=body.author, allow_warnings=body.allow_warnings)

@@ -44,7 +44,9 @@ UNCONDITIONAL = frozenset(
     {"/healthz", "/readyz", "/sparql", "/changes", "/changes/{change_id}", "/queries", "/queries/{name}"}
 )
 # Routes that read their body themselves and refuse a Content-Type they do not take.
-OWN_BODY = frozenset({("post", "/sparql"), ("post", "/changes"), ("post", "/changes/{change_id}/revert")})
+OWN_BODY = frozenset(
+    {("post", "/sparql"), ("post", "/changes"), ("post", "/changes/{change_id}/revert"), ("post", "/admin/backup")}
+)
 REPORT_REF = {"$ref": "#/components/schemas/ValidationReport"}
 SPECIAL: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
     ("get", "/readyz"): {503: {}},

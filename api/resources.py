@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import json
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
 
 from api.errors import ApiError
 from api.service import GraphService
-from kg import catalog, ids
+from kg import bounds, catalog, ids
+
+Model = TypeVar("Model", bound=BaseModel)
 
 ROUTES = {"chip": "/chips", "organization": "/companies", "country": "/countries", "act": "/regulations"}
 
@@ -117,3 +121,30 @@ def not_found(error: ids.UnknownIdError) -> ApiError:
 def page(result: catalog.Page, paging: Paging) -> dict[str, Any]:
     """A catalog page as the JSON of a list resource."""
     return {"total": result.total, "offset": paging.offset, "limit": paging.limit, "items": linked(result.items)}
+
+
+async def read_json(request: Request, code: str, what: str) -> Any:
+    """The JSON body of a request, measured (kg.bounds.check_json) before it is parsed.
+
+    Raises ApiError ``code`` for a body that is too deep or not JSON, unsupported-media-type
+    for a body that does not say it is JSON.
+    """
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise ApiError("unsupported-media-type", f"send {what} as JSON (application/json)")
+    try:
+        return json.loads(bounds.check_json(await request.body(), "the body"))
+    except bounds.BoundsError as error:
+        raise ApiError(code, str(error)) from error
+    except ValueError as error:  # JSONDecodeError, or a number of more than 4300 digits
+        raise ApiError(code, f"the body is not JSON: {error}") from error
+
+
+def validated(model: type[Model], document: Any) -> Model:
+    """``document`` (a request body) as ``model``; ApiError invalid-parameter naming the first problem."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in ("body", *first["loc"]))
+        raise ApiError("invalid-parameter", f"{where}: {first['msg']}") from error
