@@ -140,7 +140,7 @@ def test_the_server_serves_the_document_the_tests_are_named_from(served: dict[st
 
 
 @pytest.mark.parametrize(("path", "method", "mode", "token"), CASES, ids=[_case_id(c) for c in CASES])
-@fuzz_settings(10)
+@fuzz_settings(15)
 @given(data=st.data())
 def test_every_operation_keeps_the_contract(
     schema: schemathesis.BaseSchema,
@@ -347,3 +347,46 @@ def test_a_write_without_the_token_is_401_whatever_its_body(
         assert response.status_code == 401, (headers, body, response.text)
         assert response.headers["WWW-Authenticate"] == "Bearer"
         assert response.json()["code"] == "unauthorized"
+
+
+def _envelope(designer: str, slug: str) -> dict[str, object]:
+    data = f"""@prefix cg: <https://w3id.org/chipgraph/ontology#> .
+<https://w3id.org/chipgraph/id/chip/{slug}> a cg:GPU ; <http://www.w3.org/2000/01/rdf-schema#label> "Contract chip" ;
+    cg:designedBy <https://w3id.org/chipgraph/id/organization/{designer}> ."""
+    add = {"format": "text/turtle", "data": data}
+    return {"graph": EPOCH, "author": "contract-test", "message": "add a chip", "add": add}
+
+
+EPOCH = "https://w3id.org/chipgraph/graph/epoch-ml-hardware"
+
+
+def test_the_writes_that_succeed_or_are_refused_keep_the_contract(
+    schema: schemathesis.BaseSchema, live: str, http: requests.Session
+) -> None:
+    """With the token: dry runs (200, 422 report), a merge (201 + Location), a refusal (422), a revert
+    (201), a backup (201) and a store mismatch (409), each checked against the document.
+    """
+    token = {"Authorization": f"Bearer {TOKEN}"}
+
+    def call(path: str, method: str, status: int, **kwargs: Any) -> Any:
+        case = schema[path][method].Case(headers=token if method == "POST" else {}, **kwargs)
+        response = case.call(base_url=live, session=http, timeout=60)
+        case.validate_response(response, checks=CHECKS)
+        assert response.status_code == status, response.text
+        return response
+
+    dry = {"dry_run": "true"}
+    assert call("/changes", "POST", 200, query=dry, body=_envelope("nvidia", "contract-dry")).json()["conforms"]
+    refused_dry = call("/changes", "POST", 422, query=dry, body=_envelope("tsmc", "contract-dry")).json()
+    assert set(refused_dry) == {"conforms", "results"}
+    assert call("/changes", "POST", 422, body=_envelope("tsmc", "contract-bad")).json()["code"] == "changeset-refused"
+    merged = call("/changes", "POST", 201, body=_envelope("nvidia", "contract-chip"))
+    change_id = merged.json()["merged"][-1]
+    assert merged.headers["location"] == [f"/changes/{change_id}"]  # schemathesis: lowercase names, lists
+    assert call("/changes/{change_id}", "GET", 200, path_parameters={"change_id": change_id}).json()["added"] > 0
+    reverted = call(
+        "/changes/{change_id}/revert", "POST", 201, path_parameters={"change_id": change_id}, body={"author": "x"}
+    )
+    assert reverted.json()["merged"]
+    assert call("/admin/backup", "POST", 409, body={"store": "/elsewhere/store"}).json()["code"] == "store-mismatch"
+    assert call("/admin/backup", "POST", 201, body={}).json()["quads"] > 0
