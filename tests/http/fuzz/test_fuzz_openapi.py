@@ -6,15 +6,13 @@ parameters or a body, cases that break it (negative); an operation that may writ
 with the bearer token and without it (no header, or a wrong one). Each case goes through the real
 app (TestClient, on a real built store) and is checked: never a 5xx, every 4xx in the one error
 shape, and the store unchanged unless a write was accepted (201): a cheap fingerprint after
-every call, the whole N-Quads dump once at the end. Schemathesis' conformance checks are not
-run: the document is not yet accurate about statuses and error bodies (issue #10's report lists
-where), and what it leaves out is added here (``supplemented``).
+every call, the whole N-Quads dump once at the end. Whether the answers are the ones the document
+promises (statuses, media types, schemas) is tests/http/test_openapi_contract.py's business.
 Size and reproducibility: tests/http/fuzz/fuzzing.py.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,49 +27,18 @@ from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from api import create_app
-from kg.changes import Envelope
 from kg.settings import Settings
 from tests.http.conftest import TOKEN
 from tests.http.fuzz.fuzzing import StoreWatch, answer_problem, fuzz_settings
 from tests.http.fuzz.strategies import QUERY_VALUES, percent_encoded
 
-# What the document leaves out (the routes read them themselves), added only where it is missing,
-# so that once the document declares them it is tested as it is.
-SPARQL_PARAMETERS = [
-    {"name": "query", "in": "query", "required": False, "schema": {"type": "string"}},
-    {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
-    {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
-]
-SPARQL_FORM = {
-    "content": {
-        "application/x-www-form-urlencoded": {
-            "schema": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}
-        }
-    }
-}
 BASE = "http://testserver"
 
 
-def supplemented(document: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``document`` with what it leaves out, each only where it is missing: the body of
-    POST /changes (the envelope), the parameters of GET /sparql and the form of POST /sparql.
-    """
-    document = copy.deepcopy(document)
-    paths = document["paths"]
-    if "requestBody" not in paths["/changes"]["post"]:
-        envelope = Envelope.model_json_schema(ref_template="#/components/schemas/{model}")
-        document.setdefault("components", {}).setdefault("schemas", {}).update(envelope.pop("$defs", {}))
-        body = {"required": True, "content": {"application/json": {"schema": envelope}}}
-        paths["/changes"]["post"]["requestBody"] = body
-    if not paths["/sparql"]["get"].get("parameters"):
-        paths["/sparql"]["get"]["parameters"] = SPARQL_PARAMETERS
-    if "requestBody" not in paths["/sparql"]["post"]:
-        paths["/sparql"]["post"]["requestBody"] = SPARQL_FORM
-    return document
-
-
-DOCUMENT = supplemented(create_app(Settings()).openapi())  # the app's lifespan (the store) is not started
+DOCUMENT = create_app(Settings()).openapi()  # the app's lifespan (the store) is not started
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
+# POST /sparql takes its query as the body too (application/sparql-query): plain text on the wire.
+schemathesis.serializer.alias("application/sparql-query", "text/plain")
 # Methods that may write; each such operation runs with the token and without it (no header or a wrong one).
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
