@@ -21,6 +21,7 @@ from api import (
     errors,
     export_status_all,
     health,
+    home,
     named_queries,
     regulations,
     search,
@@ -28,6 +29,7 @@ from api import (
 )
 from api.middleware import BodyLimit, RequestLog
 from api.service import GraphService
+from api.web import install as install_pages
 from kg.settings import Settings
 
 
@@ -55,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
+    install_pages(app)
     routers = (
+        home,
         health,
         sparql,
         changes,

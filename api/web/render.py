@@ -1,0 +1,84 @@
+"""HTML for people at the API's own URLs: a browser's Accept header picks a page, a program's picks JSON.
+
+A route's JSON payload is the page's data: the page of a route is its template (by route name)
+filled with the very payload the JSON answer carries, plus what ``api.web.context`` adds for
+people (history, conflicts). So a page can never disagree with the API about a fact.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+import orjson
+from fastapi import Request
+
+from api.negotiation import acceptable
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+HTML = "text/html"
+# route name -> template; a GET route not listed here gets the generic page of its JSON
+PAGES = {
+    "home": "home.html",
+    "list_chips": "chips.html",
+    "get_chip": "entity.html",
+    "get_company": "entity.html",
+    "get_regulation": "entity.html",
+    "get_entity": "entity.html",
+    "resolve": "entity.html",
+    "search": "search.html",
+    "get_export_status": "export_status.html",
+    "chart_data": "charts.html",
+}
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=jinja2.select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def wants_html(request: Request) -> bool:
+    """True when the request's Accept header prefers HTML to JSON (a browser's does; ``*/*`` does not)."""
+    offered = acceptable(request.headers.get("accept"), ["application/json", HTML])
+    return bool(offered) and offered[0] == HTML
+
+
+def _query_with(request: Request, **changes: Any) -> str:
+    """The URL of the page with some query parameters changed (None removes one): for paging links."""
+    params = {key: value for key, value in request.query_params.items() if key not in changes}
+    params |= {key: value for key, value in changes.items() if value is not None}
+    return f"{request.url.path}?{urlencode(params)}" if params else request.url.path
+
+
+def _as_json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+_env.globals["query_with"] = _query_with
+_env.filters["as_json"] = _as_json
+
+
+def render(name: str, request: Request, data: Any, **context: Any) -> str:
+    """The HTML of template ``name`` for ``data``; ``context`` adds names the template may use."""
+    return _env.get_template(name).render(request=request, data=data, **context)
+
+
+def page(request: Request, data: Any) -> str:
+    """The page of the route that answers ``request``, with ``data`` (its JSON payload)."""
+    from api.web.context import extra_context  # late: it reads the graph through the route modules
+
+    route = request.scope.get("route")
+    name = getattr(route, "name", "")
+    template = PAGES.get(name, "generic.html")
+    return render(template, request, data, route_name=name, **extra_context(request, name, data))
+
+
+def error_page(request: Request, status: int, body: dict[str, Any]) -> str:
+    """The HTML page of an error in our error shape (code, message, context)."""
+    return render("error.html", request, body, status=status)
