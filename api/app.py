@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import (
     admin,
     changes,
+    charts,
     chips,
     companies,
     countries,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health,
         sparql,
         changes,
+        charts,
         chips,
         companies,
         regulations,
