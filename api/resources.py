@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.errors import ApiError
 from api.service import GraphService
-from api.web.render import HTML, wants_html
+from api.web.render import CODE_VERSION, HTML, wants_html
 from api.web.render import page as html_page
 from kg import catalog, ids
 
@@ -84,7 +84,7 @@ def conditional(request: Request, graph: GraphService, payload: Any, media_type:
     if as_page:
         media_type = HTML
     target = f"{request.scope['path']}?{request.scope['query_string'].decode('latin-1')}"  # cheaper than request.url
-    tag = '"' + hashlib.sha256(f"{graph.version}|{target}|{media_type}".encode()).hexdigest()[:32] + '"'
+    tag = '"' + hashlib.sha256(f"{graph.version}|{CODE_VERSION}|{target}|{media_type}".encode()).hexdigest()[:32] + '"'
     headers = {"ETag": tag, "Vary": "Accept"}
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)

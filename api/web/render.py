@@ -7,6 +7,8 @@ people (history, conflicts). So a page can never disagree with the API about a f
 
 from __future__ import annotations
 
+import hashlib
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +18,7 @@ import orjson
 from fastapi import Request
 
 from api.negotiation import acceptable
+from kg.namespaces import PREFIXES
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -35,12 +38,28 @@ PAGES = {
     "chart_data": "charts.html",
 }
 
+VOCABULARIES = ("cg", "rdf", "rdfs", "owl", "xsd", "skos")  # terms shown as prefix:name, not as links
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
     autoescape=jinja2.select_autoescape(default=True),
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def _code_version() -> str:
+    """A digest of the package version and every template and static file, part of each ETag.
+
+    So a new release never has a browser keep a page of the old one.
+    """
+    digest = hashlib.sha256(version("chipgraph").encode())
+    for path in sorted([*TEMPLATES.rglob("*"), *STATIC.rglob("*")]):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE_VERSION = _code_version()
 
 
 def wants_html(request: Request) -> bool:
@@ -56,12 +75,22 @@ def _query_with(request: Request, **changes: Any) -> str:
     return f"{request.url.path}?{urlencode(params)}" if params else request.url.path
 
 
+def _vocabulary_term(text: str) -> str:
+    """``cg:GPU`` for a term of a vocabulary we name (ontology, RDF, OWL, ...); other text unchanged."""
+    for prefix in VOCABULARIES:
+        namespace = PREFIXES[prefix]
+        if text.startswith(namespace) and len(text) > len(namespace):
+            return f"{prefix}:{text[len(namespace) :]}"
+    return text
+
+
 def _as_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
 _env.globals["query_with"] = _query_with
 _env.filters["as_json"] = _as_json
+_env.filters["term"] = _vocabulary_term
 
 
 def render(name: str, request: Request, data: Any, **context: Any) -> str:
@@ -76,7 +105,26 @@ def page(request: Request, data: Any) -> str:
     route = request.scope.get("route")
     name = getattr(route, "name", "")
     template = PAGES.get(name, "generic.html")
-    return render(template, request, data, route_name=name, **extra_context(request, name, data))
+    context = extra_context(request, name, data) | {"parameters": query_parameters(route)}
+    return render(template, request, data, route_name=name, **context)
+
+
+def query_parameters(route: Any) -> list[dict[str, str]]:
+    """The query parameters of a route (its own and its dependencies'), for the filter form of its page.
+
+    Each is {"name", "description"}; paging (offset) is left to the page links.
+    """
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return []
+    found, pending = [], [dependant]
+    while pending:
+        current = pending.pop(0)
+        for param in current.query_params:
+            if param.alias != "offset":
+                found.append({"name": param.alias, "description": param.field_info.description or ""})
+        pending.extend(current.dependencies)
+    return found
 
 
 def error_page(request: Request, status: int, body: dict[str, Any]) -> str:
