@@ -14,6 +14,7 @@ from fastapi import Request
 
 from api.service import GraphService
 from kg import merge as merging
+from kg.catalog import derivation_inputs
 from kg.conflicts import conflicts
 from kg.derive import DERIVATIONS_DIR
 
@@ -47,6 +48,7 @@ def _entity_context(graph: GraphService, data: dict[str, Any]) -> dict[str, Any]
         "kind": kind,
         "sources_by_graph": {source["graph"]: source for source in data["sources"]},
         "derivations": derivations() if DERIVED_GRAPH in _graphs(data) else {},
+        "derivation_inputs": derivation_inputs(graph.store, data["iri"]) if DERIVED_GRAPH in _graphs(data) else {},
         "conflicts": [c.to_json() for c in conflicts(graph.store) if c.entity == data["iri"]] if kind == "chip" else [],
         "changes": changes_touching(graph, data["iri"]),
         "derived_graph": DERIVED_GRAPH,

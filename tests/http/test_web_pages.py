@@ -74,6 +74,8 @@ def test_chip_page_shows_every_fact_with_its_source(client: TestClient) -> None:
         if source["url"]:
             assert source["url"].replace("&", "&amp;") in page
     assert "computed by chipgraph" in text and "How it was computed" in text
+    die_area = chip["facts"]["cg:dieAreaMm2"][0]["value"]
+    assert f"cg:dieAreaMm2 = {die_area}" in text  # the density names the stated fact it was computed from
     assert "Export control" in text and "3A090" in text
     assert 'action="/chips/nvidia-h20/export-status"' in page
 
