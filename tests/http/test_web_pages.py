@@ -8,6 +8,9 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.http import test_http_changes
+from tests.http.conftest import auth
+
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"}
 
 
@@ -166,3 +169,23 @@ def test_hostile_text_is_escaped(client: TestClient) -> None:
     page = html(client, "/search?q=%3Cscript%3Ealert(1)%3C/script%3E")
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)" in page
+
+
+def test_a_merge_shows_on_the_entity_page_and_refreshes_it(client: TestClient) -> None:
+    """Runs last in this module: it changes the graph (a new chip by Nvidia, then reverted)."""
+    before = client.get("/companies/nvidia", headers=BROWSER)
+    envelope = test_http_changes.envelope("nvidia", "web-page-chip")
+    merged = client.post("/changes", json=envelope, headers=auth())
+    assert merged.status_code == 201
+    (change_id,) = merged.json()["merged"]
+    page = html(client, "/chips/web-page-chip")
+    assert f'href="/changes/{change_id}"' in page
+    stale = client.get("/companies/nvidia", headers=BROWSER | {"If-None-Match": before.headers["etag"]})
+    assert stale.status_code == 200  # the old page is not valid any more
+    assert 'href="/chips/web-page-chip"' in stale.text
+    reverted = client.post(f"/changes/{change_id}/revert", json={"author": "web-test"}, headers=auth())
+    assert reverted.status_code == 201
+    assert html(client, "/chips/web-page-chip", status=404)
+    history = html(client, "/id/organization/nvidia")
+    assert f'href="/changes/{change_id}"' in history  # the chip pointed at Nvidia: both changes touched it
+    assert f'href="/changes/{reverted.json()["merged"][0]}"' in history
