@@ -105,12 +105,15 @@ def resolve_any(store: OxigraphStore, text: str, index: SearchIndex | None = Non
 
     An id that names its kind is resolved as that kind; a bare slug or label is tried against
     every kind in KINDS order (chip first) and the first that has it wins. Raises
-    InvalidFilterError for a malformed or too long id, and UnknownIdError (kind "entity", the
-    suggestions written kind/slug, the closest first) when no kind has it.
+    InvalidFilterError for a malformed or too long id, and UnknownIdError when no entity has it
+    (kind "entity" unless the id named one), its suggestions written kind/slug, the closest first.
     """
     named = kind_of(text)
     if named is not None:
-        return resolve(store, named, text, index)
+        try:
+            return resolve(store, named, text, index)
+        except UnknownIdError as error:
+            raise UnknownIdError(named, error.text, [f"{named}/{slug}" for slug in error.suggestions]) from None
     if not text.strip() or len(text.strip()) > MAX_ID:
         raise InvalidFilterError(f"an id has 1 to {MAX_ID} characters")
     index = index if index is not None else SearchIndex.build(store)
