@@ -11,8 +11,7 @@ from kg.sparql.sandbox import SandboxUnavailableError
 def mcp(store: StoreOption = None) -> None:
     """Answer an AI assistant's tool calls over stdin/stdout (MCP) from the store, read-only, until stdin closes.
 
-    A missing store, or query workers that cannot be sandboxed, exit 2 with one line on stderr
-    before the protocol starts; stdout carries only the protocol.
+    Exit 2 with one line on stderr, before the protocol starts, when the store or sandbox is missing.
     """
     from kg.mcp_server import GraphTools, build_server  # the MCP SDK loads only for this command
     from kg.sparql.pool import QueryPool
