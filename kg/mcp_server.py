@@ -1,6 +1,6 @@
 """`chipgraph mcp`: a Model Context Protocol server over stdio, so that an AI assistant answers from the graph.
 
-Five read-only tools, each a thin call of what the REST API uses (see ``build_server`` for their
+Six read-only tools, each a thin call of what the REST API uses (see ``build_server`` for their
 descriptions): search (catalog.SearchIndex), describe an entity with the source of each fact
 (ids.resolve_any, catalog.facts), SPARQL (the sandboxed, time-limited worker pool of /sparql,
 kg.sparql.pool, with its row cap), the named queries (kg.queries) and the export status of a chip
@@ -22,14 +22,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, ParamSpec, TypeVar
 
-import mcp_types
 import orjson
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from kg import catalog, ids
 from kg.export_status import export_status
+from kg.namespaces import ID_BASE
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
 from kg.rulebook import Rulebook
 from kg.settings import Settings
@@ -40,7 +41,7 @@ log = logging.getLogger("chipgraph.mcp")
 JSON_RESULTS = "application/sparql-results+json"
 GRAPH_RESULTS = "application/n-triples"
 CLIENT = "mcp"  # the pool's client name: one assistant speaks to one server
-READ_ONLY = mcp_types.ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
 READ_ONLY_QUERIES = (
     "this tool runs read-only queries (SELECT, ASK, CONSTRUCT, DESCRIBE); updates are refused, "
     "the graph changes only through validated changesets (chipgraph merge, POST /changes)"
@@ -150,7 +151,7 @@ class GraphTools:
         """Up to ``limit`` entities whose name, alias or citation contains ``text``, best first."""
         hits = self.search_index().search(text, limit)
         for hit in hits:
-            hit["iri"] = catalog.entity_iri(*hit["id"].split("/", 1))
+            hit["iri"] = ID_BASE + hit["id"]  # the index holds entities under ID_BASE only
         return {"query": text, "count": len(hits), "items": hits}
 
     def describe(self, entity: str) -> dict[str, Any]:
@@ -270,7 +271,7 @@ EntityId = Annotated[
 
 
 def build_server(tools: GraphTools) -> MCPServer:
-    """The MCP server with its five read-only tools (plus the named-query listing) over ``tools``."""
+    """The MCP server with its six read-only tools over ``tools``."""
     server: MCPServer = MCPServer("chipgraph", instructions=INSTRUCTIONS, log_level="WARNING")
 
     @server.tool(description=SEARCH, annotations=READ_ONLY)

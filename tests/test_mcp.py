@@ -22,7 +22,7 @@ import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp_types import CallToolResult
+from mcp.types import CallToolResult
 
 from kg.export_status import export_status
 from kg.queries import named_queries, named_query
