@@ -10,7 +10,8 @@ busy pool) is a tool error with a one-line message; anything else is a tool erro
 traceback and never the end of the server.
 
 The store is opened read-only, as the reading commands open it: it takes no lock, so the server
-runs beside `chipgraph serve`, and it answers from the store as it was when the server started.
+runs beside `chipgraph serve`, and it answers from the store as it was when opened (the query workers
+open it at their first query): restart the server after a build or a merge.
 """
 
 from __future__ import annotations
