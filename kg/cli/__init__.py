@@ -5,7 +5,17 @@ SPARQL, unknown query or changeset, missing store, a file that does not parse), 
 use by another chipgraph process (a running server or another command) and nothing was written.
 """
 
-from kg.cli import backup, changes, coverage, export_status_all, exportcontrol, graph, imports, serve  # noqa: F401  (registers the commands)
+from kg.cli import (  # noqa: F401  (registers the commands)
+    backup,
+    changes,
+    coverage,
+    export_status_all,
+    exportcontrol,
+    graph,
+    imports,
+    mcp,
+    serve,
+)
 from kg.cli.common import app
 
 
