@@ -21,7 +21,7 @@ from kg.derive import DERIVATIONS_DIR
 ENTITY_PAGES = {"get_chip", "get_company", "get_regulation", "get_entity", "resolve"}
 DERIVED_GRAPH = "https://w3id.org/chipgraph/graph/derived"
 INFERRED_GRAPH = "https://w3id.org/chipgraph/graph/inferred"
-HISTORY_SCAN = 500  # the newest changes searched for those that touched an entity
+HISTORY_SCAN = 200  # at most this many changes that touched an entity are shown, newest first
 
 
 def extra_context(request: Request, route: str, data: Any) -> dict[str, Any]:
@@ -85,10 +85,10 @@ def _derived_properties(rule: str) -> list[str]:
 def changes_touching(graph: GraphService, iri: str) -> list[dict[str, Any]]:
     """The merged changesets that added or removed a triple about ``iri`` (subject or object).
 
-    Newest first, among the newest HISTORY_SCAN; each with how many such triples it changed.
+    Newest first, at most HISTORY_SCAN; each with how many such triples it changed.
     """
     touched = []
-    for record in merging.log(graph.store, limit=HISTORY_SCAN):
+    for record in merging.touching(graph.store, iri, limit=HISTORY_SCAN):
         added, removed = _about(record.added_triples, iri), _about(record.removed_triples, iri)
         if added or removed:
             summary: dict[str, Any] = {"id": record.id, "time": record.time, "author": record.author}
