@@ -16,6 +16,7 @@ import orjson
 from fastapi import Request
 
 from api.negotiation import acceptable
+from kg.namespaces import ID_BASE, shorten
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -33,6 +34,11 @@ PAGES = {
     "search": "search.html",
     "get_export_status": "export_status.html",
     "chart_data": "charts.html",
+    "list_named_queries": "queries.html",
+    "run_named_query": "query.html",
+    "list_changes": "changes.html",
+    "get_change": "change.html",
+    "changeset_form": "changeset_form.html",
 }
 
 _env = jinja2.Environment(
@@ -56,11 +62,25 @@ def _query_with(request: Request, **changes: Any) -> str:
     return f"{request.url.path}?{urlencode(params)}" if params else request.url.path
 
 
+def local_href(iri: str) -> str | None:
+    """The page of one of our entities (/id/kind/slug), or None for any other IRI."""
+    rest = iri.removeprefix(ID_BASE)
+    return f"/id/{rest}" if iri.startswith(ID_BASE) and rest.count("/") == 1 else None
+
+
+def iri_cell(value: str) -> dict[str, Any]:
+    """A value of a result row as a cell: an IRI shortened (prefix:local), linked when it is ours."""
+    if value.startswith(("http://", "https://", "urn:")):
+        return {"text": shorten(value), "href": local_href(value), "kind": "iri", "title": value}
+    return {"text": value, "href": None, "kind": "literal", "title": None}
+
+
 def _as_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
 _env.globals["query_with"] = _query_with
+_env.globals["iri_cell"] = iri_cell
 _env.filters["as_json"] = _as_json
 
 
