@@ -21,8 +21,12 @@
     Yasqe.defaults.autocompleters = (Yasqe.defaults.autocompleters || []).filter(function (name) {
       return name !== "class" && name !== "property";
     });
+    const run = function () { form.requestSubmit(); };
     editor = new Yasqe(document.getElementById("editor"), {
       value: textarea.value,
+      // Yasqe's own runner (Ctrl-Enter) would POST to its default endpoint on the web: ours instead.
+      extraKeys: { "Ctrl-Enter": run, "Cmd-Enter": run },
+      requestConfig: { endpoint: "/sparql", method: "POST" },
       persistenceId: null,
       consumeShareLink: null,
       createShareableLink: null,
@@ -35,12 +39,6 @@
     });
     textarea.hidden = true;
     form.querySelector("label[for=query-text]").setAttribute("for", "editor");
-    editor.on("keydown", function (_cm, event) {
-      if ((event.ctrlKey || event.metaKey) && event.key === "Enter") {
-        event.preventDefault();
-        form.requestSubmit();
-      }
-    });
   }
 
   function queryText() { return editor ? editor.getValue() : textarea.value; }
