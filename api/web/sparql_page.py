@@ -71,7 +71,7 @@ async def editor(request: Request, graph: GraphService, params: dict[str, list[s
     queries = params.get("query", [])
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
-    status = 200
+    status, headers = 200, {"Vary": "Accept"}
     if queries:
         try:
             if len(queries) != 1 or not queries[0].strip():
@@ -80,6 +80,7 @@ async def editor(request: Request, graph: GraphService, params: dict[str, list[s
             result = table(body) if media == WANTED[0] else {"graph": body.decode("utf-8", "replace")}
         except ApiError as failure:
             error, status = {"code": failure.code, "message": failure.message}, STATUS[failure.code]
+            headers |= failure.headers  # Retry-After of a busy pool
     context = {
         "query": queries[0] if queries else default_query(),
         "result": result,
@@ -89,4 +90,4 @@ async def editor(request: Request, graph: GraphService, params: dict[str, list[s
         "row_limit": graph.settings.max_result_rows,
         "page_rows": PAGE_ROWS,
     }
-    return HTMLResponse(render("sparql.html", request, None, **context), status, headers={"Vary": "Accept"})
+    return HTMLResponse(render("sparql.html", request, None, **context), status, headers=headers)
