@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A knowledge graph of AI chips, their makers and export controls: SPARQL and REST.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api.web serves /docs with the vendored Swagger UI: no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)

@@ -13,15 +13,18 @@ import pyoxigraph as ox
 from fastapi import Request
 
 from api.service import GraphService
+from api.web.render import iri_cell
 from kg import merge as merging
 from kg.catalog import derivation_inputs
 from kg.conflicts import conflicts
 from kg.derive import DERIVATIONS_DIR
+from kg.queries import named_query
 
 ENTITY_PAGES = {"get_chip", "get_company", "get_regulation", "get_entity", "resolve"}
 DERIVED_GRAPH = "https://w3id.org/chipgraph/graph/derived"
 INFERRED_GRAPH = "https://w3id.org/chipgraph/graph/inferred"
 HISTORY_SCAN = 200  # at most this many changes that touched an entity are shown, newest first
+TRIPLE_ROWS = 2000  # triples a change's page draws as a table (an import adds tens of thousands)
 
 
 def extra_context(request: Request, route: str, data: Any) -> dict[str, Any]:
@@ -30,7 +33,36 @@ def extra_context(request: Request, route: str, data: Any) -> dict[str, Any]:
     context: dict[str, Any] = {"writes_on": request.app.state.settings.write_token is not None}
     if route in ENTITY_PAGES and isinstance(data, dict) and "facts" in data:
         context |= _entity_context(graph, data)
+    if route == "run_named_query" and isinstance(data, dict):
+        context["query"] = query = named_query(data["name"])
+        context["bound"] = query.bind(dict(request.query_params))  # the route has bound them already
+    if route == "get_change" and isinstance(data, dict):
+        context["added"] = triple_rows(data.get("added_triples") or "")
+        context["removed"] = triple_rows(data.get("removed_triples") or "")
     return context
+
+
+def triple_rows(ntriples: str) -> list[dict[str, Any]]:
+    """N-Triples as table rows: subject, predicate and object as cells (IRIs shortened, ours linked).
+
+    The first TRIPLE_ROWS only (the JSON of the change has them all).
+    """
+    rows: list[dict[str, Any]] = []
+    for triple in ox.parse(ntriples.encode(), ox.RdfFormat.N_TRIPLES):
+        if len(rows) == TRIPLE_ROWS:
+            break
+        rows.append({"subject": _term_cell(triple.subject), "predicate": _term_cell(triple.predicate)})
+        rows[-1]["object"] = _term_cell(triple.object)
+    return sorted(rows, key=lambda row: (row["subject"]["text"], row["predicate"]["text"], row["object"]["text"]))
+
+
+def _term_cell(term: Any) -> dict[str, Any]:
+    if isinstance(term, ox.NamedNode):
+        return iri_cell(term.value)
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value if term.language is None else None
+        return {"text": term.value, "href": None, "kind": "literal", "title": term.language or datatype}
+    return {"text": str(term), "href": None, "kind": "bnode", "title": None}
 
 
 def _entity_context(graph: GraphService, data: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import orjson
 from fastapi import Request
 
 from api.negotiation import acceptable
-from kg.namespaces import PREFIXES
+from kg.namespaces import ID_BASE, shorten
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -36,6 +36,11 @@ PAGES = {
     "search": "search.html",
     "get_export_status": "export_status.html",
     "chart_data": "charts.html",
+    "list_named_queries": "queries.html",
+    "run_named_query": "query.html",
+    "list_changes": "changes.html",
+    "get_change": "change.html",
+    "changeset_form": "changeset_form.html",
 }
 
 VOCABULARIES = ("cg", "rdf", "rdfs", "owl", "xsd", "skos")  # terms shown as prefix:name, not as links
@@ -77,11 +82,21 @@ def _query_with(request: Request, **changes: Any) -> str:
 
 def _vocabulary_term(text: str) -> str:
     """``cg:GPU`` for a term of a vocabulary we name (ontology, RDF, OWL, ...); other text unchanged."""
-    for prefix in VOCABULARIES:
-        namespace = PREFIXES[prefix]
-        if text.startswith(namespace) and len(text) > len(namespace):
-            return f"{prefix}:{text[len(namespace) :]}"
-    return text
+    short = shorten(text)
+    return short if short != text and short.partition(":")[0] in VOCABULARIES else text
+
+
+def local_href(iri: str) -> str | None:
+    """The page of one of our entities (/id/kind/slug), or None for any other IRI."""
+    rest = iri.removeprefix(ID_BASE)
+    return f"/id/{rest}" if iri.startswith(ID_BASE) and rest.count("/") == 1 else None
+
+
+def iri_cell(value: str) -> dict[str, Any]:
+    """A value of a result row as a cell: an IRI shortened (prefix:local), linked when it is ours."""
+    if value.startswith(("http://", "https://", "urn:")):
+        return {"text": shorten(value), "href": local_href(value), "kind": "iri", "title": value}
+    return {"text": value, "href": None, "kind": "literal", "title": None}
 
 
 def _as_json(value: Any) -> str:
@@ -89,6 +104,7 @@ def _as_json(value: Any) -> str:
 
 
 _env.globals["query_with"] = _query_with
+_env.globals["iri_cell"] = iri_cell
 _env.filters["as_json"] = _as_json
 _env.filters["term"] = _vocabulary_term
 
