@@ -104,7 +104,12 @@ def assert_no_problems(page: Page) -> None:
 
 
 def expect_document_error(page: Page, path: str, status: int) -> None:
-    """The test will load ``path`` and expects ``status``: Chromium's console line for it is not a problem."""
+    """The test will load ``path`` and expects ``status``: Chromium's console line for it is not a problem.
+
+    ``path`` is relative to the server, query included, exactly as the browser requests it; it may
+    be a page or a script's ``fetch`` (a form that shows a 4xx answer). Only that line, for that URL
+    and status, is excused.
+    """
     watched = watch_of(page)
     watched.expected.append((watched.base + path, status))
 
