@@ -9,8 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.web.render import STATIC, error_page, wants_html
+from api.negotiation import acceptable
+from api.web.render import HTML, STATIC, error_page, wants_html
 
 SWAGGER = "/static/vendor/swagger-ui"
 
@@ -22,7 +24,8 @@ def install(app: FastAPI) -> None:
     loads from a CDN), so the API's documentation works offline; the validator badge is off too.
 
     Every error handler already installed keeps its status, headers and body for programs; a
-    request that prefers HTML gets the same status with an HTML page of that body.
+    request that prefers HTML gets the same status with an HTML page of that body. A browser's
+    form leaves its empty fields out (``EmptyFormFields``).
     """
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -37,6 +40,7 @@ def install(app: FastAPI) -> None:
             swagger_ui_parameters={"validatorUrl": None},
         )
 
+    app.add_middleware(EmptyFormFields)
     for kind, handler in list(app.exception_handlers.items()):
         app.exception_handlers[kind] = _html_aware(handler)
 
@@ -51,3 +55,32 @@ def _html_aware(handler: Any) -> Any:
         return HTMLResponse(error_page(request, response.status_code, body), response.status_code, headers)
 
     return handle
+
+
+class EmptyFormFields:
+    """A GET that prefers HTML loses its empty query fields (``year_from=``): an empty form field is no filter.
+
+    A browser submits every field of a GET form, the empty ones as ``name=``; the API rightly
+    refuses ``year_from=`` as a number (400), so the /chips filters failed whenever a number was
+    left blank. For a request that prefers HTML only, such fields are dropped before routing;
+    every other byte of the query is kept as sent. Programs (JSON) still get the 400.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, without its empty query fields if it is a browser's GET."""
+        query: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if query and scope["method"] in ("GET", "HEAD") and _prefers_html(scope):
+            fields = query.split(b"&")
+            kept = [field for field in fields if field.partition(b"=")[2]]
+            if len(kept) != len(fields):
+                scope = {**scope, "query_string": b"&".join(kept)}
+        await self.app(scope, receive, send)
+
+
+def _prefers_html(scope: Scope) -> bool:
+    accept = b", ".join(value for name, value in scope["headers"] if name == b"accept").decode("latin-1")
+    offered = acceptable(accept or None, ["application/json", HTML])
+    return bool(offered) and offered[0] == HTML
