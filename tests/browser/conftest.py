@@ -60,16 +60,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+WRITE_TOKEN = "browser-test-token"
+
+
 @pytest.fixture(scope="package")
 def server(store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a live ``chipgraph serve`` over a private copy of the built store (writes off)."""
+    """The base URL of a live ``chipgraph serve`` over a private copy of the built store.
+
+    Writes are on with the token WRITE_TOKEN (the changeset form's test merges with it; every other
+    test only reads).
+    """
     folder = tmp_path_factory.mktemp("browser")
     source = OxigraphStore.open(store_dir)
     try:
         source.backup(folder / "store")
     finally:
         source.close()
-    with serving(folder / "store", folder / "serve.log") as base:
+    with serving(folder / "store", folder / "serve.log", write_token=WRITE_TOKEN) as base:
         yield base
 
 

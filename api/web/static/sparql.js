@@ -38,6 +38,8 @@
       if (editor.autocompleters && editor.autocompleters[name]) editor.disableCompleter(name);
     });
     textarea.hidden = true;
+    // CodeMirror types into a hidden textarea of its own: give it the label's name.
+    editor.getInputField().setAttribute("aria-label", "SPARQL query");
     form.querySelector("label[for=query-text]").setAttribute("for", "editor");
   }
 
