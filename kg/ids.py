@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 
-from kg.catalog import KINDS, SLUG, InvalidFilterError, NotFoundError, SearchIndex, _fold, entity_id, entity_iri
+from kg.catalog import KINDS, SLUG, InvalidFilterError, NotFoundError, SearchIndex, entity_id, entity_iri, fold
 from kg.namespaces import ID_BASE
 from kg.rdf import sparql_iri
 from kg.store import OxigraphStore
@@ -42,7 +42,8 @@ def split(kind: str, text: str) -> str:
     return rest
 
 
-def _exists(store: OxigraphStore, iri: str) -> bool:
+def exists(store: OxigraphStore, iri: str) -> bool:
+    """Whether the store states anything about ``iri`` (an IRI already checked, written by sparql_iri)."""
     return bool(store.query(f"ASK {{ {sparql_iri(iri)} ?p ?o }}"))
 
 
@@ -61,11 +62,11 @@ def resolve(store: OxigraphStore, kind: str, text: str, index: SearchIndex | Non
     slug = split(kind, text)
     if SLUG.fullmatch(slug):
         iri = entity_iri(kind, slug)
-        if _exists(store, iri):
+        if exists(store, iri):
             return iri
     index = index if index is not None else SearchIndex.build(store)
     prefix = f"{ID_BASE}{kind}/"
-    folded = _fold(text)
+    folded = fold(text)
     labelled = sorted({iri for name, _, iri in index.entries if name == folded and iri.startswith(prefix)})
     if labelled:
         return labelled[0]
