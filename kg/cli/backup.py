@@ -12,6 +12,7 @@ import typer
 from pydantic import SecretStr
 
 from kg import backup as backups
+from kg import serving
 from kg.cli.common import StoreOption, WaitOption, app, err, fail, lock_wait, out, store_path
 from kg.settings import Settings
 from kg.store import OxigraphStore, StoreError, StoreLockedError
@@ -64,7 +65,7 @@ def _take(path: Path, target: Path, server: str | None, wait: float) -> tuple[ba
     except StoreLockedError:
         pass
     settings = Settings()
-    url = (server or _server_url(settings)).rstrip("/")
+    url = (server or serving.running_server(path) or _server_url(settings)).rstrip("/")
     if settings.write_token is not None:
         name = _ask_server(url, settings.write_token, path)
         if name is not None:
