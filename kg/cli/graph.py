@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyoxigraph as ox
 import typer
@@ -12,12 +12,24 @@ from rich.table import Table
 
 from kg import build as build_module
 from kg.checks import run_checks
-from kg.cli.common import StoreOption, WaitOption, app, err, fail, lock_wait, open_store, out, store_path
+from kg.cli.common import (
+    FormatOption,
+    StoreOption,
+    WaitOption,
+    app,
+    emit,
+    err,
+    fail,
+    lock_wait,
+    open_store,
+    out,
+    store_path,
+)
 from kg.cli.coverage import group_warnings, print_coverage_warnings
 from kg.coverage import coverage_warnings
 from kg.inputfiles import InputFileError, read_text
 from kg.namespaces import shorten
-from kg.output import OutputFormat, cell, render_table, render_text
+from kg.output import OutputFormat, cell, print_table, render_table, render_text
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
 from kg.store import StoreError
 
@@ -57,7 +69,7 @@ def print_summary(summary: build_module.BuildSummary) -> None:
     classes = Table("class", "entities")
     for name, count in summary.entities_per_class.items():
         classes.add_row(f"cg:{name}", str(count))
-    out.print(classes)
+    print_table(classes, out)
 
 
 @app.command()
@@ -76,7 +88,7 @@ def query(
         result = graph.query(text)
         if isinstance(result, ox.QuerySolutions) and output_format is OutputFormat.table:
             table, count = render_table(result)
-            out.print(table)
+            print_table(table, out)
             err.print(f"{count} row(s)")
         else:
             typer.echo(render_text(result, output_format), nl=False)
@@ -114,32 +126,56 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 @app.command()
-def queries() -> None:
+def queries(output_format: FormatOption = OutputFormat.table) -> None:
     """List the named queries and the question each answers."""
-    table = Table("name", "question", "parameters (default)")
-    for name, named in named_queries().items():
-        params = ", ".join(f"{key}: {kind} ({default})" for key, (kind, default) in named.params.items())
-        table.add_row(name, named.question, params)
-    out.print(table)
+    found: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "question": named.question,
+            "parameters": {key: {"type": kind, "default": default} for key, (kind, default) in named.params.items()},
+        }
+        for name, named in named_queries().items()
+    ]
+
+    def parameters(item: dict[str, Any]) -> str:
+        return ", ".join(f"{key}: {p['type']} ({p['default']})" for key, p in item["parameters"].items())
+
+    rows = [(item["name"], item["question"], parameters(item)) for item in found]
+
+    def table() -> Table:
+        made = Table("name", "question", "parameters (default)")
+        for row in rows:
+            made.add_row(*row)
+        return made
+
+    emit(output_format, tables=table, data=found, header=("name", "question", "parameters"), rows=rows)
 
 
 @app.command()
-def stats(store: StoreOption = None) -> None:
-    """Summarise the store: triples per graph and entities per class."""
+def stats(output_format: FormatOption = OutputFormat.table, store: StoreOption = None) -> None:
+    """Summarise the store: triples per graph and entities per class.
+
+    CSV has one row per graph and per class: kind (graph or class), name, count.
+    """
     graph = open_store(store)
     try:
         per_graph, per_class = build_module.summarise(graph)
     finally:
         graph.close()
-    graphs = Table("graph", "triples")
-    for name, count in per_graph.items():
-        graphs.add_row(shorten(name), str(count))
-    out.print(graphs)
-    classes = Table("class", "entities")
-    for name, count in per_class.items():
-        classes.add_row(f"cg:{name}", str(count))
-    out.print(classes)
-    out.print(f"{sum(per_graph.values())} triples in {len(per_graph)} graphs")
+
+    def tables() -> list[Table]:
+        graphs = Table("graph", "triples", caption=f"{sum(per_graph.values())} triples in {len(per_graph)} graphs")
+        for name, count in per_graph.items():
+            graphs.add_row(shorten(name), str(count))
+        classes = Table("class", "entities")
+        for name, count in per_class.items():
+            classes.add_row(f"cg:{name}", str(count))
+        return [graphs, classes]
+
+    data = {"graphs": dict(per_graph), "classes": {f"cg:{name}": count for name, count in per_class.items()}}
+    rows = [("graph", name, count) for name, count in per_graph.items()]
+    rows += [("class", f"cg:{name}", count) for name, count in per_class.items()]
+    emit(output_format, tables=tables, data=data, header=("kind", "name", "count"), rows=rows)
 
 
 @app.command()
