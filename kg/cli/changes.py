@@ -90,9 +90,9 @@ def print_report(report: ValidationReport, output_format: OutputFormat) -> None:
 
 def refusal(report: ValidationReport) -> str:
     """The error line of a refused merge; when only warnings refused it, how to merge anyway."""
-    violations = sum(1 for result in report.results if result.severity == "Violation")
+    violations = report.violations
     warnings = len(report.results) - violations
-    if violations == 0 and warnings:
+    if report.warnings_only:
         return (
             f"refused, nothing written: {warnings} warning(s) and no violation; "
             "merge anyway with --allow-warnings if the warnings are understood"
