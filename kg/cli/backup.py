@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from kg import backup as backups
 from kg import serving
-from kg.cli.common import StoreOption, WaitOption, app, err, fail, lock_wait, out, store_path
+from kg.cli.common import IN_USE, StoreOption, WaitOption, app, fail, lock_wait, out, store_path
 from kg.settings import Settings
 from kg.store import OxigraphStore, StoreError, StoreLockedError
 
@@ -73,9 +73,8 @@ def _take(path: Path, target: Path, server: str | None, wait: float) -> tuple[ba
             return backups.read_manifest(target), f" (taken by the server at {url})"
     try:
         return _take_here(path, target, wait), ""
-    except StoreLockedError:
-        err.print(_server_hint(url, settings.write_token), highlight=False)
-        raise
+    except StoreLockedError as error:
+        fail(f"{error}; nothing was written. {_server_hint(url, settings.write_token)}", IN_USE)
 
 
 def _take_here(path: Path, target: Path, wait: float) -> backups.BackupManifest:
@@ -134,8 +133,8 @@ def _message(error: urllib.error.HTTPError) -> str:
 def _server_hint(url: str, token: SecretStr | None) -> str:
     """What to do when the store is held and no server took the backup."""
     if token is None:
-        return "hint: to back up a store a running server holds, set CHIPGRAPH_WRITE_TOKEN to the server's token"
-    return f"hint: no chipgraph server answered at {url}; name the one holding the store with --server URL"
+        return "To back up a store a running server holds, set CHIPGRAPH_WRITE_TOKEN to the server's token"
+    return f"No chipgraph server answered at {url}; name the one holding the store with --server URL"
 
 
 @app.command()

@@ -58,7 +58,7 @@ def import_command(
     except ImportFileError as error:
         fail(str(error))
     except MergeRefusedError as error:
-        print_table(report_table(error.report), err)
+        print_table(report_table(error.report), out)  # the report on stdout, as merge prints it
         fail(f"import refused, nothing written: {error}", code=1)
     finally:
         graph.close()
