@@ -55,20 +55,11 @@ class ChipgraphGroup(TyperGroup):
         except UsageError as error:
             command = error.ctx.info_name if error.ctx is not None and error.ctx.parent is not None else None
             where = f"chipgraph {command} --help" if command else "chipgraph --help"
-            try:
-                fail(f"{error.format_message()} (see `{where}`)", error.exit_code)
-            except typer.Exit as done:
-                code = done.exit_code
+            code = say(f"{error.format_message()} (see `{where}`)", error.exit_code)
         except ClickException as error:
-            try:
-                fail(error.format_message(), error.exit_code)
-            except typer.Exit as done:
-                code = done.exit_code
+            code = say(error.format_message(), error.exit_code)
         except typer.Abort:
-            try:
-                fail("aborted", 1)
-            except typer.Exit as done:
-                code = done.exit_code
+            code = say("aborted", 1)
         if not standalone:
             return code
         raise SystemExit(code if isinstance(code, int) else 0)
@@ -180,10 +171,15 @@ def emit(
             print_table(table, console or out)
 
 
+def say(message: str, code: int) -> int:
+    """Print an error to stderr as one ``error: ...`` line (``message`` is plain text, not markup); return ``code``."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return code
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error to stderr as one line (``message`` is plain text, not markup) and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
+    raise typer.Exit(say(message, code))
 
 
 @contextmanager
