@@ -188,6 +188,17 @@ def test_every_table_command_prints_json_and_csv_of_the_same_data(
         assert json.loads(invoke(*command, "--json", *store)[1]) == data
 
 
+def test_build_prints_its_summary_as_json_and_csv(tmp_path: Path) -> None:
+    code, out, err = invoke("build", "--format", "json", "--store", str(tmp_path / "built"))
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["triples"] == sum(summary["graphs"].values()) > 0 and summary["classes"]["cg:Chip"] > 150
+    code, stats, err = invoke("stats", "--format", "csv", "--store", str(tmp_path / "built"))
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(stats)))
+    assert {(kind, name) for kind, name, _ in rows[1:] if kind == "graph"} == {("graph", g) for g in summary["graphs"]}
+
+
 def test_validate_and_merge_print_their_report_as_csv(disk_store: Path, tmp_path: Path) -> None:
     warned = chip_file(tmp_path, "warned-csv", extra=WARNED)
     code, out, err = invoke(

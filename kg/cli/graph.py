@@ -35,8 +35,12 @@ from kg.store import StoreError
 
 
 @app.command()
-def build(store: StoreOption = None, wait: WaitOption = None) -> None:
-    """Build the store from the ontology, the sources and the curated data (replaces it whole)."""
+def build(output_format: FormatOption = OutputFormat.table, store: StoreOption = None, wait: WaitOption = None) -> None:
+    """Build the store from the ontology, the sources and the curated data (replaces it whole).
+
+    JSON: the summary (totals, triples per graph, entities per class, the warnings allowed). CSV:
+    one row per graph and per class (kind, name, count), as `chipgraph stats`.
+    """
     target = store_path(store)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task("build", total=None)
@@ -46,6 +50,11 @@ def build(store: StoreOption = None, wait: WaitOption = None) -> None:
             )
         except build_module.BuildError as error:
             fail(f"build failed, the store was not changed: {error}")
+    if output_format is not OutputFormat.table:
+        rows = [("graph", name, count) for name, count in summary.quads_per_graph.items()]
+        rows += [("class", f"cg:{name}", count) for name, count in summary.entities_per_class.items()]
+        emit(output_format, tables=list, data=summary_json(summary), header=("kind", "name", "count"), rows=rows)
+        return
     print_summary(summary)
     built = open_store(target)
     try:
@@ -53,6 +62,20 @@ def build(store: StoreOption = None, wait: WaitOption = None) -> None:
     finally:
         built.close()
     out.print("The gaps by class and key property: chipgraph coverage")
+
+
+def summary_json(summary: build_module.BuildSummary) -> dict[str, Any]:
+    """A build summary as JSON: what print_summary prints."""
+    return {
+        "store": str(summary.store_path),
+        "triples": summary.total_quads,
+        "sources": summary.sources,
+        "changesets": summary.changesets,
+        "inferred": summary.inferred_triples,
+        "graphs": dict(summary.quads_per_graph),
+        "classes": {f"cg:{name}": count for name, count in summary.entities_per_class.items()},
+        "warnings": [warning.to_json() for warning in summary.warnings],
+    }
 
 
 def print_summary(summary: build_module.BuildSummary) -> None:
