@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import (
     admin,
     changes,
+    charts,
     chips,
     companies,
     countries,
@@ -19,8 +20,10 @@ from api import (
     entities,
     entity_list,
     errors,
+    export_check,
     export_status_all,
     health,
+    home,
     named_queries,
     regulations,
     search,
@@ -28,6 +31,7 @@ from api import (
 )
 from api.middleware import BodyLimit, RequestLog
 from api.service import GraphService
+from api.web import install as install_pages
 from kg.settings import Settings
 
 
@@ -52,13 +56,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A knowledge graph of AI chips, their makers and export controls: SPARQL and REST.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api.web serves /docs with the vendored Swagger UI: no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)
+    install_pages(app)
     routers = (
+        home,
         health,
         sparql,
         changes,
+        charts,
         chips,
         companies,
         regulations,
@@ -66,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search,
         entities,
         entity_list,
+        export_check,
         export_status_all,
         coverage,
         named_queries,

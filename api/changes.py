@@ -1,4 +1,8 @@
-"""Guarded writes: changesets validated (dry run) or merged, the history, and reverts."""
+"""Guarded writes: changesets validated (dry run) or merged, the history, and reverts.
+
+Browsers get pages at the same URLs (api.web): the history, one changeset with its triples, and
+at /changes/new a form that validates (dry run) or merges a pasted changeset with the token.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ from typing import Annotated, Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Graph, require_writer
 from api.errors import ApiError
-from api.resources import Paging, paging
+from api.resources import Paging, conditional, paging
+from api.web.render import wants_html
 from kg import bounds
 from kg import merge as merging
 from kg.changes import ChangesetError, from_envelope, nt_text
@@ -133,12 +138,40 @@ def _merge_or_refuse(action: Any, allow: str) -> JSONResponse:
 
 
 @router.get("", response_model=ChangeList)
-def list_changes(graph: Graph, paging: Annotated[Paging, Depends(paging)]) -> ChangeList:
+def list_changes(request: Request, graph: Graph, paging: Annotated[Paging, Depends(paging)]) -> ChangeList | Response:
     """The merged changesets, newest first, a page at a time."""
     records = merging.log(graph.store)
     page = records[paging.offset : paging.offset + paging.limit]
     items = [_record(r, False) for r in page]
-    return ChangeList(total=len(records), offset=paging.offset, limit=paging.limit, items=items)
+    listing = ChangeList(total=len(records), offset=paging.offset, limit=paging.limit, items=items)
+    return conditional(request, graph, listing.model_dump(mode="json")) if wants_html(request) else listing
+
+
+EXAMPLE = {
+    "graph": "https://w3id.org/chipgraph/graph/epoch-ml-hardware",
+    "author": "your name",
+    "message": "what this change does, and why",
+    "add": {
+        "format": "text/turtle",
+        "data": "@prefix cg: <https://w3id.org/chipgraph/ontology#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "<https://w3id.org/chipgraph/id/chip/example-chip> a cg:GPU ;\n"
+        '    rdfs:label "Example chip" ;\n'
+        "    cg:designedBy <https://w3id.org/chipgraph/id/organization/nvidia> .\n",
+    },
+}
+
+
+@router.get("/new", include_in_schema=False)
+def changeset_form(request: Request, graph: Graph) -> Response:
+    """How to submit a changeset; to a browser, the form that validates (dry run) or merges one."""
+    payload = {
+        "validate": "POST /changes?dry_run=true",
+        "merge": "POST /changes",
+        "authorization": "Bearer <token>",
+        "example": EXAMPLE,
+    }
+    return conditional(request, graph, payload)
 
 
 def _change_id(change_id: str) -> str:
@@ -151,12 +184,13 @@ def _change_id(change_id: str) -> str:
 
 
 @router.get("/{change_id}", response_model=ChangeRecord)
-def get_change(change_id: str, graph: Graph) -> ChangeRecord:
+def get_change(change_id: str, request: Request, graph: Graph) -> ChangeRecord | Response:
     """One merged changeset with the exact triples it added and removed."""
     try:
-        return _record(merging.show(graph.store, _change_id(change_id)), True)
+        record = _record(merging.show(graph.store, _change_id(change_id)), True)
     except merging.UnknownChangeError as error:
         raise ApiError("change-not-found", str(error), {"id": change_id}) from error
+    return conditional(request, graph, record.model_dump(mode="json")) if wants_html(request) else record
 
 
 class RevertRequest(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -12,6 +12,7 @@ from api.deps import Graph
 from api.errors import ApiError
 from api.models import Chip, ChipPage, ExportStatusModel
 from api.resources import Paging, conditional, entity, linked, not_found, page, paging, resolve_id
+from api.service import GraphService
 from kg import catalog, exportcontrol, ids
 from kg.export_status import export_status
 from kg.filters import UnknownFilterValueError, resolve_chip_filter
@@ -99,7 +100,11 @@ async def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
 
     The classification tests each criterion in force today against the chip's figures.
     """
-    chip = entity(graph, "chip", chip_id)
+    return conditional(request, graph, chip_details(graph, entity(graph, "chip", chip_id)))
+
+
+def chip_details(graph: GraphService, chip: dict[str, Any]) -> dict[str, Any]:
+    """Add the export-control facts and today's classification to a chip's facts, in place."""
     known = chip["iri"] in graph.export_control_chips()
     chip["export_control"] = linked(catalog.export_control(graph.store, chip["iri"])) if known else []
     today = date.today()
@@ -107,4 +112,4 @@ async def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
     segments = exportcontrol.segments_from_facts(chip["iri"], chip["facts"])
     results = exportcontrol.classify(graph.rulebook(), figures, today, segments)
     chip["classification"] = linked(exportcontrol.classification_summary(results, today))
-    return conditional(request, graph, chip)
+    return chip

@@ -20,6 +20,8 @@ from api.deps import Graph
 from api.errors import ApiError
 from api.models import NamedQueryInfo, NamedQueryResult
 from api.negotiation import acceptable
+from api.resources import conditional
+from api.web.render import wants_html
 from kg import catalog
 from kg.namespaces import ID_BASE
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
@@ -32,8 +34,13 @@ PASSED_ON = ("query-timeout",)
 
 
 @router.get("", response_model=list[NamedQueryInfo])
-async def list_named_queries() -> list[dict[str, Any]]:
+async def list_named_queries(request: Request, graph: Graph) -> Response:
     """Every named query: its name, the question it answers, and its parameters."""
+    return conditional(request, graph, named_query_list())
+
+
+def named_query_list() -> list[dict[str, Any]]:
+    """The JSON of GET /queries."""
     return [
         {
             "name": query.name,
@@ -66,6 +73,8 @@ async def run_named_query(name: str, request: Request, graph: Graph) -> Response
         text = query.bind(params)
     except QueryParameterError as error:
         raise ApiError("invalid-parameter", str(error), {"parameters": sorted(query.params)}) from error
+    if wants_html(request):  # the page: a form of the parameters, and the rows as a table
+        return conditional(request, graph, _rows(name, await _answer(request, graph, text, JSON_RESULTS)))
     wanted = acceptable(request.headers.get("accept"), OFFERED)
     if not wanted:
         raise ApiError("not-acceptable", "no result format the Accept header admits", {"offered": OFFERED})

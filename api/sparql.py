@@ -20,6 +20,8 @@ from api.deps import Graph
 from api.errors import ApiError
 from api.negotiation import acceptable
 from api.service import GraphService
+from api.web.render import wants_html
+from api.web.sparql_page import editor
 from kg.service_description import describe
 from kg.sparql.pool import QueryAnswer, QueryBusyError, QueryError, QueryJob
 from kg.sparql.results import ASK_TYPES, GRAPH_TYPES, SELECT_TYPES
@@ -40,24 +42,47 @@ async def _run(request: Request, graph: GraphService, params: dict[str, list[str
     wanted = [ALIASES.get(media, media) for media in acceptable(request.headers.get("accept"), OFFERED)]
     if not wanted:
         raise ApiError("not-acceptable", "no result format the Accept header admits", {"offered": OFFERED})
-    job = QueryJob(
-        query=queries[0],
+    job = _job(graph, params, wanted)
+    answer = await start(request, graph, job)
+    headers = {"X-Result-Row-Limit": str(job.max_rows), "Vary": "Accept"}
+    if answer.rest is None:
+        return Response(answer.first, media_type=answer.media_type, headers=headers)
+    return StreamingResponse(_chain(answer), media_type=answer.media_type, headers=headers)
+
+
+def _job(graph: GraphService, params: dict[str, list[str]], wanted: list[str]) -> QueryJob:
+    return QueryJob(
+        query=params["query"][0],
         media_types=tuple(dict.fromkeys(wanted)),
         default_graphs=tuple(params.get("default-graph-uri", [])),
         named_graphs=tuple(params.get("named-graph-uri", [])),
         max_rows=graph.settings.max_result_rows,
     )
+
+
+async def start(request: Request, graph: GraphService, job: QueryJob) -> QueryAnswer:
+    """The answer of ``job`` from a query worker; ApiError for a busy pool or a failed query."""
     client = request.client.host if request.client else "unknown"
     try:
-        answer = await graph.pool.run_async(job, client)
+        return await graph.pool.run_async(job, client)
     except QueryBusyError as error:
         raise ApiError(error.code, str(error), headers={"Retry-After": str(error.retry_after)}) from error
     except QueryError as error:
         raise ApiError(error.code if error.code in PASSED_ON else "query-failed", str(error)) from error
-    headers = {"X-Result-Row-Limit": str(job.max_rows), "Vary": "Accept"}
-    if answer.rest is None:
-        return Response(answer.first, media_type=answer.media_type, headers=headers)
-    return StreamingResponse(_chain(answer), media_type=answer.media_type, headers=headers)
+
+
+async def whole(
+    request: Request, graph: GraphService, params: dict[str, list[str]], wanted: list[str]
+) -> tuple[str, bytes]:
+    """The media type and whole result of the query in ``params``, run as a protocol request would."""
+    answer = await start(request, graph, _job(graph, params, wanted))
+    chunks = [answer.first]
+    try:
+        if answer.rest is not None:
+            chunks.extend([chunk async for chunk in answer.rest_async()])
+    finally:
+        answer.close()
+    return answer.media_type, b"".join(chunks)
 
 
 async def _chain(answer: QueryAnswer) -> AsyncIterator[bytes]:
@@ -74,6 +99,8 @@ async def _chain(answer: QueryAnswer) -> AsyncIterator[bytes]:
 async def sparql_get(request: Request, graph: Graph) -> Response:
     """A query in the URL; without one, the service description (Turtle or another RDF format)."""
     params = parse_qs(request.url.query, keep_blank_values=True)
+    if "update" not in params and wants_html(request):
+        return await editor(request, graph, params)
     if "query" not in params and "update" not in params:
         return await run_in_threadpool(_description, request, graph)
     return await _run(request, graph, params)

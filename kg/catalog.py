@@ -241,6 +241,20 @@ def facts(
     }
 
 
+def derivation_inputs(store: OxigraphStore, iri: str) -> dict[str, list[dict[str, str]]]:
+    """The stated facts each derived figure of an entity was computed from.
+
+    Keys are short property names of the derived figures (``cg:computedTPP``); each input is
+    {"property", "value", "graph"}. Empty for an entity with no derived figure.
+    """
+    inputs: dict[str, list[dict[str, str]]] = {}
+    for row in store.select(fill(_query("derivation-inputs"), {"ENTITY": sparql_iri(iri)})):
+        text = {name: term_text(value) for name, value in row.items()}
+        used = {"property": _short(text["input"]), "value": text["value"], "graph": text["graph"]}
+        inputs.setdefault(_short(text["derived"]), []).append(used)
+    return inputs
+
+
 LabelIndex = dict[str, str]
 
 

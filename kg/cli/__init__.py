@@ -8,7 +8,17 @@ server or another command) and nothing was written; the message names the server
 `chipgraph serve` recorded it (kg/serving.py).
 """
 
-from kg.cli import backup, changes, coverage, export_status_all, exportcontrol, graph, imports, serve  # noqa: F401  (registers the commands)
+from kg.cli import (  # noqa: F401  (registers the commands)
+    backup,
+    changes,
+    coverage,
+    export_status_all,
+    exportcontrol,
+    graph,
+    imports,
+    mcp,
+    serve,
+)
 from kg.cli.common import app
 
 
