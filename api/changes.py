@@ -114,18 +114,23 @@ async def post_change(
     if dry_run:
         report = await run_in_threadpool(validate_changes, graph.store, [change], allow_warnings=allow_warnings)
         return JSONResponse(report.to_json(), status_code=200 if report.conforms else 422)
-    return await run_in_threadpool(_merge_or_refuse, lambda: graph.merge([change], allow_warnings=allow_warnings))
+    merge = lambda: graph.merge([change], allow_warnings=allow_warnings)  # noqa: E731
+    return await run_in_threadpool(_merge_or_refuse, merge, "the query parameter allow_warnings=true")
 
 
-def _merge_or_refuse(action: Any) -> JSONResponse:
+def _merge_or_refuse(action: Any, allow: str) -> JSONResponse:
+    """Run a merge or revert: 201, or the refusal; ``allow`` says how this request allows warnings."""
     try:
         return _merged(action())
     except merging.MergeRefusedError as error:
-        raise ApiError(
-            "changeset-refused",
-            "the changeset does not conform to the shapes; nothing was written",
-            error.report.to_json(),
-        ) from error
+        report = error.report
+        message = "the changeset does not conform to the shapes; nothing was written"
+        if report.warnings_only:
+            message = (
+                f"the changeset has {len(report.results)} warning(s) and no violation, and warnings were not "
+                f"allowed; nothing was written. To merge it despite the warnings, send it again with {allow}"
+            )
+        raise ApiError("changeset-refused", message, report.to_json()) from error
     except merging.UnknownChangeError as error:
         raise ApiError("change-not-found", str(error)) from error
     except ChangesetError as error:
@@ -218,5 +223,7 @@ async def revert_change(change_id: str, request: Request, graph: Graph) -> JSONR
         raise ApiError("invalid-parameter", f"{where}: {first['msg']}") from error
     target = _change_id(change_id)
     return await run_in_threadpool(
-        _merge_or_refuse, lambda: graph.revert(target, author=body.author, allow_warnings=body.allow_warnings)
+        _merge_or_refuse,
+        lambda: graph.revert(target, author=body.author, allow_warnings=body.allow_warnings),
+        '"allow_warnings": true in the body',
     )

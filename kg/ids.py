@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 
-from kg.catalog import KINDS, SLUG, InvalidFilterError, NotFoundError, SearchIndex, _fold, entity_id, entity_iri
+from kg.catalog import KINDS, SLUG, InvalidFilterError, NotFoundError, SearchIndex, entity_id, entity_iri, fold
 from kg.namespaces import ID_BASE
 from kg.rdf import sparql_iri
 from kg.store import OxigraphStore
@@ -42,7 +42,8 @@ def split(kind: str, text: str) -> str:
     return rest
 
 
-def _exists(store: OxigraphStore, iri: str) -> bool:
+def exists(store: OxigraphStore, iri: str) -> bool:
+    """Whether the store states anything about ``iri`` (an IRI already checked, written by sparql_iri)."""
     return bool(store.query(f"ASK {{ {sparql_iri(iri)} ?p ?o }}"))
 
 
@@ -61,11 +62,11 @@ def resolve(store: OxigraphStore, kind: str, text: str, index: SearchIndex | Non
     slug = split(kind, text)
     if SLUG.fullmatch(slug):
         iri = entity_iri(kind, slug)
-        if _exists(store, iri):
+        if exists(store, iri):
             return iri
     index = index if index is not None else SearchIndex.build(store)
     prefix = f"{ID_BASE}{kind}/"
-    folded = _fold(text)
+    folded = fold(text)
     labelled = sorted({iri for name, _, iri in index.entries if name == folded and iri.startswith(prefix)})
     if labelled:
         return labelled[0]
@@ -128,7 +129,7 @@ def resolve_any(store: OxigraphStore, text: str, index: SearchIndex | None = Non
     wanted = text.strip().casefold()
     if not SLUG.fullmatch(text.strip()):  # a label with a typo: the entities of the closest labels
         names = {folded: iri for folded, _, iri in index.entries}
-        candidates += [entity_id(names[name]) for name in difflib.get_close_matches(_fold(text), names, SUGGESTIONS)]
+        candidates += [entity_id(names[name]) for name in difflib.get_close_matches(fold(text), names, SUGGESTIONS)]
     closest = sorted(
         dict.fromkeys(candidates),
         key=lambda known: -difflib.SequenceMatcher(None, wanted, known.partition("/")[2].casefold()).ratio(),
