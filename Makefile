@@ -1,13 +1,16 @@
 # chipgraph: `make run` builds the graph, answers a competency question and serves the API;
-# `make test` runs every check. Both start from nothing: they create .venv, install, and bring Java if missing.
+# `make test` runs every check. Both start from nothing: they create .venv, install, and bring Java and a
+# headless Chromium (for the browser tests) if missing.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=300
+# Playwright drives Debian's Chromium (tests/browser/conftest.py finds it); it must never fetch a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test build lint java clean
+.PHONY: run test build lint java browser clean
 
 run: $(VENV)/.installed
 	$(BIN)/chipgraph build
@@ -17,7 +20,7 @@ run: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(BIN)/chipgraph build
 
-test: $(VENV)/.installed java lint
+test: $(VENV)/.installed java browser lint
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed
@@ -36,5 +39,14 @@ java:
 	@command -v java >/dev/null 2>&1 || { echo "installing a Java runtime (default-jre-headless)"; \
 		$(APT) update -q && $(APT) install -y -q default-jre-headless; }
 
+# The browser tests (tests/browser) run Debian's headless Chromium through Playwright: the headless shell,
+# else the full chromium package if the shell cannot be had; fonts-liberation so pages render real text.
+CHROMIUM := /usr/lib/chromium/chromium-headless-shell /usr/lib/chromium/chromium
+browser:
+	@for binary in $(CHROMIUM); do [ -x "$$binary" ] && exit 0; done; \
+		echo "installing a headless Chromium (chromium-headless-shell)"; \
+		$(APT) update -q && { $(APT) install -y -q --no-install-recommends chromium-headless-shell fonts-liberation \
+		|| $(APT) install -y -q --no-install-recommends chromium fonts-liberation; }
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache dist build *.egg-info
+	rm -rf $(VENV) test-results .pytest_cache .ruff_cache .mypy_cache dist build *.egg-info

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import (
     admin,
     changes,
+    charts,
     chips,
     companies,
     countries,
@@ -19,8 +20,10 @@ from api import (
     entities,
     entity_list,
     errors,
+    export_check,
     export_status_all,
     health,
+    home,
     named_queries,
     openapi,
     regulations,
@@ -29,6 +32,7 @@ from api import (
 )
 from api.middleware import BodyLimit, RequestLog
 from api.service import GraphService
+from api.web import install as install_pages
 from kg.settings import Settings
 
 
@@ -53,14 +57,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A knowledge graph of AI chips, their makers and export controls: SPARQL and REST.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api.web serves /docs with the vendored Swagger UI: no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)
     openapi.install(app)
+    install_pages(app)
     routers = (
+        home,
         health,
         sparql,
         changes,
+        charts,
         chips,
         companies,
         regulations,
@@ -68,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search,
         entities,
         entity_list,
+        export_check,
         export_status_all,
         coverage,
         named_queries,

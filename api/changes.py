@@ -1,4 +1,8 @@
-"""Guarded writes: changesets validated (dry run) or merged, the history, and reverts."""
+"""Guarded writes: changesets validated (dry run) or merged, the history, and reverts.
+
+Browsers get pages at the same URLs (api.web): the history, one changeset with its triples, and
+at /changes/new a form that validates (dry run) or merges a pasted changeset with the token.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Annotated, Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -14,7 +18,8 @@ from api.deps import Graph, require_writer
 from api.errors import ApiError
 from api.models import MergeAnswer, ValidationReport
 from api.openapi import json_body
-from api.resources import Paging, paging, read_json, validated
+from api.resources import Paging, conditional, paging, read_json, validated
+from api.web.render import wants_html
 from kg import merge as merging
 from kg.changes import ChangesetError, Envelope, from_envelope, nt_text
 from kg.namespaces import CHANGE_BASE
@@ -117,18 +122,23 @@ async def post_change(
     if dry_run:
         report = await run_in_threadpool(validate_changes, graph.store, [change], allow_warnings=allow_warnings)
         return JSONResponse(report.to_json(), status_code=200 if report.conforms else 422)
-    return await run_in_threadpool(_merge_or_refuse, lambda: graph.merge([change], allow_warnings=allow_warnings))
+    merge = lambda: graph.merge([change], allow_warnings=allow_warnings)  # noqa: E731
+    return await run_in_threadpool(_merge_or_refuse, merge, "the query parameter allow_warnings=true")
 
 
-def _merge_or_refuse(action: Any) -> JSONResponse:
+def _merge_or_refuse(action: Any, allow: str) -> JSONResponse:
+    """Run a merge or revert: 201, or the refusal; ``allow`` says how this request allows warnings."""
     try:
         return _merged(action())
     except merging.MergeRefusedError as error:
-        raise ApiError(
-            "changeset-refused",
-            "the changeset does not conform to the shapes; nothing was written",
-            error.report.to_json(),
-        ) from error
+        report = error.report
+        message = "the changeset does not conform to the shapes; nothing was written"
+        if report.warnings_only:
+            message = (
+                f"the changeset has {len(report.results)} warning(s) and no violation, and warnings were not "
+                f"allowed; nothing was written. To merge it despite the warnings, send it again with {allow}"
+            )
+        raise ApiError("changeset-refused", message, report.to_json()) from error
     except merging.UnknownChangeError as error:
         raise ApiError("change-not-found", str(error)) from error
     except ChangesetError as error:
@@ -136,12 +146,40 @@ def _merge_or_refuse(action: Any) -> JSONResponse:
 
 
 @router.get("", response_model=ChangeList)
-def list_changes(graph: Graph, paging: Annotated[Paging, Depends(paging)]) -> ChangeList:
+def list_changes(request: Request, graph: Graph, paging: Annotated[Paging, Depends(paging)]) -> ChangeList | Response:
     """The merged changesets, newest first, a page at a time."""
     records = merging.log(graph.store)
     page = records[paging.offset : paging.offset + paging.limit]
     items = [_record(r, False) for r in page]
-    return ChangeList(total=len(records), offset=paging.offset, limit=paging.limit, items=items)
+    listing = ChangeList(total=len(records), offset=paging.offset, limit=paging.limit, items=items)
+    return conditional(request, graph, listing.model_dump(mode="json")) if wants_html(request) else listing
+
+
+EXAMPLE = {
+    "graph": "https://w3id.org/chipgraph/graph/epoch-ml-hardware",
+    "author": "your name",
+    "message": "what this change does, and why",
+    "add": {
+        "format": "text/turtle",
+        "data": "@prefix cg: <https://w3id.org/chipgraph/ontology#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "<https://w3id.org/chipgraph/id/chip/example-chip> a cg:GPU ;\n"
+        '    rdfs:label "Example chip" ;\n'
+        "    cg:designedBy <https://w3id.org/chipgraph/id/organization/nvidia> .\n",
+    },
+}
+
+
+@router.get("/new", include_in_schema=False)
+def changeset_form(request: Request, graph: Graph) -> Response:
+    """How to submit a changeset; to a browser, the form that validates (dry run) or merges one."""
+    payload = {
+        "validate": "POST /changes?dry_run=true",
+        "merge": "POST /changes",
+        "authorization": "Bearer <token>",
+        "example": EXAMPLE,
+    }
+    return conditional(request, graph, payload)
 
 
 def _change_id(change_id: str) -> str:
@@ -154,12 +192,13 @@ def _change_id(change_id: str) -> str:
 
 
 @router.get("/{change_id}", response_model=ChangeRecord)
-def get_change(change_id: str, graph: Graph) -> ChangeRecord:
+def get_change(change_id: str, request: Request, graph: Graph) -> ChangeRecord | Response:
     """One merged changeset with the exact triples it added and removed."""
     try:
-        return _record(merging.show(graph.store, _change_id(change_id)), True)
+        record = _record(merging.show(graph.store, _change_id(change_id)), True)
     except merging.UnknownChangeError as error:
         raise ApiError("change-not-found", str(error), {"id": change_id}) from error
+    return conditional(request, graph, record.model_dump(mode="json")) if wants_html(request) else record
 
 
 class RevertRequest(BaseModel):
@@ -190,5 +229,7 @@ async def revert_change(change_id: str, request: Request, graph: Graph) -> JSONR
     body = validated(RevertRequest, await read_json(request, "invalid-parameter", "the revert request"))
     target = _change_id(change_id)
     return await run_in_threadpool(
-        _merge_or_refuse, lambda: graph.revert(target, author=body.author, allow_warnings=body.allow_warnings)
+        _merge_or_refuse,
+        lambda: graph.revert(target, author=body.author, allow_warnings=body.allow_warnings),
+        '"allow_warnings": true in the body',
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -12,11 +12,23 @@ from api.deps import Graph
 from api.errors import ApiError
 from api.models import Chip, ChipPage, ExportStatusModel
 from api.resources import Paging, conditional, entity, linked, not_found, page, paging, resolve_id
+from api.service import GraphService
 from kg import catalog, exportcontrol, ids
 from kg.export_status import export_status
+from kg.filters import UnknownFilterValueError, resolve_chip_filter
 
 router = APIRouter(prefix="/chips", tags=["chips"])
 MAX_TPP = 1e9  # TPP of the largest chips today: some 10^5
+_NAMES = "; any case and format. A value that names nothing is a 400 listing close values"
+DESIGNER = "Designer: id, kind/id, IRI or name, e.g. nvidia, Nvidia, NVIDIA" + _NAMES
+FOUNDRY = "Foundry: id, kind/id, IRI or name, e.g. tsmc, TSMC" + _NAMES
+COUNTRY = "Country of the designer's headquarters: ISO 3166-1 alpha-2 code in any case (CN, cn) or name (China)"
+WORKLOAD = "training or inference, in any case"
+PROCESS_NODE = (
+    "Process node: id or name (tsmc-5nm, TSMC 5 nm), a foundry's own name for it without the foundry (N7+, 4N), "
+    "or a size (5nm, 5 nm, 7) that selects every node of that nominal size whichever foundry offers it; "
+    "a name several nodes share selects them all" + _NAMES
+)
 
 
 @router.get("", response_model=ChipPage)
@@ -24,31 +36,37 @@ async def list_chips(
     request: Request,
     graph: Graph,
     paging: Annotated[Paging, Depends(paging)],
-    designer: str | None = Query(None, description="Designer id, e.g. nvidia"),
-    foundry: str | None = Query(None, description="Foundry id, e.g. tsmc"),
-    country: str | None = Query(None, description="ISO 3166-1 alpha-2 code of the designer's headquarters"),
-    workload: str | None = Query(None, description="training or inference"),
-    process_node: str | None = Query(None, description="Process node id, e.g. tsmc-7nm"),
+    designer: str | None = Query(None, max_length=300, description=DESIGNER),
+    foundry: str | None = Query(None, max_length=300, description=FOUNDRY),
+    country: str | None = Query(None, max_length=300, description=COUNTRY),
+    workload: str | None = Query(None, max_length=300, description=WORKLOAD),
+    process_node: str | None = Query(None, max_length=300, description=PROCESS_NODE),
     year_from: int | None = Query(None, ge=1990, le=2100, description="First release year"),
     year_to: int | None = Query(None, ge=1990, le=2100, description="Last release year"),
     min_tpp: float | None = Query(
         None, ge=0, le=MAX_TPP, allow_inf_nan=False, description="Minimum TPP (TOPS x bit length)"
     ),
 ) -> Response:
-    """Chips sorted by name then id, with the total that match."""
-    designer, foundry = _slug(graph, "organization", designer), _slug(graph, "organization", foundry)
-    process_node = _slug(graph, "process-node", process_node)
+    """Chips sorted by name then id, with the total that match.
+
+    Filters by name match in any case and format; a value that names nothing is a 400
+    invalid-parameter whose message and ``context.suggestions`` name close values.
+    """
     filters = catalog.ChipFilter(designer, foundry, country, workload, process_node, year_from, year_to, min_tpp)
     try:
+        filters = resolve_chip_filter(graph.store, filters, graph.search_index())
         result = catalog.list_chips(graph.store, filters, paging.offset, paging.limit)
     except catalog.InvalidFilterError as error:
-        raise ApiError("invalid-parameter", str(error)) from error
+        raise filter_error(error) from error
     return conditional(request, graph, page(result, paging))
 
 
-def _slug(graph: Graph, kind: str, text: str | None) -> str | None:
-    """The slug of the entity a filter names (slug, kind/slug, IRI or label); None when not given."""
-    return None if text is None else ids.slug_of(resolve_id(graph, kind, text))
+def filter_error(error: catalog.InvalidFilterError) -> ApiError:
+    """The 400 of a filter value that is malformed or names nothing, with the close values if any."""
+    if isinstance(error, UnknownFilterValueError):
+        context = {"parameter": error.parameter, "value": error.value, "suggestions": error.suggestions}
+        return ApiError("invalid-parameter", str(error), context)
+    return ApiError("invalid-parameter", str(error))
 
 
 @router.get("/{chip_id:path}/export-status", response_model=ExportStatusModel)
@@ -82,7 +100,11 @@ async def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
 
     The classification tests each criterion in force today against the chip's figures.
     """
-    chip = entity(graph, "chip", chip_id)
+    return conditional(request, graph, chip_details(graph, entity(graph, "chip", chip_id)))
+
+
+def chip_details(graph: GraphService, chip: dict[str, Any]) -> dict[str, Any]:
+    """Add the export-control facts and today's classification to a chip's facts, in place."""
     known = chip["iri"] in graph.export_control_chips()
     chip["export_control"] = linked(catalog.export_control(graph.store, chip["iri"])) if known else []
     today = date.today()
@@ -90,4 +112,4 @@ async def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
     segments = exportcontrol.segments_from_facts(chip["iri"], chip["facts"])
     results = exportcontrol.classify(graph.rulebook(), figures, today, segments)
     chip["classification"] = linked(exportcontrol.classification_summary(results, today))
-    return conditional(request, graph, chip)
+    return chip

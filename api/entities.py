@@ -14,7 +14,7 @@ from kg import catalog, resources
 from kg.sparql.results import GRAPH_TYPES
 
 router = APIRouter(tags=["entities"])
-LINKED_DATA = ["application/json", "application/ld+json", "text/turtle", "application/n-triples"]
+LINKED_DATA = ["application/json", "application/ld+json", "text/turtle", "application/n-triples", "text/html"]
 
 
 @router.get("/entities/{kind}/{slug}", response_model=Entity)
@@ -25,14 +25,14 @@ async def get_entity(kind: str, slug: str, request: Request, graph: Graph) -> Re
 
 @router.get("/id/{kind}/{slug}", response_model=Entity, responses={200: {"content": {m: {} for m in LINKED_DATA}}})
 async def resolve(kind: str, slug: str, request: Request, graph: Graph) -> Response:
-    """The canonical IRI https://w3id.org/chipgraph/id/{kind}/{slug}: JSON, JSON-LD, Turtle or N-Triples."""
+    """The canonical IRI https://w3id.org/chipgraph/id/{kind}/{slug}: JSON, JSON-LD, Turtle, N-Triples or HTML."""
     wanted = acceptable(request.headers.get("accept"), LINKED_DATA)
     if not wanted:
         raise ApiError(
-            "not-acceptable", "entities come as JSON, JSON-LD, Turtle or N-Triples", {"offered": LINKED_DATA}
+            "not-acceptable", "entities come as JSON, JSON-LD, Turtle, N-Triples or HTML", {"offered": LINKED_DATA}
         )
     described = entity(graph, kind, slug)
-    if wanted[0] == "application/json":
+    if wanted[0] in ("application/json", "text/html"):
         return conditional(request, graph, described)
     data = catalog.describe_rdf(graph.store, described["iri"], GRAPH_TYPES[wanted[0]])
     return conditional(request, graph, data, wanted[0])

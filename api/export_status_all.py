@@ -10,13 +10,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.chips import MAX_TPP
+from api.chips import COUNTRY, DESIGNER, FOUNDRY, MAX_TPP, PROCESS_NODE, WORKLOAD, filter_error
 from api.deps import Graph
 from api.errors import ApiError
 from api.models import RuleRef, Verdict
 from api.resources import Paging, conditional, linked, paging
 from kg import catalog
 from kg.export_status_all import export_statuses
+from kg.filters import resolve_chip_filter
 
 router = APIRouter(tags=["export control"])
 
@@ -70,22 +71,27 @@ async def list_export_status(
     destination: str = Query(..., max_length=2, description="ISO 3166-1 alpha-2 code of the destination, e.g. CN"),
     on: date | None = Query(None, alias="date", description="The date, YYYY-MM-DD (default: today)"),
     buyer: str | None = Query(None, max_length=128, description="Buyer organisation id, e.g. huawei"),
-    designer: str | None = Query(None, max_length=128, description="Designer id, e.g. nvidia"),
-    foundry: str | None = Query(None, max_length=128, description="Foundry id, e.g. tsmc"),
-    country: str | None = Query(None, max_length=2, description="ISO 3166-1 alpha-2 code of the designer's country"),
-    workload: str | None = Query(None, max_length=16, description="training or inference"),
-    process_node: str | None = Query(None, max_length=128, description="Process node id, e.g. tsmc-7nm"),
+    designer: str | None = Query(None, max_length=300, description=DESIGNER),
+    foundry: str | None = Query(None, max_length=300, description=FOUNDRY),
+    country: str | None = Query(None, max_length=300, description=COUNTRY),
+    workload: str | None = Query(None, max_length=300, description=WORKLOAD),
+    process_node: str | None = Query(None, max_length=300, description=PROCESS_NODE),
     year_from: int | None = Query(None, ge=1990, le=2100, description="First release year"),
     year_to: int | None = Query(None, ge=1990, le=2100, description="Last release year"),
     min_tpp: float | None = Query(None, ge=0, le=MAX_TPP, allow_inf_nan=False, description="Minimum TPP"),
 ) -> Response:
     """May each selected chip go to the destination on the date: verdict and the rules behind it.
 
-    The filters are those of /chips. An unknown destination or buyer is entity-not-found; a
+    The filters are those of /chips, matched the same way (a value that names nothing is a 400
+    listing close values). An unknown destination or buyer is entity-not-found; a
     malformed one, or a malformed filter, is invalid-parameter.
     """
     filters = catalog.ChipFilter(designer, foundry, country, workload, process_node, year_from, year_to, min_tpp)
     day = on or date.today()
+    try:
+        filters = resolve_chip_filter(graph.store, filters, graph.search_index())
+    except catalog.InvalidFilterError as error:
+        raise filter_error(error) from error
     try:
         result = await run_in_threadpool(
             export_statuses,

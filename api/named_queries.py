@@ -20,7 +20,9 @@ from api.deps import Graph
 from api.errors import ApiError
 from api.models import NamedQueryInfo, NamedQueryResult
 from api.negotiation import acceptable
-from api.sparql import run_query
+from api.resources import conditional
+from api.sparql import start
+from api.web.render import wants_html
 from kg import catalog
 from kg.namespaces import ID_BASE
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
@@ -33,8 +35,13 @@ PASSED_ON = ("query-timeout",)
 
 
 @router.get("", response_model=list[NamedQueryInfo])
-async def list_named_queries() -> list[dict[str, Any]]:
+async def list_named_queries(request: Request, graph: Graph) -> Response:
     """Every named query: its name, the question it answers, and its parameters."""
+    return conditional(request, graph, named_query_list())
+
+
+def named_query_list() -> list[dict[str, Any]]:
+    """The JSON of GET /queries."""
     return [
         {
             "name": query.name,
@@ -67,6 +74,8 @@ async def run_named_query(name: str, request: Request, graph: Graph) -> Response
         text = query.bind(params)
     except QueryParameterError as error:
         raise ApiError("invalid-parameter", str(error), {"parameters": sorted(query.params)}) from error
+    if wants_html(request):  # the page: a form of the parameters, and the rows as a table
+        return conditional(request, graph, _rows(name, await _answer(request, graph, text, JSON_RESULTS)))
     wanted = acceptable(request.headers.get("accept"), OFFERED)
     if not wanted:
         raise ApiError("not-acceptable", "no result format the Accept header admits", {"offered": OFFERED})
@@ -81,7 +90,7 @@ async def run_named_query(name: str, request: Request, graph: Graph) -> Response
 async def _answer(request: Request, graph: Graph, text: str, media: str) -> bytes:
     """The whole result of ``text`` in ``media``, from a query worker (time limit as /sparql)."""
     job = QueryJob(query=text, media_types=(media,), max_rows=graph.settings.max_result_rows)
-    answer = await run_query(request, graph, job, PASSED_ON)
+    answer = await start(request, graph, job, PASSED_ON)
     chunks = [answer.first]
     try:
         if answer.rest is not None:

@@ -37,11 +37,12 @@ BODY_METHODS = frozenset({"post", "put", "patch", "delete"})
 # Routes that send their query to the worker pool (kg.sparql.pool): a client over its share is 429,
 # a busy pool or a query over the time limit 503.
 QUERY_ROUTES = frozenset({"/sparql", "/queries/{name}"})
-# Routes whose query parameters name entities (designer, destination, buyer...): an unknown one is 404.
-NOT_FOUND_BY_QUERY = frozenset({("get", "/chips"), ("get", "/export-status")})
+# Routes whose query parameters name entities (destination, buyer, chip): an unknown one is 404 (the
+# filters of /chips name entities too, but an unknown filter value is 400: it is not the resource).
+NOT_FOUND_BY_QUERY = frozenset({("get", "/export-status"), ("get", "/export-status/check")})
 # GET routes that do not answer with api.resources.conditional (no ETag, so never 304).
 UNCONDITIONAL = frozenset(
-    {"/healthz", "/readyz", "/sparql", "/changes", "/changes/{change_id}", "/queries", "/queries/{name}"}
+    {"/healthz", "/readyz", "/sparql", "/changes", "/changes/{change_id}", "/queries/{name}", "/export-status/check"}
 )
 # Routes that read their body themselves and refuse a Content-Type they do not take.
 OWN_BODY = frozenset(

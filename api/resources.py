@@ -8,11 +8,13 @@ from typing import Any, TypeVar
 
 import orjson
 from fastapi import Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from api.errors import ApiError
 from api.service import GraphService
+from api.web.render import CODE_VERSION, HTML, wants_html
+from api.web.render import page as html_page
 from kg import bounds, catalog, ids
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -77,14 +79,24 @@ async def paging(offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query
 
 
 def conditional(request: Request, graph: GraphService, payload: Any, media_type: str = "application/json") -> Response:
-    """The payload with an ETag (graph version and URL); 304 when If-None-Match already has it."""
+    """The payload with an ETag (graph version, URL, media type); 304 when If-None-Match already has it.
+
+    A JSON payload asked for by a browser (Accept prefers text/html) is answered as the route's
+    HTML page, filled with that payload (api.web).
+    """
+    as_page = not isinstance(payload, bytes | str) and wants_html(request)
+    if as_page:
+        media_type = HTML
     target = f"{request.scope['path']}?{request.scope['query_string'].decode('latin-1')}"  # cheaper than request.url
-    tag = '"' + hashlib.sha256(f"{graph.version}|{target}|{media_type}".encode()).hexdigest()[:32] + '"'
+    tag = '"' + hashlib.sha256(f"{graph.version}|{CODE_VERSION}|{target}|{media_type}".encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": tag, "Vary": "Accept"}
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers={"ETag": tag})
+        return Response(status_code=304, headers=headers)
+    if as_page:
+        return HTMLResponse(html_page(request, payload), headers=headers)
     if isinstance(payload, bytes | str):
-        return Response(payload, media_type=media_type, headers={"ETag": tag, "Vary": "Accept"})
-    return Response(orjson.dumps(payload), media_type="application/json", headers={"ETag": tag})
+        return Response(payload, media_type=media_type, headers=headers)
+    return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
 
 
 def entity(graph: GraphService, kind: str, slug: str) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from api.deps import Graph
 from api.errors import ApiError
 from api.negotiation import acceptable
 from api.service import GraphService
+from api.web.render import wants_html
+from api.web.sparql_page import editor
 from kg.service_description import describe
 from kg.sparql.pool import QueryAnswer, QueryBusyError, QueryError, QueryJob
 from kg.sparql.results import ASK_TYPES, GRAPH_TYPES, SELECT_TYPES
@@ -41,25 +43,32 @@ async def _run(request: Request, graph: GraphService, params: dict[str, list[str
     wanted = [ALIASES.get(media, media) for media in acceptable(request.headers.get("accept"), OFFERED)]
     if not wanted:
         raise ApiError("not-acceptable", "no result format the Accept header admits", {"offered": OFFERED})
-    job = QueryJob(
-        query=queries[0],
-        media_types=tuple(dict.fromkeys(wanted)),
-        default_graphs=tuple(params.get("default-graph-uri", [])),
-        named_graphs=tuple(params.get("named-graph-uri", [])),
-        max_rows=graph.settings.max_result_rows,
-    )
-    answer = await run_query(request, graph, job, PASSED_ON)
+    job = _job(graph, params, wanted)
+    answer = await start(request, graph, job)
     headers = {"X-Result-Row-Limit": str(job.max_rows), "Vary": "Accept"}
     if answer.rest is None:
         return Response(answer.first, media_type=answer.media_type, headers=headers)
     return StreamingResponse(_chain(answer), media_type=answer.media_type, headers=headers)
 
 
-async def run_query(request: Request, graph: GraphService, job: QueryJob, passed_on: tuple[str, ...]) -> QueryAnswer:
+def _job(graph: GraphService, params: dict[str, list[str]], wanted: list[str]) -> QueryJob:
+    return QueryJob(
+        query=params["query"][0],
+        media_types=tuple(dict.fromkeys(wanted)),
+        default_graphs=tuple(params.get("default-graph-uri", [])),
+        named_graphs=tuple(params.get("named-graph-uri", [])),
+        max_rows=graph.settings.max_result_rows,
+    )
+
+
+async def start(
+    request: Request, graph: GraphService, job: QueryJob, passed_on: tuple[str, ...] = PASSED_ON
+) -> QueryAnswer:
     """The answer of ``job`` from a query worker, for the request's client (its share of the pool).
 
     Raises ApiError: the pool's 429 or 503 with Retry-After when the client or the pool is busy;
-    a failed query's own code when it is one of ``passed_on``, else query-failed.
+    a failed query's own code when it is one of ``passed_on``, else query-failed. /sparql and
+    /queries/{name} both run their queries through here.
     """
     client = request.client.host if request.client else "unknown"
     try:
@@ -68,6 +77,20 @@ async def run_query(request: Request, graph: GraphService, job: QueryJob, passed
         raise ApiError(error.code, str(error), headers={"Retry-After": str(error.retry_after)}) from error
     except QueryError as error:
         raise ApiError(error.code if error.code in passed_on else "query-failed", str(error)) from error
+
+
+async def whole(
+    request: Request, graph: GraphService, params: dict[str, list[str]], wanted: list[str]
+) -> tuple[str, bytes]:
+    """The media type and whole result of the query in ``params``, run as a protocol request would."""
+    answer = await start(request, graph, _job(graph, params, wanted))
+    chunks = [answer.first]
+    try:
+        if answer.rest is not None:
+            chunks.extend([chunk async for chunk in answer.rest_async()])
+    finally:
+        answer.close()
+    return answer.media_type, b"".join(chunks)
 
 
 async def _chain(answer: QueryAnswer) -> AsyncIterator[bytes]:
@@ -134,6 +157,8 @@ POST_DOCUMENT = {
 async def sparql_get(request: Request, graph: Graph) -> Response:
     """A query in the URL; without one, the service description (Turtle or another RDF format)."""
     params = parse_qs(request.url.query, keep_blank_values=True)
+    if "update" not in params and wants_html(request):
+        return await editor(request, graph, params)
     if "query" not in params and "update" not in params:
         return await run_in_threadpool(_description, request, graph)
     return await _run(request, graph, params)

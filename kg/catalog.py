@@ -91,7 +91,7 @@ class ChipFilter:
     foundry: str | None = None
     country: str | None = None
     workload: str | None = None
-    process_node: str | None = None
+    process_node: str | tuple[str, ...] | None = None  # a slug, or several (any of them)
     year_from: int | None = None
     year_to: int | None = None
     min_tpp: float | None = None
@@ -113,7 +113,9 @@ class ChipFilter:
                 raise InvalidFilterError("workload is training or inference")
             patterns.append(f"?chip cg:intendedWorkload {sparql_iri(WORKLOADS[self.workload])} .")
         if self.process_node:
-            patterns.append(f"?chip cg:processNode {sparql_iri(entity_iri('process-node', self.process_node))} .")
+            nodes = (self.process_node,) if isinstance(self.process_node, str) else self.process_node
+            iris = sparql_iris([entity_iri("process-node", node) for node in nodes])
+            patterns.append(f"VALUES ?filterNode {{ {iris} }} ?chip cg:processNode ?filterNode .")
         having = []
         if self.year_from is not None:
             having.append(f"YEAR(MIN(?released)) >= {sparql_literal(str(int(self.year_from)), XSD + 'integer')}")
@@ -239,6 +241,20 @@ def facts(
     }
 
 
+def derivation_inputs(store: OxigraphStore, iri: str) -> dict[str, list[dict[str, str]]]:
+    """The stated facts each derived figure of an entity was computed from.
+
+    Keys are short property names of the derived figures (``cg:computedTPP``); each input is
+    {"property", "value", "graph"}. Empty for an entity with no derived figure.
+    """
+    inputs: dict[str, list[dict[str, str]]] = {}
+    for row in store.select(fill(_query("derivation-inputs"), {"ENTITY": sparql_iri(iri)})):
+        text = {name: term_text(value) for name, value in row.items()}
+        used = {"property": _short(text["input"]), "value": text["value"], "graph": text["graph"]}
+        inputs.setdefault(_short(text["derived"]), []).append(used)
+    return inputs
+
+
 LabelIndex = dict[str, str]
 
 
@@ -333,9 +349,21 @@ def export_control(store: OxigraphStore, iri: str) -> list[dict[str, Any]]:
     return sorted(result, key=lambda fact: (fact["kind"], fact["valid_from"] or "", fact["id"]))
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """``text`` without accents and case ("Ç" and "c" fold alike): how names are compared and searched.
+
+    NFKD-decomposes, drops the combining marks, then casefolds; spaces and punctuation stay.
+    """
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+def compact(text: str) -> str:
+    """``text`` folded, "+" spelt "plus", and only letters and digits kept: "TSMC 5 nm" == "tsmc-5nm".
+
+    How filter values are compared with ids and names regardless of their format.
+    """
+    return "".join(char for char in fold(text).replace("+", "plus") if char.isalnum())
 
 
 @dataclass
@@ -351,11 +379,11 @@ class SearchIndex:
         A citation ("88 FR 73458", "FR Doc. 2023-23055") is found under the entity's name.
         """
         rows = store.select(_query("search"))
-        entries = [(_fold(term_text(r["name"])), term_text(r["name"]), term_text(r["entity"])) for r in rows]
+        entries = [(fold(term_text(r["name"])), term_text(r["name"]), term_text(r["entity"])) for r in rows]
         for row in store.select(_query("citations")):
             iri = term_text(row["entity"])
             name = term_text(row["name"]) if "name" in row else entity_id(iri)
-            entries.append((_fold(term_text(row["citation"])), name, iri))
+            entries.append((fold(term_text(row["citation"])), name, iri))
         return cls(entries)
 
     def search(self, text: str, limit: int) -> list[dict[str, Any]]:
@@ -364,7 +392,7 @@ class SearchIndex:
         Whole-name prefix matches come first, then word-prefix matches, then any substring;
         ties by name.
         """
-        query = _fold(text.strip())
+        query = fold(text.strip())
         if not query:
             return []
         best: dict[str, tuple[int, str]] = {}

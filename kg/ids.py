@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 
-from kg.catalog import KINDS, SLUG, InvalidFilterError, NotFoundError, SearchIndex, _fold, entity_id, entity_iri
+from kg.catalog import KINDS, SLUG, InvalidFilterError, NotFoundError, SearchIndex, entity_id, entity_iri, fold
 from kg.namespaces import ID_BASE
 from kg.rdf import sparql_iri
 from kg.store import OxigraphStore
@@ -42,7 +42,8 @@ def split(kind: str, text: str) -> str:
     return rest
 
 
-def _exists(store: OxigraphStore, iri: str) -> bool:
+def exists(store: OxigraphStore, iri: str) -> bool:
+    """Whether the store states anything about ``iri`` (an IRI already checked, written by sparql_iri)."""
     return bool(store.query(f"ASK {{ {sparql_iri(iri)} ?p ?o }}"))
 
 
@@ -61,11 +62,11 @@ def resolve(store: OxigraphStore, kind: str, text: str, index: SearchIndex | Non
     slug = split(kind, text)
     if SLUG.fullmatch(slug):
         iri = entity_iri(kind, slug)
-        if _exists(store, iri):
+        if exists(store, iri):
             return iri
     index = index if index is not None else SearchIndex.build(store)
     prefix = f"{ID_BASE}{kind}/"
-    folded = _fold(text)
+    folded = fold(text)
     labelled = sorted({iri for name, _, iri in index.entries if name == folded and iri.startswith(prefix)})
     if labelled:
         return labelled[0]
@@ -90,3 +91,47 @@ def suggest(index: SearchIndex, kind: str, slug: str) -> list[str]:
 def slug_of(iri: str) -> str:
     """The slug of an entity IRI."""
     return entity_id(iri).partition("/")[2]
+
+
+def kind_of(text: str) -> str | None:
+    """The kind that ``text`` names itself (a full IRI or kind/slug), None for a bare slug or a label."""
+    rest = text.strip()
+    rest = rest.removeprefix(ID_BASE) if rest.startswith(ID_BASE) else rest
+    given, sep, _ = rest.partition("/")
+    return given if sep and given in KINDS else None
+
+
+def resolve_any(store: OxigraphStore, text: str, index: SearchIndex | None = None) -> str:
+    """The IRI of the entity of any kind that ``text`` names: kind/slug, IRI, slug or exact label.
+
+    An id that names its kind is resolved as that kind; a bare slug or label is tried against
+    every kind in KINDS order (chip first) and the first that has it wins. Raises
+    InvalidFilterError for a malformed or too long id, and UnknownIdError when no entity has it
+    (kind "entity" unless the id named one), its suggestions written kind/slug, the closest first.
+    """
+    named = kind_of(text)
+    if named is not None:
+        try:
+            return resolve(store, named, text, index)
+        except UnknownIdError as error:
+            raise UnknownIdError(named, error.text, [f"{named}/{slug}" for slug in error.suggestions]) from None
+    if not text.strip() or len(text.strip()) > MAX_ID:
+        raise InvalidFilterError(f"an id has 1 to {MAX_ID} characters")
+    index = index if index is not None else SearchIndex.build(store)
+    candidates: list[str] = []
+    for kind in KINDS:
+        try:
+            return resolve(store, kind, text, index)
+        except UnknownIdError as error:
+            candidates += [f"{kind}/{slug}" for slug in error.suggestions]
+        except InvalidFilterError:  # neither a slug nor a label of that kind
+            candidates += [hit["id"] for hit in index.search(text, SUGGESTIONS) if hit["id"].startswith(f"{kind}/")]
+    wanted = text.strip().casefold()
+    if not SLUG.fullmatch(text.strip()):  # a label with a typo: the entities of the closest labels
+        names = {folded: iri for folded, _, iri in index.entries}
+        candidates += [entity_id(names[name]) for name in difflib.get_close_matches(fold(text), names, SUGGESTIONS)]
+    closest = sorted(
+        dict.fromkeys(candidates),
+        key=lambda known: -difflib.SequenceMatcher(None, wanted, known.partition("/")[2].casefold()).ratio(),
+    )
+    raise UnknownIdError("entity", text.strip(), closest[:SUGGESTIONS])

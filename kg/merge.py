@@ -277,8 +277,20 @@ def _record(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
 
 def log(store: OxigraphStore, limit: int | None = None) -> list[HistoryRecord]:
     """The merged changesets, newest first."""
-    records = [_record(row) for row in store.select(HISTORY_QUERY.replace("$FILTER", ""))]
-    return records if limit is None else records[:limit]
+    query = HISTORY_QUERY.replace("$FILTER", "") + ("" if limit is None else f" LIMIT {int(limit)}")
+    return [_record(row) for row in store.select(query)]
+
+
+def touching(store: OxigraphStore, iri: str, limit: int) -> list[HistoryRecord]:
+    """The newest ``limit`` merged changesets whose added or removed triples mention ``iri``.
+
+    The history literals are searched for the IRI as N-Triples writes it (``<iri>``); callers
+    that need the exact triples filter the records' parsed triples.
+    """
+    written = ox.Literal(f"{ox.NamedNode(iri)}")
+    condition = f"FILTER(CONTAINS(?addedTriples, {written}) || CONTAINS(?removedTriples, {written}))"
+    query = HISTORY_QUERY.replace("$FILTER", condition) + f" LIMIT {int(limit)}"
+    return [_record(row) for row in store.select(query)]
 
 
 def show(store: OxigraphStore, change_id: str) -> HistoryRecord:

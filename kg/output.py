@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 import pyoxigraph as ox
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from kg.namespaces import shorten
@@ -79,3 +81,32 @@ def report_table(report: ValidationReport) -> Table:
             result.message,
         )
     return table
+
+
+MAX_WIDTH = 100_000  # wider than any table: the width a table is measured at
+
+
+def print_table(table: Table, console: Console) -> None:
+    """Print ``table`` with no id or name cut or folded, however narrow the console.
+
+    Not a terminal (a pipe, a file, a test): the table is printed at its natural width, every
+    cell on as few lines as its own line breaks give, so an id is always whole on one line. A
+    terminal: at its width when the table fits, else widened to the table's natural width (the
+    terminal then wraps the long lines, but copying an id still gives it whole). Rich would
+    otherwise shorten cells with an ellipsis or fold them mid-id.
+    """
+    natural = Measurement.get(console, console.options.update_width(MAX_WIDTH), table).maximum
+    if natural <= console.width:
+        console.print(table)
+        return
+    for column in table.columns:
+        column.no_wrap, column.overflow = True, "ignore"
+    wide = Console(
+        width=natural,
+        file=console.file,
+        force_terminal=console.is_terminal,
+        no_color=console.no_color,
+        color_system=console.color_system,  # type: ignore[arg-type]
+        highlight=False,
+    )
+    wide.print(table)

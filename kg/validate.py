@@ -53,6 +53,16 @@ class ValidationReport:
         """The report as a JSON object: conforms and the list of results."""
         return {"conforms": self.conforms, "results": [result.to_json() for result in self.results]}
 
+    @property
+    def violations(self) -> int:
+        """How many results are violations (the others are warnings or infos)."""
+        return sum(1 for result in self.results if result.severity == "Violation")
+
+    @property
+    def warnings_only(self) -> bool:
+        """Whether the report has results and none is a violation: allowing warnings would let it pass."""
+        return bool(self.results) and self.violations == 0
+
 
 @lru_cache(maxsize=1)
 def shapes_graph() -> rdflib.Graph:

@@ -1,11 +1,24 @@
 """The `chipgraph` command line.
 
-Exit codes: 0 success, 1 a check found problems or a change was refused, 2 bad input (invalid
-SPARQL, unknown query or changeset, missing store, a file that does not parse), 3 the store is in
-use by another chipgraph process (a running server or another command) and nothing was written.
+Every error is one ``error: ...`` line on stderr (kg.cli.common.fail; usage errors too, through
+ChipgraphGroup). Exit codes: 0 success, 1 a check found problems or a change was refused, 2 bad
+input (invalid SPARQL, unknown query or changeset, an unknown option or filter value, missing
+store, a file that does not parse), 3 the store is in use by another chipgraph process (a running
+server or another command) and nothing was written; the message names the server's URL when
+`chipgraph serve` recorded it (kg/serving.py).
 """
 
-from kg.cli import backup, changes, coverage, export_status_all, exportcontrol, graph, imports, serve  # noqa: F401  (registers the commands)
+from kg.cli import (  # noqa: F401  (registers the commands)
+    backup,
+    changes,
+    coverage,
+    export_status_all,
+    exportcontrol,
+    graph,
+    imports,
+    mcp,
+    serve,
+)
 from kg.cli.common import app
 
 

@@ -12,7 +12,8 @@ import typer
 from pydantic import SecretStr
 
 from kg import backup as backups
-from kg.cli.common import StoreOption, WaitOption, app, err, fail, lock_wait, out, store_path
+from kg import serving
+from kg.cli.common import IN_USE, StoreOption, WaitOption, app, fail, lock_wait, out, store_path
 from kg.settings import Settings
 from kg.store import OxigraphStore, StoreError, StoreLockedError
 
@@ -64,7 +65,7 @@ def _take(path: Path, target: Path, server: str | None, wait: float) -> tuple[ba
     except StoreLockedError:
         pass
     settings = Settings()
-    url = (server or _server_url(settings)).rstrip("/")
+    url = (server or serving.running_server(path) or _server_url(settings)).rstrip("/")
     if settings.write_token is not None:
         name = _ask_server(url, settings.write_token, path)
         if name is not None:
@@ -72,9 +73,8 @@ def _take(path: Path, target: Path, server: str | None, wait: float) -> tuple[ba
             return backups.read_manifest(target), f" (taken by the server at {url})"
     try:
         return _take_here(path, target, wait), ""
-    except StoreLockedError:
-        err.print(_server_hint(url, settings.write_token), highlight=False)
-        raise
+    except StoreLockedError as error:
+        fail(f"{error}; nothing was written. {_server_hint(url, settings.write_token)}", IN_USE)
 
 
 def _take_here(path: Path, target: Path, wait: float) -> backups.BackupManifest:
@@ -133,8 +133,8 @@ def _message(error: urllib.error.HTTPError) -> str:
 def _server_hint(url: str, token: SecretStr | None) -> str:
     """What to do when the store is held and no server took the backup."""
     if token is None:
-        return "hint: to back up a store a running server holds, set CHIPGRAPH_WRITE_TOKEN to the server's token"
-    return f"hint: no chipgraph server answered at {url}; name the one holding the store with --server URL"
+        return "To back up a store a running server holds, set CHIPGRAPH_WRITE_TOKEN to the server's token"
+    return f"No chipgraph server answered at {url}; name the one holding the store with --server URL"
 
 
 @app.command()

@@ -12,18 +12,29 @@ from rich.table import Table
 
 from kg import changes, merge
 from kg.changes import Changeset, ChangesetError, nt_text
-from kg.cli.common import StoreOption, WaitOption, app, err, fail, open_store, out
+from kg.cli.common import (
+    FormatOption,
+    JsonOption,
+    StoreOption,
+    WaitOption,
+    app,
+    chosen,
+    emit,
+    err,
+    fail,
+    open_store,
+    out,
+)
 from kg.cli.coverage import changed_subjects, print_coverage_warnings
 from kg.coverage import coverage_warnings
 from kg.namespaces import GRAPH_BASE, shorten
-from kg.output import report_table
+from kg.output import OutputFormat, report_table
 from kg.store import OxigraphStore
 from kg.validate import ValidationReport, apply_changes, scratch_store, stated_quads, validate_changes
 
 AuthorOption = Annotated[str, typer.Option("--author", help="Who makes the change.")]
 MessageOption = Annotated[str, typer.Option("--message", "-m", help="Why the change is made.")]
 WarningsOption = Annotated[bool, typer.Option("--allow-warnings", help="Merge despite warnings (never violations).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FilesArgument = Annotated[
     list[Path], typer.Argument(help="Changeset files: RDF (.ttl .trig .nt .nq .jsonld) or .json envelopes.")
 ]
@@ -56,14 +67,37 @@ def read_changesets(
     return changesets
 
 
-def print_report(report: ValidationReport, as_json: bool) -> None:
-    """Print a validation report as JSON or as a table with a verdict line."""
-    if as_json:
-        typer.echo(json.dumps(report.to_json(), indent=2))
+REPORT_HEADER = ("severity", "focus_node", "path", "value", "message")
+
+
+def report_rows(report: ValidationReport) -> list[tuple[str, str, str, str, str]]:
+    """The results of a validation report as CSV rows (REPORT_HEADER)."""
+    return [
+        (result.severity, result.focus_node, result.path or "", result.value or "", result.message)
+        for result in report.results
+    ]
+
+
+def print_report(report: ValidationReport, output_format: OutputFormat) -> None:
+    """Print a validation report as JSON, CSV (one row per result) or a table with a verdict line."""
+    if output_format is not OutputFormat.table:
+        emit(output_format, tables=list, data=report.to_json(), header=REPORT_HEADER, rows=report_rows(report))
         return
     if report.results:
-        out.print(report_table(report))
+        emit(output_format, tables=lambda: report_table(report), data=None, header=(), rows=())
     out.print("conforms" if report.conforms else "does not conform", highlight=False)
+
+
+def refusal(report: ValidationReport) -> str:
+    """The error line of a refused merge; when only warnings refused it, how to merge anyway."""
+    violations = report.violations
+    warnings = len(report.results) - violations
+    if report.warnings_only:
+        return (
+            f"refused, nothing written: {warnings} warning(s) and no violation; "
+            "merge anyway with --allow-warnings if the warnings are understood"
+        )
+    return f"refused, nothing written: {violations} violation(s), {warnings} warning(s)"
 
 
 @app.command()
@@ -73,10 +107,13 @@ def validate(
     graph: GraphOption = None,
     source: SourceOption = None,
     allow_warnings: WarningsOption = False,
+    output_format: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """Validate changesets against the store without merging (exit 0 conforms, 1 not, 2 bad input)."""
+    output_format = chosen(output_format, as_json)
+    as_json = output_format is not OutputFormat.table
     changesets = read_changesets(files, remove, graph, source, "chipgraph validate", "dry run")
     opened = open_store(store)
     try:
@@ -84,12 +121,12 @@ def validate(
         after = None if as_json else scratch_store(apply_changes(stated_quads(opened), changesets))
     finally:
         opened.close()
-    print_report(report, as_json)
+    print_report(report, output_format)
     if after is not None:
         gaps = coverage_warnings(after, changed_subjects(changesets))
         print_coverage_warnings(gaps, "of the entities changed", err)
     if not report.conforms:
-        raise typer.Exit(1)
+        fail(refusal(report).replace("refused, nothing written", "does not conform"), 1)
 
 
 @app.command("merge")
@@ -101,32 +138,48 @@ def merge_command(
     graph: GraphOption = None,
     source: SourceOption = None,
     allow_warnings: WarningsOption = False,
+    output_format: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
     store: StoreOption = None,
     wait: WaitOption = None,
 ) -> None:
-    """Validate changesets and merge them all, or nothing (exit 1 when refused, 2 on bad input, 3 store in use)."""
+    """Validate changesets and merge them all, or nothing (exit 1 when refused, 2 on bad input, 3 store in use).
+
+    A change refused for warnings alone can be merged with --allow-warnings (never violations).
+    """
     changesets = read_changesets(files, remove, graph, source, author, message)
-    run_merge(store, lambda opened: merge.merge(opened, changesets, allow_warnings=allow_warnings), as_json, wait)
+    action = lambda opened: merge.merge(opened, changesets, allow_warnings=allow_warnings)  # noqa: E731
+    run_merge(store, action, chosen(output_format, as_json), wait)
 
 
 def run_merge(
-    store: Path | None, action: Callable[[OxigraphStore], merge.MergeResult], as_json: bool, wait: float | None
+    store: Path | None,
+    action: Callable[[OxigraphStore], merge.MergeResult],
+    output_format: OutputFormat,
+    wait: float | None,
 ) -> None:
-    """Open the store for writing (waiting up to ``wait`` seconds), run a merge or revert, print what it did."""
+    """Open the store for writing (waiting up to ``wait`` seconds), run a merge or revert, print what it did.
+
+    A refusal prints the report, then one error line (naming --allow-warnings when only warnings
+    refused it), exit 1.
+    """
+    as_json = output_format is not OutputFormat.table
     opened = open_store(store, write=True, wait=wait)
     try:
         result = action(opened)
         gaps = [] if as_json else coverage_warnings(opened, changed_subjects(result.merged))
     except merge.MergeRefusedError as error:
-        print_report(error.report, as_json)
-        raise typer.Exit(1) from error
+        print_report(error.report, output_format)
+        fail(refusal(error.report), 1)
     except (ChangesetError, merge.UnknownChangeError) as error:
         fail(str(error))
     finally:
         opened.close()
-    if as_json:
+    if output_format is OutputFormat.json:
         typer.echo(json.dumps({"merged": [change.id for change in result.merged], **result.report.to_json()}, indent=2))
+    elif output_format is OutputFormat.csv:
+        merged = [(change.id, change.graph, len(change.add), len(change.remove)) for change in result.merged]
+        emit(output_format, tables=list, data=None, header=("merged", "graph", "added", "removed"), rows=merged)
     elif not result.merged:
         out.print("nothing to merge: the store already holds these changes")
     for change in [] if as_json else result.merged:
@@ -140,6 +193,7 @@ def revert(
     author: AuthorOption,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Why (default: Revert ID).")] = None,
     allow_warnings: WarningsOption = False,
+    output_format: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
     store: StoreOption = None,
     wait: WaitOption = None,
@@ -148,7 +202,7 @@ def revert(
     run_merge(
         store,
         lambda opened: merge.revert(opened, change_id, author=author, message=message, allow_warnings=allow_warnings),
-        as_json,
+        chosen(output_format, as_json),
         wait,
     )
 
@@ -156,6 +210,7 @@ def revert(
 @app.command("log")
 def log_command(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many.")] = 20,
+    output_format: FormatOption = OutputFormat.table,
     as_json: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
@@ -165,16 +220,19 @@ def log_command(
         records = merge.log(opened, limit)
     finally:
         opened.close()
-    if as_json:
-        typer.echo(json.dumps([record_json(record, with_triples=False) for record in records], indent=2))
-        return
-    table = Table("id (merge time and hash)", "author", "+/-", "graph", "message")
-    table.columns[0].no_wrap = True
-    for record in records:
-        table.add_row(
-            record.id, record.author, f"+{record.added} -{record.removed}", shorten(record.graph), record.message
-        )
-    out.print(table)
+
+    def table() -> Table:
+        made = Table("id (merge time and hash)", "author", "+/-", "graph", "message")
+        for record in records:
+            made.add_row(
+                record.id, record.author, f"+{record.added} -{record.removed}", shorten(record.graph), record.message
+            )
+        return made
+
+    data = [record_json(record, with_triples=False) for record in records]
+    header = ("id", "time", "author", "message", "graph", "source", "reverts", "added", "removed")
+    rows = [tuple(item[key] if item[key] is not None else "" for key in header) for item in data]
+    emit(chosen(output_format, as_json), tables=table, data=data, header=header, rows=rows)
 
 
 def record_json(record: merge.HistoryRecord, *, with_triples: bool) -> dict[str, object]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import pyoxigraph as ox
@@ -11,12 +10,11 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from kg.changes import Changeset
-from kg.cli.common import StoreOption, app, fail, open_store, out
+from kg.cli.common import FormatOption, JsonOption, StoreOption, app, chosen, emit, fail, open_store, out
 from kg.coverage import UnknownSectionError, coverage
 from kg.namespaces import shorten
+from kg.output import OutputFormat
 from kg.validate import ValidationResult
-
-KEY_COLUMNS = 48  # the width of the key, have and share columns and the table's borders
 
 
 @app.command("coverage")
@@ -24,12 +22,14 @@ def coverage_command(
     section: Annotated[
         str | None, typer.Option("--section", help="Only this section, e.g. chips-chinese-designers.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")] = False,
+    output_format: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """For each class, the share of entities with each key property, and every entity that lacks it.
 
-    The key properties are kg/queries/coverage/key-properties.toml. Exit code 2 for an unknown section.
+    The key properties are kg/queries/coverage/key-properties.toml. CSV: one row per section and
+    key, the missing ids separated by spaces. Exit code 2 for an unknown section.
     """
     graph = open_store(store)
     try:
@@ -38,13 +38,20 @@ def coverage_command(
         fail(str(error))
     finally:
         graph.close()
-    if as_json:
-        out.print_json(json.dumps(result))
-    else:
-        longest = max((len(ident) for s in result["sections"] for k in s["keys"] for ident in k["missing"]), default=0)
-        wide = Console(width=max(out.width, longest + KEY_COLUMNS))  # wide enough that no id is cut or folded
-        for table in coverage_tables(result):
-            wide.print(table)
+    rows = [
+        (
+            section["id"],
+            key["key"],
+            key["have"],
+            section["total"],
+            "" if key["share"] is None else key["share"],
+            key["missing"],
+        )
+        for section in result["sections"]
+        for key in section["keys"]
+    ]
+    header = ("section", "key", "have", "total", "share", "missing")
+    emit(chosen(output_format, as_json), tables=lambda: coverage_tables(result), data=result, header=header, rows=rows)
 
 
 def coverage_tables(result: dict[str, Any]) -> list[Table]:
@@ -55,7 +62,7 @@ def coverage_tables(result: dict[str, Any]) -> list[Table]:
             Column("key", no_wrap=True),
             Column("have", justify="right", no_wrap=True),
             Column("share", justify="right", no_wrap=True),
-            Column("missing", overflow="fold"),
+            Column("missing"),
             title=f"{section['title']} ({section['id']}): {section['total']}",
             title_justify="left",
             show_lines=True,

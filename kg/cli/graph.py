@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyoxigraph as ox
 import typer
@@ -12,19 +12,35 @@ from rich.table import Table
 
 from kg import build as build_module
 from kg.checks import run_checks
-from kg.cli.common import StoreOption, WaitOption, app, err, fail, lock_wait, open_store, out, store_path
+from kg.cli.common import (
+    FormatOption,
+    StoreOption,
+    WaitOption,
+    app,
+    emit,
+    err,
+    fail,
+    lock_wait,
+    open_store,
+    out,
+    store_path,
+)
 from kg.cli.coverage import group_warnings, print_coverage_warnings
 from kg.coverage import coverage_warnings
 from kg.inputfiles import InputFileError, read_text
 from kg.namespaces import shorten
-from kg.output import OutputFormat, cell, render_table, render_text
+from kg.output import OutputFormat, cell, print_table, render_table, render_text
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
 from kg.store import StoreError
 
 
 @app.command()
-def build(store: StoreOption = None, wait: WaitOption = None) -> None:
-    """Build the store from the ontology, the sources and the curated data (replaces it whole)."""
+def build(output_format: FormatOption = OutputFormat.table, store: StoreOption = None, wait: WaitOption = None) -> None:
+    """Build the store from the ontology, the sources and the curated data (replaces it whole).
+
+    JSON: the summary (totals, triples per graph, entities per class, the warnings allowed). CSV:
+    one row per graph and per class (kind, name, count), as `chipgraph stats`.
+    """
     target = store_path(store)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task("build", total=None)
@@ -34,6 +50,11 @@ def build(store: StoreOption = None, wait: WaitOption = None) -> None:
             )
         except build_module.BuildError as error:
             fail(f"build failed, the store was not changed: {error}")
+    if output_format is not OutputFormat.table:
+        rows = [("graph", name, count) for name, count in summary.quads_per_graph.items()]
+        rows += [("class", f"cg:{name}", count) for name, count in summary.entities_per_class.items()]
+        emit(output_format, tables=list, data=summary_json(summary), header=("kind", "name", "count"), rows=rows)
+        return
     print_summary(summary)
     built = open_store(target)
     try:
@@ -41,6 +62,20 @@ def build(store: StoreOption = None, wait: WaitOption = None) -> None:
     finally:
         built.close()
     out.print("The gaps by class and key property: chipgraph coverage")
+
+
+def summary_json(summary: build_module.BuildSummary) -> dict[str, Any]:
+    """A build summary as JSON: what print_summary prints."""
+    return {
+        "store": str(summary.store_path),
+        "triples": summary.total_quads,
+        "sources": summary.sources,
+        "changesets": summary.changesets,
+        "inferred": summary.inferred_triples,
+        "graphs": dict(summary.quads_per_graph),
+        "classes": {f"cg:{name}": count for name, count in summary.entities_per_class.items()},
+        "warnings": [warning.to_json() for warning in summary.warnings],
+    }
 
 
 def print_summary(summary: build_module.BuildSummary) -> None:
@@ -57,7 +92,7 @@ def print_summary(summary: build_module.BuildSummary) -> None:
     classes = Table("class", "entities")
     for name, count in summary.entities_per_class.items():
         classes.add_row(f"cg:{name}", str(count))
-    out.print(classes)
+    print_table(classes, out)
 
 
 @app.command()
@@ -76,7 +111,7 @@ def query(
         result = graph.query(text)
         if isinstance(result, ox.QuerySolutions) and output_format is OutputFormat.table:
             table, count = render_table(result)
-            out.print(table)
+            print_table(table, out)
             err.print(f"{count} row(s)")
         else:
             typer.echo(render_text(result, output_format), nl=False)
@@ -114,32 +149,56 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 @app.command()
-def queries() -> None:
+def queries(output_format: FormatOption = OutputFormat.table) -> None:
     """List the named queries and the question each answers."""
-    table = Table("name", "question", "parameters (default)")
-    for name, named in named_queries().items():
-        params = ", ".join(f"{key}: {kind} ({default})" for key, (kind, default) in named.params.items())
-        table.add_row(name, named.question, params)
-    out.print(table)
+    found: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "question": named.question,
+            "parameters": {key: {"type": kind, "default": default} for key, (kind, default) in named.params.items()},
+        }
+        for name, named in named_queries().items()
+    ]
+
+    def parameters(item: dict[str, Any]) -> str:
+        return ", ".join(f"{key}: {p['type']} ({p['default']})" for key, p in item["parameters"].items())
+
+    rows = [(item["name"], item["question"], parameters(item)) for item in found]
+
+    def table() -> Table:
+        made = Table("name", "question", "parameters (default)")
+        for row in rows:
+            made.add_row(*row)
+        return made
+
+    emit(output_format, tables=table, data=found, header=("name", "question", "parameters"), rows=rows)
 
 
 @app.command()
-def stats(store: StoreOption = None) -> None:
-    """Summarise the store: triples per graph and entities per class."""
+def stats(output_format: FormatOption = OutputFormat.table, store: StoreOption = None) -> None:
+    """Summarise the store: triples per graph and entities per class.
+
+    CSV has one row per graph and per class: kind (graph or class), name, count.
+    """
     graph = open_store(store)
     try:
         per_graph, per_class = build_module.summarise(graph)
     finally:
         graph.close()
-    graphs = Table("graph", "triples")
-    for name, count in per_graph.items():
-        graphs.add_row(shorten(name), str(count))
-    out.print(graphs)
-    classes = Table("class", "entities")
-    for name, count in per_class.items():
-        classes.add_row(f"cg:{name}", str(count))
-    out.print(classes)
-    out.print(f"{sum(per_graph.values())} triples in {len(per_graph)} graphs")
+
+    def tables() -> list[Table]:
+        graphs = Table("graph", "triples", caption=f"{sum(per_graph.values())} triples in {len(per_graph)} graphs")
+        for name, count in per_graph.items():
+            graphs.add_row(shorten(name), str(count))
+        classes = Table("class", "entities")
+        for name, count in per_class.items():
+            classes.add_row(f"cg:{name}", str(count))
+        return [graphs, classes]
+
+    data = {"graphs": dict(per_graph), "classes": {f"cg:{name}": count for name, count in per_class.items()}}
+    rows = [("graph", name, count) for name, count in per_graph.items()]
+    rows += [("class", f"cg:{name}", count) for name, count in per_class.items()]
+    emit(output_format, tables=tables, data=data, header=("kind", "name", "count"), rows=rows)
 
 
 @app.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -13,11 +12,23 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kg import conflicts as conflict_module
-from kg.cli.common import StoreOption, WaitOption, app, err, fail, open_store, out
+from kg.cli.common import (
+    FormatOption,
+    JsonOption,
+    StoreOption,
+    WaitOption,
+    app,
+    chosen,
+    emit,
+    err,
+    fail,
+    open_store,
+    out,
+)
 from kg.importers import IMPORTERS, ImportFileError, run_import
 from kg.importers.common import ImportReport
 from kg.merge import MergeRefusedError
-from kg.output import report_table
+from kg.output import OutputFormat, print_table, report_table
 from kg.store import OxigraphStore
 
 
@@ -29,14 +40,15 @@ def import_command(
     snapshot: Annotated[
         str | None, typer.Option("--snapshot", help="The date the file describes (YYYY-MM-DD), if it does not say.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    output_format: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
     store: StoreOption = None,
     wait: WaitOption = None,
 ) -> None:
     """Import a public data set through validate-then-merge, with a report.
 
     Exit codes: 0 merged (or would merge), 1 refused by the shapes (nothing written), 2 bad input,
-    3 the store is in use by another chipgraph process (nothing written).
+    3 the store is in use by another chipgraph process (nothing written). CSV: the skipped rows.
     """
     if source not in IMPORTERS:
         fail(f"unknown data set {source!r}; known: {', '.join(IMPORTERS)}")
@@ -46,14 +58,16 @@ def import_command(
     except ImportFileError as error:
         fail(str(error))
     except MergeRefusedError as error:
-        err.print(report_table(error.report))
+        print_table(report_table(error.report), out)  # the report on stdout, as merge prints it
         fail(f"import refused, nothing written: {error}", code=1)
     finally:
         graph.close()
-    if as_json:
-        out.print_json(json.dumps(report.to_json()))
-    else:
+    output_format = chosen(output_format, as_json)
+    if output_format is OutputFormat.table:
         print_report(report, dry_run)
+    else:
+        rows = [(skipped["row"], skipped["name"], skipped["reason"]) for skipped in report.skipped]
+        emit(output_format, tables=list, data=report.to_json(), header=("row", "name", "reason"), rows=rows)
 
 
 def _snapshot(text: str | None) -> date | None:
@@ -90,7 +104,7 @@ def print_report(report: ImportReport, dry_run: bool) -> None:
         table = Table("row", "name", "reason", title="skipped rows")
         for skipped in report.skipped:
             table.add_row(str(skipped["row"]), escape(skipped["name"]), escape(skipped["reason"]))
-        out.print(table)
+        print_table(table, out)
     for note in report.notes:
         out.print(f"note: {escape(note)}")
     for warning in report.warnings:
@@ -99,22 +113,37 @@ def print_report(report: ImportReport, dry_run: bool) -> None:
 
 @app.command()
 def conflicts(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    output_format: FormatOption = OutputFormat.table,
+    as_json: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
-    """List chip figures that two statements give differently, each value with its source graphs."""
+    """List chip figures that two statements give differently, each value with its source graphs.
+
+    CSV: one row per value (chip, property, value, graphs separated by spaces).
+    """
     graph = open_store(store)
     try:
         found = conflict_module.conflicts(graph)
     finally:
         graph.close()
-    if as_json:
-        out.print_json(json.dumps([conflict.to_json() for conflict in found]))
-        return
-    table = Table("chip", "property", "value", "graphs")
-    for conflict in found:
-        for value in conflict.to_json()["values"]:
-            graphs = ", ".join(g.rsplit("/", 1)[-1] for g in value["graphs"])
-            table.add_row(conflict.to_json()["entity"], conflict.to_json()["property"], value["value"], graphs)
-    out.print(table)
+    data = [conflict.to_json() for conflict in found]
+    rows = [
+        (item["entity"], item["property"], value["value"], [g.rsplit("/", 1)[-1] for g in value["graphs"]])
+        for item in data
+        for value in item["values"]
+    ]
+
+    def table() -> Table:
+        made = Table("chip", "property", "value", "graphs")
+        for chip, prop, value, graphs in rows:
+            made.add_row(chip, prop, value, ", ".join(graphs))
+        return made
+
+    emit(
+        chosen(output_format, as_json),
+        tables=table,
+        data=data,
+        header=("chip", "property", "value", "graphs"),
+        rows=rows,
+    )
     err.print(f"{len(found)} conflicting figure(s)")

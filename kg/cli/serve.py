@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from kg import serving
 from kg.cli.common import StoreOption, app, fail, out, store_path
 from kg.settings import Settings
 from kg.store import ensure_free, is_store
@@ -19,7 +20,11 @@ def serve(
     host: Annotated[str | None, typer.Option("--host", help="Address (default $CHIPGRAPH_HOST or 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default $CHIPGRAPH_PORT or 8000).")] = None,
 ) -> None:
-    """Serve the store over HTTP until interrupted; one JSON log line per request."""
+    """Serve the store over HTTP until interrupted; one JSON log line per request.
+
+    While it runs, STORE.server.json beside the store records its address, so that a command
+    that finds the store held can say where to send a change (POST /changes).
+    """
     from api import create_app  # the HTTP stack loads only for this command
 
     settings = Settings()
@@ -34,7 +39,11 @@ def serve(
     ensure_free(settings.store, wait=settings.lock_wait)  # held by another process: exit 3, not a traceback
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     out.print(banner(settings), highlight=False, soft_wrap=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    serving.record(settings.store, serving.client_url(settings.host, settings.port))  # where writers send changes
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        serving.forget(settings.store)
 
 
 def banner(settings: Settings) -> str:

@@ -51,12 +51,13 @@ def test_an_unknown_id_is_a_404_with_suggestions(client: TestClient, path: str) 
     assert "did you mean" in body["message"] and "nvidia-h100-sxm5" in body["message"]
 
 
-def test_an_unknown_company_and_filter_get_suggestions(client: TestClient) -> None:
+def test_an_unknown_company_is_a_404_and_an_unknown_filter_a_400_with_suggestions(client: TestClient) -> None:
     response = client.get("/companies/nvidi")
     assert response.status_code == 404
     assert "nvidia" in response.json()["context"]["suggestions"]
     response = client.get("/chips", params={"designer": "nvidi"})
-    assert response.status_code == 404
+    assert response.status_code == 400  # a filter value is not the resource: never a 404
+    assert response.json()["code"] == "invalid-parameter"
     assert "nvidia" in response.json()["context"]["suggestions"]
 
 
