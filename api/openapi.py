@@ -10,7 +10,8 @@ codes of that status (api/errors.py STATUS):
 - 401 and 403 where the operation needs the bearer token (api.deps.require_writer documents it);
 - 404 where the path has a parameter (an unknown id), and on the routes of NOT_FOUND_BY_QUERY;
 - 406 where the 200 comes in more than one media type (the route negotiates with Accept);
-- 413 and, where the route reads a body itself, 415 on every method with a body (api.middleware.BodyLimit);
+- 413 on every method with a body (api.middleware.BodyLimit counts it), 415 where the route reads
+  its body itself (OWN_BODY) and refuses another Content-Type;
 - 429 and 503 (with Retry-After) on the routes that run queries in the worker pool (QUERY_ROUTES);
 - 304 on GETs answered by api.resources.conditional (every GET but those of UNCONDITIONAL);
 - the few route-specific ones of SPECIAL (409, 422, 503 of /readyz).
