@@ -21,7 +21,7 @@ from api.errors import ApiError
 from api.models import NamedQueryInfo, NamedQueryResult
 from api.negotiation import acceptable
 from api.resources import conditional
-from api.sparql import start
+from api.sparql import collect, start
 from api.web.render import wants_html
 from kg import catalog
 from kg.namespaces import ID_BASE
@@ -90,14 +90,7 @@ async def run_named_query(name: str, request: Request, graph: Graph) -> Response
 async def _answer(request: Request, graph: Graph, text: str, media: str) -> bytes:
     """The whole result of ``text`` in ``media``, from a query worker (time limit as /sparql)."""
     job = QueryJob(query=text, media_types=(media,), max_rows=graph.settings.max_result_rows)
-    answer = await start(request, graph, job, PASSED_ON)
-    chunks = [answer.first]
-    try:
-        if answer.rest is not None:
-            chunks.extend([chunk async for chunk in answer.rest_async()])
-    finally:
-        answer.close()
-    return b"".join(chunks)
+    return await collect(await start(request, graph, job, PASSED_ON))
 
 
 def _rows(name: str, body: bytes) -> dict[str, Any]:

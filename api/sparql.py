@@ -84,13 +84,18 @@ async def whole(
 ) -> tuple[str, bytes]:
     """The media type and whole result of the query in ``params``, run as a protocol request would."""
     answer = await start(request, graph, _job(graph, params, wanted))
+    return answer.media_type, await collect(answer)
+
+
+async def collect(answer: QueryAnswer) -> bytes:
+    """The whole result of an answer, read to its end; the worker is freed however reading ends."""
     chunks = [answer.first]
     try:
         if answer.rest is not None:
             chunks.extend([chunk async for chunk in answer.rest_async()])
     finally:
         answer.close()
-    return answer.media_type, b"".join(chunks)
+    return b"".join(chunks)
 
 
 async def _chain(answer: QueryAnswer) -> AsyncIterator[bytes]:
