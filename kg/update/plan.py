@@ -29,7 +29,7 @@ from typing import Any
 import pyparsing as pp
 from rdflib.plugins.sparql import algebra, parser
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import URIRef, Variable
+from rdflib.term import Literal, URIRef, Variable
 
 from kg.namespaces import GRAPH_BASE, META_GRAPH, SYSTEM_GRAPHS, source_for_graph
 
@@ -41,6 +41,15 @@ DEFAULT_GRAPH_IS_READ_ONLY = (
     f"write into a source graph instead, e.g. INSERT DATA {{ GRAPH <{GRAPH_BASE}SLUG> {{ ... }} }}"
 )
 _ESCAPE = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", re.IGNORECASE)  # rdflib's, a superset of Oxigraph's
+
+
+def _negative_decimal(tokens: pp.ParseResults) -> Literal:
+    """A negative decimal such as -5.0 (rdflib 7.6 negates the Literal, which fails for decimals)."""
+    unsigned = tokens[0]
+    return Literal("-" + str(unsigned), datatype=unsigned.datatype)
+
+
+parser.DECIMAL_NEGATIVE.set_parse_action(_negative_decimal)  # a fix of rdflib's grammar, in place
 
 
 class UpdateError(ValueError):
