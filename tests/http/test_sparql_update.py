@@ -42,7 +42,9 @@ def post(client: TestClient, text: str, *, token: bool = True, form: bool = Fals
 
 def ask(client: TestClient, where: str) -> bool:
     response = client.get(
-        "/sparql", params={"query": PREFIXES + f"ASK {{ {where} }}"}, headers={"Accept": "application/sparql-results+json"}
+        "/sparql",
+        params={"query": PREFIXES + f"ASK {{ {where} }}"},
+        headers={"Accept": "application/sparql-results+json"},
     )
     assert response.status_code == 200, response.text
     return bool(response.json()["boolean"])
@@ -163,9 +165,7 @@ def graph_chips(client: TestClient, graph: str) -> set[str]:
 
 def test_add_copy_and_move_between_two_graphs(client: TestClient) -> None:
     one, two = G + "upd-one", G + "upd-two"
-    setup = " ; ".join(
-        [new_source("upd-one"), new_source("upd-two"), new_chip("upd-a", one), new_chip("upd-b", two)]
-    )
+    setup = " ; ".join([new_source("upd-one"), new_source("upd-two"), new_chip("upd-a", one), new_chip("upd-b", two)])
     assert post(client, setup).status_code == 201
     assert post(client, f"ADD <{one}> TO <{two}>").status_code == 201
     assert graph_chips(client, one) == {"upd-a"} and graph_chips(client, two) == {"upd-a", "upd-b"}
@@ -201,9 +201,7 @@ def test_no_token_is_401_before_anything_is_read(client: TestClient) -> None:
     assert missing.status_code == 401 and missing.json()["code"] == "unauthorized"
     form = post(client, new_chip("upd-no-token"), token=False, form=True)
     assert form.status_code == 401
-    wrong = client.post(
-        "/sparql", content=new_chip("upd-no-token"), headers={**UPDATE, "Authorization": "Bearer nope"}
-    )
+    wrong = client.post("/sparql", content=new_chip("upd-no-token"), headers={**UPDATE, "Authorization": "Bearer nope"})
     assert wrong.status_code == 401
     not_even_sparql = client.post("/sparql", content="this is not SPARQL", headers=UPDATE)
     assert not_even_sparql.status_code == 401  # the token is checked before the update is parsed
@@ -325,7 +323,7 @@ def test_load_and_service_are_refused_and_reach_nothing(client: TestClient, list
         f"INSERT {{ GRAPH <{EPOCH}> {{ ?s ?p ?o }} }} WHERE {{ SERVICE SILENT <{url}/sparql> {{ ?s ?p ?o }} }}": "service",
         (
             f"DELETE {{ GRAPH <{EPOCH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{EPOCH}> {{ ?s ?p ?o }} "
-            f'FILTER EXISTS {{ SERVICE ?where {{ ?s ?p ?o }} }} VALUES ?where {{ <{url}/x> }} }}'
+            f"FILTER EXISTS {{ SERVICE ?where {{ ?s ?p ?o }} }} VALUES ?where {{ <{url}/x> }} }}"
         ): "service",
     }
     for text, reason in cases.items():
