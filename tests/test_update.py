@@ -34,7 +34,7 @@ def writable(disk_store: Path) -> Iterator[OxigraphStore]:
     store.close()
 
 
-def triple(s: str, p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
+def triple(s: str, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> ox.Triple:
     return ox.Triple(ox.NamedNode(s), ox.NamedNode(p), o)
 
 
@@ -124,7 +124,8 @@ def test_the_plan_names_the_graphs_each_operation_can_write() -> None:
     accepted = plan(
         f"PREFIX g: <{G}>\n"
         f"INSERT DATA {{ GRAPH g:meta {{ <urn:x:a> <urn:x:b> 1 }} }} ;\n"
-        f"WITH g:one DELETE {{ ?s ?p ?o }} INSERT {{ GRAPH g:two {{ ?s ?p ?o }} }} USING <{G}history> WHERE {{ ?s ?p ?o }} ;\n"
+        "WITH g:one DELETE { ?s ?p ?o } INSERT { GRAPH g:two { ?s ?p ?o } } "
+        f"USING <{G}history> WHERE {{ ?s ?p ?o }} ;\n"
         "MOVE g:three TO g:four ; COPY DEFAULT TO g:five"
     )
     assert [op.kind for op in accepted.operations] == ["InsertData", "Modify", "Move", "Copy"]
@@ -205,7 +206,7 @@ class Listener:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+            def do_GET(self) -> None:
                 outer.requests += 1
                 self.send_response(500)
                 self.end_headers()
@@ -230,7 +231,7 @@ def _serve_without_the_parse_check(connection: Connection, sandboxed: bool) -> N
 
     evaluation = importlib.import_module("kg.update.evaluate")  # the package's ``evaluate`` is the function
 
-    evaluation.plan = lambda text, base_iri=None: Plan(text, ())  # type: ignore[assignment]
+    evaluation.plan = lambda text, base_iri=None: Plan(text, ())  # type: ignore[attr-defined]
     evaluation._serve(connection, sandboxed)
 
 

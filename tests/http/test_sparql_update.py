@@ -112,7 +112,8 @@ def test_delete_insert_where_changes_a_label(client: TestClient) -> None:
     assert post(client, new_chip("upd-label", label="Old name")).status_code == 201
     response = post(
         client,
-        f'DELETE {{ GRAPH <{EPOCH}> {{ ?c rdfs:label ?old }} }} INSERT {{ GRAPH <{EPOCH}> {{ ?c rdfs:label "New name" }} }} '
+        f"DELETE {{ GRAPH <{EPOCH}> {{ ?c rdfs:label ?old }} }} "
+        f'INSERT {{ GRAPH <{EPOCH}> {{ ?c rdfs:label "New name" }} }} '
         f"WHERE {{ GRAPH <{EPOCH}> {{ ?c rdfs:label ?old }} FILTER(?c = chip:upd-label) }}",
     )
     assert response.status_code == 201, response.text
@@ -126,8 +127,8 @@ def test_a_later_operation_sees_an_earlier_one_through_the_default_graph(client:
     """The second operation reads the default graph (no GRAPH): it finds the chip the first one inserted."""
     response = post(
         client,
-        new_chip("upd-multi", label="Four")
-        + f' ; DELETE {{ GRAPH <{EPOCH}> {{ ?c rdfs:label ?l }} }} INSERT {{ GRAPH <{EPOCH}> {{ ?c rdfs:label "Four again" }} }}'
+        new_chip("upd-multi", label="Four") + f" ; DELETE {{ GRAPH <{EPOCH}> {{ ?c rdfs:label ?l }} }} "
+        f'INSERT {{ GRAPH <{EPOCH}> {{ ?c rdfs:label "Four again" }} }}'
         ' WHERE { ?c rdfs:label ?l FILTER(?l = "Four") }',
     )
     assert response.status_code == 201, response.text
@@ -285,7 +286,7 @@ class Listener:
         listener = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+            def do_GET(self) -> None:
                 listener.requests += 1
                 self.send_response(200)
                 self.send_header("Content-Type", "text/turtle")
@@ -319,8 +320,8 @@ def test_load_and_service_are_refused_and_reach_nothing(client: TestClient, list
     cases = {
         f"LOAD <{url}/data.ttl> INTO GRAPH <{EPOCH}>": "load",
         f"LOAD SILENT <{url}/data.ttl>": "load",
-        f"INSERT {{ GRAPH <{EPOCH}> {{ ?s ?p ?o }} }} WHERE {{ SERVICE <{url}/sparql> {{ ?s ?p ?o }} }}": "service",
-        f"INSERT {{ GRAPH <{EPOCH}> {{ ?s ?p ?o }} }} WHERE {{ SERVICE SILENT <{url}/sparql> {{ ?s ?p ?o }} }}": "service",
+        f"INSERT {{ GRAPH <{EPOCH}> {{ ?s ?p ?o }} }} WHERE {{ SERVICE <{url}/q> {{ ?s ?p ?o }} }}": "service",
+        f"INSERT {{ GRAPH <{EPOCH}> {{ ?s ?p ?o }} }} WHERE {{ SERVICE SILENT <{url}/q> {{ ?s ?p ?o }} }}": "service",
         (
             f"DELETE {{ GRAPH <{EPOCH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{EPOCH}> {{ ?s ?p ?o }} "
             f"FILTER EXISTS {{ SERVICE ?where {{ ?s ?p ?o }} }} VALUES ?where {{ <{url}/x> }} }}"
