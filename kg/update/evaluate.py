@@ -126,7 +126,12 @@ def _serve(connection: Connection, sandboxed: bool) -> None:
     connection.send(("ready",))
     text, base_iri, path = connection.recv()
     try:
-        connection.send(("ok", evaluate_here(ox.Store(path), text, base_iri)))
+        copy = ox.Store(path)
+    except OSError as error:
+        connection.send(("error", "internal-error", f"the copy of the store cannot be opened: {error}", {}))
+        return
+    try:
+        connection.send(("ok", evaluate_here(copy, text, base_iri)))
     except UpdateError as error:
         connection.send(("error", error.code, str(error), error.context))
     except OSError as error:  # the sandbox's refusal, or Oxigraph's HTTP client: a SERVICE call
