@@ -26,7 +26,12 @@ BEARER = HTTPBearer(scheme_name="bearer", description="The server's CHIPGRAPH_WR
 async def require_writer(
     request: Request, _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 ) -> None:
-    """Raise unless writes are on and the request carries the bearer token (constant-time check)."""
+    """The writer check as a route dependency (it documents the bearer scheme): see check_writer."""
+    check_writer(request)
+
+
+def check_writer(request: Request) -> None:
+    """Raise ApiError unless writes are on and the request carries the bearer token (constant-time check)."""
     token = request.app.state.settings.write_token
     if token is None:
         raise ApiError("writes-disabled", "writes are off: the server has no write token (CHIPGRAPH_WRITE_TOKEN)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from kg import backup as backups
@@ -94,6 +95,20 @@ class GraphService:
         """Merge (validated, all or nothing), then refresh the snapshot; one merge at a time."""
         with self._write_lock:
             result = merging.merge(self.store, changesets, allow_warnings=allow_warnings)
+            if result.merged:
+                self._refresh()
+            return result
+
+    def merge_from(
+        self, changes: Callable[[OxigraphStore], list[Changeset]], *, allow_warnings: bool
+    ) -> merging.MergeResult:
+        """Merge the changesets ``changes`` computes from the store, under the one write lock.
+
+        For changes that depend on the graph as it is (a SPARQL update's difference): no other
+        merge can come between reading the graph and writing the result.
+        """
+        with self._write_lock:
+            result = merging.merge(self.store, changes(self.store), allow_warnings=allow_warnings)
             if result.merged:
                 self._refresh()
             return result

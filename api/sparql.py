@@ -1,10 +1,10 @@
 """The SPARQL 1.1 Protocol query operation at /sparql: one router, mountable in any app.
 
-Read-only: updates are refused (writes go through /changes). Each query runs in a sandboxed,
-killable worker (kg.sparql.pool) with a time limit: SERVICE reaches nothing, FROM and FROM NAMED
-only name graphs of the store, results stream and are capped, a busy pool answers 503 with
-Retry-After at once and one client runs a bounded number of queries at a time. A GET without a
-query returns the service description.
+Updates (POST only, with the write token) go through the validation gate: api/sparql_update.py.
+Each query runs in a sandboxed, killable worker (kg.sparql.pool) with a time limit: SERVICE
+reaches nothing, FROM and FROM NAMED only name graphs of the store, results stream and are
+capped, a busy pool answers 503 with Retry-After at once and one client runs a bounded number
+of queries at a time. A GET without a query returns the service description.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Graph
 from api.errors import ApiError
+from api.models import MergeAnswer
 from api.negotiation import acceptable
 from api.service import GraphService
+from api.sparql_update import UPDATE_MEDIA, run_update
 from api.web.render import wants_html
 from api.web.sparql_page import editor
 from kg.service_description import describe
@@ -36,7 +38,7 @@ PASSED_ON = ("invalid-query", "not-acceptable", "query-timeout", "forbidden-quer
 
 async def _run(request: Request, graph: GraphService, params: dict[str, list[str]]) -> Response:
     if "update" in params:
-        raise ApiError("update-not-allowed", "this endpoint answers queries only; changes go to POST /changes")
+        raise ApiError("update-not-allowed", "updates are sent with POST (SPARQL 1.1 Protocol, section 2.2)")
     queries = params.get("query", [])
     if len(queries) != 1 or not queries[0].strip():
         raise ApiError("invalid-query", "give exactly one non-empty query parameter")
@@ -135,10 +137,11 @@ FORM_FIELDS = {
     "type": "object",
     "properties": {
         "query": {"type": "string"},
+        "update": {"type": "string", "description": "A SPARQL 1.1 update (with the bearer token)"},
         "default-graph-uri": {"type": "array", "items": {"type": "string"}},
         "named-graph-uri": {"type": "array", "items": {"type": "string"}},
     },
-    "required": ["query"],
+    "anyOf": [{"required": ["query"]}, {"required": ["update"]}],
 }
 RESULTS = {
     media: {"schema": {"type": "object", "required": ["head"]}} if media.endswith("+json") else {}
@@ -147,13 +150,28 @@ RESULTS = {
 OK: dict[int | str, dict[str, Any]] = {
     200: {"description": "SELECT and ASK results, or an RDF graph (CONSTRUCT, DESCRIBE)", "content": RESULTS}
 }
+POST_OK: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Query results, or an update that changed nothing (merged: [])",
+        "content": {**RESULTS, "application/json": {"schema": {"$ref": "#/components/schemas/MergeAnswer"}}},
+    },
+    201: {
+        "description": "An update merged: the ids of its changesets; Location names the last",
+        "model": MergeAnswer,
+        "headers": {"Location": {"description": "/changes/{id}", "schema": {"type": "string"}}},
+    },
+}
 GET_DOCUMENT = {"parameters": [QUERY, *GRAPHS]}
 POST_DOCUMENT = {
     "parameters": GRAPHS,
     "requestBody": {
         "required": True,
-        "description": "The query as a form field, or the body itself (SPARQL 1.1 Protocol)",
-        "content": {FORM: {"schema": FORM_FIELDS}, "application/sparql-query": {"schema": {"type": "string"}}},
+        "description": "The query or update as a form field, or the body itself (SPARQL 1.1 Protocol)",
+        "content": {
+            FORM: {"schema": FORM_FIELDS},
+            "application/sparql-query": {"schema": {"type": "string"}},
+            UPDATE_MEDIA: {"schema": {"type": "string"}},
+        },
     },
 }
 
@@ -169,9 +187,9 @@ async def sparql_get(request: Request, graph: Graph) -> Response:
     return await _run(request, graph, params)
 
 
-@router.post("/sparql", response_class=Response, responses=OK, openapi_extra=POST_DOCUMENT)
+@router.post("/sparql", response_class=Response, responses=POST_OK, openapi_extra=POST_DOCUMENT)
 async def sparql_post(request: Request, graph: Graph) -> Response:
-    """A query as a form field (query=...) or as the body (application/sparql-query)."""
+    """A query as a form field (query=...) or as the body (application/sparql-query); or an update (update=...)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
     params = parse_qs(request.url.query, keep_blank_values=True)
@@ -181,10 +199,12 @@ async def sparql_post(request: Request, graph: Graph) -> Response:
         raise ApiError("invalid-query", "the request body is not UTF-8") from error
     if media == FORM:
         params.update(parse_qs(text, keep_blank_values=True))
+        if "update" in params:
+            return await run_update(request, graph, None, params)
     elif media == "application/sparql-query":
         params["query"] = [text]
-    elif media == "application/sparql-update":
-        raise ApiError("update-not-allowed", "this endpoint answers queries only; changes go to POST /changes")
+    elif media == UPDATE_MEDIA:
+        return await run_update(request, graph, text, params)
     else:
         raise ApiError("unsupported-media-type", f"send {FORM} or application/sparql-query, not {media or 'nothing'}")
     return await _run(request, graph, params)

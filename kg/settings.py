@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     write_token: SecretStr | None = Field(None, description="Bearer token for writes; none set: writes are off")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (none by default)")
     query_timeout: float = Field(30.0, gt=0, description="Seconds a SPARQL query may run")
+    update_timeout: float = Field(60.0, gt=0, description="Seconds a SPARQL update's evaluation may run")
     query_workers: int = Field(2, ge=1, le=64, description="Worker processes for SPARQL queries")
     query_queue_wait: float = Field(2.0, ge=0, le=60, description="Seconds a query waits for a free worker (then 503)")
     queries_per_client: int | None = Field(

@@ -184,7 +184,7 @@ def test_no_fastapi_validation_error_is_documented(served: dict[str, Any]) -> No
     assert "HTTPValidationError" not in text
     assert "ValidationError'" not in text
     leftovers = [f"{m} {p}" for p, m, op in _operations(served) if "422" in op["responses"]]
-    assert sorted(leftovers) == ["post /changes", "post /changes/{change_id}/revert"]
+    assert sorted(leftovers) == ["post /changes", "post /changes/{change_id}/revert", "post /sparql"]  # refusals
 
 
 def test_every_error_response_is_the_error_schema_with_its_codes(served: dict[str, Any]) -> None:
@@ -231,14 +231,18 @@ def test_sparql_documents_its_parameters_bodies_and_results(served: dict[str, An
     assert {p["name"] for p in get["parameters"]} == {"query", "default-graph-uri", "named-graph-uri"}
     assert {p["name"] for p in post["parameters"]} == {"default-graph-uri", "named-graph-uri"}
     bodies = post["requestBody"]["content"]
-    assert set(bodies) == {"application/x-www-form-urlencoded", "application/sparql-query"}
-    assert "query" in bodies["application/x-www-form-urlencoded"]["schema"]["required"]
+    assert set(bodies) == {"application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update"}
+    form = bodies["application/x-www-form-urlencoded"]["schema"]
+    assert form["anyOf"] == [{"required": ["query"]}, {"required": ["update"]}]
     for operation in (get, post):
-        results = set(operation["responses"]["200"]["content"])
-        assert {"application/sparql-results+json", "text/csv", "text/turtle", "application/n-triples"} <= results
-        assert "application/json" not in results  # an alias in Accept, never a Content-Type
+        results = operation["responses"]["200"]["content"]
+        assert {"application/sparql-results+json", "text/csv", "text/turtle", "application/n-triples"} <= set(results)
         assert {"400", "406"} <= set(operation["responses"])
-    assert "415" in post["responses"]
+    assert "application/json" not in get["responses"]["200"]["content"]  # an alias in Accept, never a Content-Type
+    update_answer = {"$ref": "#/components/schemas/MergeAnswer"}
+    assert post["responses"]["200"]["content"]["application/json"]["schema"] == update_answer  # nothing changed
+    assert post["responses"]["201"]["content"]["application/json"]["schema"] == update_answer
+    assert {"401", "403", "415", "422"} <= set(post["responses"])
 
 
 def test_writes_document_their_bodies_answers_and_the_bearer_scheme(served: dict[str, Any]) -> None:
