@@ -40,14 +40,27 @@ BODY_METHODS = frozenset({"post", "put", "patch", "delete"})
 QUERY_ROUTES = frozenset({"/sparql", "/queries/{name}"})
 # Routes whose query parameters name entities (destination, buyer, chip): an unknown one is 404 (the
 # filters of /chips name entities too, but an unknown filter value is 400: it is not the resource).
-NOT_FOUND_BY_QUERY = frozenset({("get", "/export-status"), ("get", "/export-status/check")})
+NOT_FOUND_BY_QUERY = frozenset(
+    {("get", "/export-status"), ("get", "/export-status/check"), ("get", "/rdf-graphs"), ("delete", "/rdf-graphs")}
+)
 # GET routes that do not answer with api.resources.conditional (no ETag, so never 304).
 UNCONDITIONAL = frozenset(
-    {"/healthz", "/readyz", "/sparql", "/changes", "/changes/{change_id}", "/queries/{name}", "/export-status/check"}
+    {
+        "/healthz",
+        "/readyz",
+        "/sparql",
+        "/changes",
+        "/changes/{change_id}",
+        "/queries/{name}",
+        "/export-status/check",
+        "/rdf-graphs",
+        "/rdf-graphs/{slug}",
+    }
 )
 # Routes that read their body themselves and refuse a Content-Type they do not take.
 OWN_BODY = frozenset(
     {("post", "/sparql"), ("post", "/changes"), ("post", "/changes/{change_id}/revert"), ("post", "/admin/backup")}
+    | {(method, path) for method in ("put", "post") for path in ("/rdf-graphs", "/rdf-graphs/{slug}")}
 )
 REPORT_REF = {"$ref": "#/components/schemas/ValidationReport"}
 SPECIAL: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
@@ -66,11 +79,23 @@ SPECIAL: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
         422: {"description": "The update's result refused by the shapes, or a new graph's source not described"},
     },
 }
+# The Graph Store Protocol's writes (api/graph_store.py): SPARQL Update's graph policy, the default graph read-only.
+GRAPH_STORE_WRITE = {
+    403: {"description": "Writes are off, or a forbidden update: a system graph, or not a source graph"},
+    422: {"description": "The graph refused by the shapes (nothing written), or a new graph's source not described"},
+}
+for _method in ("put", "post", "delete"):
+    SPECIAL[(_method, "/rdf-graphs/{slug}")] = GRAPH_STORE_WRITE
+    SPECIAL[(_method, "/rdf-graphs")] = {
+        **GRAPH_STORE_WRITE,
+        405: {"description": "?default: the default graph is the read-only union of the named graphs"},
+    }
 DESCRIPTIONS = {
     400: "Bad request",
     401: "No bearer token, or a wrong one",
     403: "Writes are off: the server has no write token",
     404: "Not found",
+    405: "Method not allowed: the Allow header says which are",
     406: "No media type the Accept header admits",
     409: "Conflict",
     413: "The request body is larger than the server takes",
@@ -109,6 +134,8 @@ def error_response(status: int, description: str = "", schema: dict[str, Any] | 
     }
     if status in (429, 503):
         response["headers"] = RETRY_AFTER
+    if status == 405:
+        response["headers"] = {"Allow": {"description": "The methods allowed", "schema": {"type": "string"}}}
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
     return response

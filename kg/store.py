@@ -246,6 +246,15 @@ class OxigraphStore:
         """Every quad of the named graphs (not the default graph, which is their merge)."""
         return [quad for quad in self._store if not isinstance(quad.graph_name, ox.DefaultGraph)]
 
+    def triples(self, graph: str | None) -> list[ox.Triple]:
+        """The triples of one named graph, or of the default graph (None: the merge of the named graphs)."""
+        name = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
+        return [quad.triple for quad in self._store.quads_for_pattern(None, None, None, name)]
+
+    def has_graph(self, graph: str) -> bool:
+        """Whether the named graph ``graph`` holds a triple (an emptied graph does not count)."""
+        return next(iter(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))), None) is not None
+
     def quads(self, graph: str) -> list[ox.Quad]:
         """Every quad of one named graph."""
         return list(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))

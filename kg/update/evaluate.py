@@ -174,11 +174,11 @@ def evaluate_here(store: ox.Store, text: str, base_iri: str | None) -> list[tupl
         old, new = before.get(graph, set()), _triples(store, graph)
         added, removed = new - old, old - new
         if added or removed:
-            changed.append((graph, nt_text(_skolemised(triple, skolem) for triple in added), nt_text(removed)))
+            changed.append((graph, nt_text(skolemised(triple, skolem) for triple in added), nt_text(removed)))
     return changed
 
 
-def _skolemised(triple: ox.Triple, skolem: dict[ox.BlankNode, ox.NamedNode]) -> ox.Triple:
+def skolemised(triple: ox.Triple, skolem: dict[ox.BlankNode, ox.NamedNode]) -> ox.Triple:
     """``triple`` with each blank node replaced by its skolem IRI (a new one the first time it is seen)."""
 
     def term(node: Any) -> Any:
