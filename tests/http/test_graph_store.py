@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import urllib.parse
 import warnings
 from pathlib import Path
@@ -217,9 +218,11 @@ def test_post_adds_to_a_graph(client: TestClient) -> None:
 def test_writes_in_n_triples_and_json_ld(client: TestClient) -> None:
     describe(client, "gsp-formats")
     nt = f'<{CHIP}gsp-nt> <{LABEL}> "Chip gsp-nt" .\n'
-    response = client.put("/rdf-graphs/gsp-formats", content=nt, headers={**auth(), "Content-Type": "application/n-triples"})
+    response = client.put(
+        "/rdf-graphs/gsp-formats", content=nt, headers={**auth(), "Content-Type": "application/n-triples"}
+    )
     assert response.status_code == 201, response.text
-    document = '{"@id": "%sgsp-jsonld", "%s": "Chip gsp-jsonld"}' % (CHIP, LABEL)
+    document = json.dumps({"@id": CHIP + "gsp-jsonld", LABEL: "Chip gsp-jsonld"})
     response = client.post(
         "/rdf-graphs/gsp-formats", content=document, headers={**auth(), "Content-Type": "application/ld+json"}
     )
@@ -273,7 +276,9 @@ def test_without_the_token_nothing_is_read_or_changed(client: TestClient) -> Non
 def test_the_default_graph_is_read_only_405_with_allow(client: TestClient) -> None:
     counts = state(client)
     for method in ("PUT", "POST", "DELETE"):
-        response = client.request(method, "/rdf-graphs?default", content=chips("gsp-default"), headers={**auth(), **TURTLE})
+        response = client.request(
+            method, "/rdf-graphs?default", content=chips("gsp-default"), headers={**auth(), **TURTLE}
+        )
         assert response.status_code == 405, response.text
         assert response.headers["allow"] == "GET, HEAD"
         assert response.json()["code"] == "method-not-allowed"
@@ -288,7 +293,9 @@ def test_system_graphs_are_403(client: TestClient) -> None:
             response = client.request(method, url, content=chips("gsp-system"), headers={**auth(), **TURTLE})
             assert response.status_code == 403, (method, url, response.text)
             assert response.json()["code"] == "forbidden-update"
-    outside = client.put("/rdf-graphs", params={"graph": "https://example.org/g"}, content="", headers={**auth(), **TURTLE})
+    outside = client.put(
+        "/rdf-graphs", params={"graph": "https://example.org/g"}, content="", headers={**auth(), **TURTLE}
+    )
     assert outside.status_code == 403 and outside.json()["context"]["reason"] == "not-a-source-graph"
     assert state(client) == counts
 
@@ -320,14 +327,16 @@ def test_media_types_and_bodies_we_do_not_read(client: TestClient) -> None:
     describe(client, "gsp-media")
     counts = state(client)
     for content_type in ("text/plain", "application/json", "text/turtle; charset=iso-8859-1", ""):
-        response = client.put("/rdf-graphs/gsp-media", content=chips("gsp-m"), headers={**auth(), "Content-Type": content_type})
+        response = client.put(
+            "/rdf-graphs/gsp-media", content=chips("gsp-m"), headers={**auth(), "Content-Type": content_type}
+        )
         assert response.status_code == 415, (content_type, response.text)
         assert response.json()["code"] == "unsupported-media-type"
     malformed = put(client, "gsp-media", "<not turtle")
     assert malformed.status_code == 400 and malformed.json()["code"] == "invalid-changeset"
     elsewhere = client.put(
         "/rdf-graphs/gsp-media",
-        content=f"<{G}other> {{ <{CHIP}x> <{LABEL}> \"x\" }}",
+        content=f'<{G}other> {{ <{CHIP}x> <{LABEL}> "x" }}',
         headers={**auth(), "Content-Type": "application/trig"},
     )
     assert elsewhere.status_code == 400  # a body naming another graph
@@ -337,7 +346,9 @@ def test_media_types_and_bodies_we_do_not_read(client: TestClient) -> None:
 # -- over real HTTP -----------------------------------------------------------------------------------
 
 
-def raw(base: str, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def raw(
+    base: str, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """A request as curl sends it, over a plain socket connection."""
     host, port = urllib.parse.urlsplit(base).netloc.split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -358,7 +369,9 @@ def test_curl_like_requests_on_a_live_server(disk_store: Path, tmp_path: Path) -
         status, headers, body = raw(base, "HEAD", f"/rdf-graphs/{SOURCE_SLUG}")
         assert status == 200 and body == b"" and int(headers["content-length"]) > 0
         token = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"}
-        meta = PREFIXES + 'src:gsp-live a cg:Source ; dcterms:title "Live" ; cg:url "https://example.org/l"^^xsd:anyURI .'
+        meta = (
+            PREFIXES + 'src:gsp-live a cg:Source ; dcterms:title "Live" ; cg:url "https://example.org/l"^^xsd:anyURI .'
+        )
         assert raw(base, "POST", "/rdf-graphs/meta", meta.encode(), token)[0] == 200
         status, headers, _ = raw(base, "PUT", "/rdf-graphs/gsp-live", chips("gsp-live").encode(), token)
         assert status == 201 and headers["location"] == "/rdf-graphs/gsp-live"

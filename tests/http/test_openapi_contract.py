@@ -69,6 +69,7 @@ QUERY_VALUES = {"/search": {"q": "nvidia"}, "/export-status": {"destination": "C
 QUERY_VALUES["/chips/{chip_id}/export-status"] = {"destination": "CN"}
 QUERY_VALUES["/sparql"] = {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}
 QUERY_VALUES["/export-status/check"] = {"chip": "nvidia-h20", "destination": "CN"}
+QUERY_VALUES["/rdf-graphs"] = {"default": ""}
 
 # POST /sparql takes its query as the body too (application/sparql-query): plain text on the wire.
 schemathesis.serializer.alias("application/sparql-query", "text/plain")
@@ -184,7 +185,9 @@ def test_no_fastapi_validation_error_is_documented(served: dict[str, Any]) -> No
     assert "HTTPValidationError" not in text
     assert "ValidationError'" not in text
     leftovers = [f"{m} {p}" for p, m, op in _operations(served) if "422" in op["responses"]]
-    assert sorted(leftovers) == ["post /changes", "post /changes/{change_id}/revert", "post /sparql"]  # refusals
+    graph_store = [f"{m} {p}" for p in ("/rdf-graphs", "/rdf-graphs/{slug}") for m in ("delete", "post", "put")]
+    expected = ["post /changes", "post /changes/{change_id}/revert", "post /sparql", *graph_store]
+    assert sorted(leftovers) == sorted(expected)  # refusals
 
 
 def test_every_error_response_is_the_error_schema_with_its_codes(served: dict[str, Any]) -> None:
@@ -249,7 +252,8 @@ def test_writes_document_their_bodies_answers_and_the_bearer_scheme(served: dict
     scheme = served["components"]["securitySchemes"]["bearer"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     secured = sorted(f"{m} {p}" for p, m, op in _operations(served) if op.get("security") == [{"bearer": []}])
-    assert secured == ["post /admin/backup", "post /changes", "post /changes/{change_id}/revert"]
+    graph_store = [f"{m} {p}" for p in ("/rdf-graphs", "/rdf-graphs/{slug}") for m in ("delete", "post", "put")]
+    assert secured == sorted(["post /admin/backup", "post /changes", "post /changes/{change_id}/revert", *graph_store])
     change = served["paths"]["/changes"]["post"]
     assert change["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Envelope"}
     assert {"author", "message"} <= set(served["components"]["schemas"]["Envelope"]["required"])
