@@ -40,7 +40,7 @@ from api.service import GraphService
 from kg import merge as merging
 from kg import update as updates
 from kg.changes import MEDIA_TYPES, Changeset, ChangesetError, parse_rdf
-from kg.namespaces import GRAPH_BASE, PREFIXES
+from kg.namespaces import GRAPH_BASE, META_GRAPH, PREFIXES
 from kg.sparql.results import GRAPH_TYPES
 from kg.store import OxigraphStore
 from kg.update.evaluate import GraphDiff, skolemised
@@ -232,7 +232,10 @@ async def _write(
     try:
         result = await run_in_threadpool(lambda: service.merge_from(changes, allow_warnings=allow_warnings))
     except updates.UpdateError as error:
-        raise ApiError(error.code, str(error), error.context) from error
+        text = str(error)
+        if error.code == "source-not-described":
+            text += f" (or POST the description, as Turtle, to {_location(META_GRAPH)})"
+        raise ApiError(error.code, text, error.context) from error
     except merging.MergeRefusedError as error:
         report = error.report
         text = "the graph would not conform to the shapes; nothing was written"

@@ -306,7 +306,11 @@ def test_a_new_graph_whose_source_is_not_described_is_422(client: TestClient) ->
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["code"] == "source-not-described"
-    assert G + "meta" in body["message"]
+    assert G + "meta" in body["message"] and "/rdf-graphs/meta" in body["message"]
+    assert body["context"] == {
+        "graph": G + "gsp-undescribed",
+        "source": "https://w3id.org/chipgraph/id/source/gsp-undescribed",
+    }
     assert state(client) == counts
     assert client.get("/rdf-graphs/gsp-undescribed").status_code == 404
 
