@@ -215,13 +215,14 @@ def test_post_adds_to_a_graph(client: TestClient) -> None:
     )
 
 
-def test_writes_in_n_triples_and_json_ld(client: TestClient) -> None:
+def test_post_creates_and_writes_in_n_triples_and_json_ld(client: TestClient) -> None:
     describe(client, "gsp-formats")
     nt = f'<{CHIP}gsp-nt> <{LABEL}> "Chip gsp-nt" .\n'
-    response = client.put(
+    response = client.post(  # a POST that creates the graph: 201 too
         "/rdf-graphs/gsp-formats", content=nt, headers={**auth(), "Content-Type": "application/n-triples"}
     )
     assert response.status_code == 201, response.text
+    assert response.headers["location"] == "/rdf-graphs/gsp-formats"
     document = json.dumps({"@id": CHIP + "gsp-jsonld", LABEL: "Chip gsp-jsonld"})
     response = client.post(
         "/rdf-graphs/gsp-formats", content=document, headers={**auth(), "Content-Type": "application/ld+json"}
