@@ -107,6 +107,7 @@ class Exchange:
     headers: list[tuple[str, str]]
     body: bytes | None
     expected: Expected
+    authority: str = "www.example"  # the manifest's ht:connectionAuthority: the host of a direct graph IRI
 
 
 @dataclass
@@ -130,14 +131,14 @@ def _text(graph: Graph, subject: Node | None, predicate: URIRef) -> str | None:
     return None if value is None else str(value)
 
 
-def _headers(graph: Graph, owner: Node) -> list[tuple[str, str]]:
+def _headers(graph: Graph, owner: Node | None) -> list[tuple[str, str]]:
     return [
         (str(graph.value(header, HT.fieldName)), str(graph.value(header, HT.fieldValue)))
         for header in _items(graph, graph.value(owner, HT.headers))
     ]
 
 
-def _body(graph: Graph, owner: Node) -> tuple[str, str] | None:
+def _body(graph: Graph, owner: Node | None) -> tuple[str, str] | None:
     body = graph.value(owner, HT.body)
     if body is None:
         return None
@@ -157,6 +158,7 @@ def read_manifest(path: Path) -> list[Case]:
         cases += read_manifest(path.parent / Path(urllib.parse.urlparse(str(included)).path).name)
     for entry in _items(graph, graph.value(manifest, MF.entries)):
         action = graph.value(entry, MF.action)
+        authority = _text(graph, action, HT.connectionAuthority) or "www.example"
         exchanges = []
         for request in _items(graph, graph.value(action, HT.requests)):
             response = graph.value(request, HT.resp)
@@ -179,6 +181,7 @@ def read_manifest(path: Path) -> list[Case]:
                     headers=_headers(graph, request),
                     body=None if body is None else body[0].encode(body[1]),
                     expected=expected,
+                    authority=authority,
                 )
             )
         data = [
@@ -306,20 +309,37 @@ def _texts(exchange: Exchange) -> list[tuple[str, str]]:
     return found
 
 
+def _graph_parameter(name: str) -> bool:
+    """Whether a query-string parameter names a graph: a dataset parameter, or the Graph Store Protocol's ``graph``."""
+    return name.endswith("graph-uri") or name == "graph"
+
+
+def direct_graph(exchange: Exchange) -> str | None:
+    """The graph a Graph Store Protocol request names directly: the request URL (``http://AUTHORITY/gsp/...``)."""
+    path = exchange.path.partition("?")[0]
+    if path.startswith(GSP_PREFIX + "/"):
+        return f"http://{exchange.authority}{path}"
+    return None
+
+
 def case_graph_names(case: Case) -> set[str]:
     """Every IRI the test uses as a graph name."""
     names = {graph for _, graph in case.data}
     for exchange in case.exchanges:
         _, _, query_string = exchange.path.partition("?")
-        names |= {value for name, value in _params(query_string) if name.endswith("graph-uri")}
+        names |= {value for name, value in _params(query_string) if _graph_parameter(name) and "$" not in value}
+        direct = direct_graph(exchange)
+        if direct is not None:
+            names.add(direct)
         for text, kind in _texts(exchange):
             names |= graph_names(text, kind)
     return names
 
 
-def renaming(cases: list[Case]) -> dict[str, str]:
-    """Each graph name of the tests to its chipgraph source graph."""
-    return {iri: GRAPH_BASE + slug(iri) for case in cases for iri in sorted(case_graph_names(case))}
+def renaming(case: Case) -> dict[str, str]:
+    """Each graph name of the test to its own chipgraph source graph (tests share no graph: each starts afresh)."""
+    prefix = slug(case.name)
+    return {iri: GRAPH_BASE + prefix + slug(iri)[len("w3c") :] for iri in sorted(case_graph_names(case))}
 
 
 def rename_text(text: str, names: dict[str, str]) -> str:
@@ -329,11 +349,13 @@ def rename_text(text: str, names: dict[str, str]) -> str:
 
 
 def _rename_params(encoded: str, names: dict[str, str]) -> str:
+    """The parameters with graph names renamed, re-encoded; unchanged (as sent) when nothing is renamed."""
+    params = _params(encoded)
     renamed = [
-        (name, names.get(value, value) if name.endswith("graph-uri") else rename_text(value, names))
-        for name, value in _params(encoded)
+        (name, names.get(value, value) if _graph_parameter(name) else rename_text(value, names))
+        for name, value in params
     ]
-    return urllib.parse.urlencode(renamed, quote_via=urllib.parse.quote)
+    return encoded if renamed == params else urllib.parse.urlencode(renamed, quote_via=urllib.parse.quote)
 
 
 @dataclass
@@ -389,7 +411,8 @@ def request_of(exchange: Exchange, names: dict[str, str], token: str) -> Sent:
     if path.startswith(SPARQL_PREFIX):
         path = "/sparql" + path[len(SPARQL_PREFIX) :]
     elif path.startswith(GSP_PREFIX):
-        path = "/rdf-graphs" + path[len(GSP_PREFIX) :]
+        direct = direct_graph(exchange)
+        path = "/rdf-graphs" + ("/" + names[direct][len(GRAPH_BASE) :] if direct in names else path[len(GSP_PREFIX) :])
     if query_string:
         path += "?" + _rename_params(query_string, names)
     body = exchange.body
@@ -404,6 +427,13 @@ def request_of(exchange: Exchange, names: dict[str, str], token: str) -> Sent:
     return Sent(exchange.method, path, headers, body)
 
 
+def writes_default_graph_store(exchange: Exchange) -> bool:
+    """Whether a Graph Store Protocol request writes the default graph (``?default`` with PUT, POST or DELETE)."""
+    path, _, query_string = exchange.path.partition("?")
+    named_default = path.startswith(GSP_PREFIX) and "default" in dict(_params(query_string))
+    return named_default and exchange.method in ("PUT", "POST", "DELETE", "PATCH")
+
+
 def expects_refusal(exchange: Exchange) -> bool:
     """Whether our documented refusal replaces the manifest's expected success.
 
@@ -411,6 +441,8 @@ def expects_refusal(exchange: Exchange) -> bool:
     """
     if not any(name in ("StatusCode2xx", "OK", "Created", "NoContent") for name in exchange.expected.statuses):
         return False  # the manifest expects a failure anyway: its own expectation is checked
+    if writes_default_graph_store(exchange):
+        return True
     return any(kind == "update" and writes_default_graph(text) for text, kind in _texts(exchange))
 
 
@@ -447,6 +479,10 @@ def check(exchange: Exchange, response: Answer, where: str) -> bool:
     """
     expected = exchange.expected
     said = f"{where}: {exchange.method} {response.request.path} -> {response.status_code} {response.text[:400]!r}"
+    if expects_refusal(exchange) and writes_default_graph_store(exchange):
+        assert response.status_code == 405, said  # the graph store's default graph: read-only (Allow: GET, HEAD)
+        assert set(response.headers.get("allow", "").replace(" ", "").split(",")) == {"GET", "HEAD"}, said
+        return True
     if expects_refusal(exchange):
         assert response.status_code == REFUSAL_STATUS, said
         error: dict[str, Any] = response.json()
@@ -468,12 +504,13 @@ def check(exchange: Exchange, response: Answer, where: str) -> bool:
     return False
 
 
-def run(case: Case, base: str, names: dict[str, str], token: str) -> None:
+def run(case: Case, base: str, token: str) -> None:
     """Send the test's requests in order and check each response (``mf:expectedLocation`` is substituted).
 
     After the documented refusal of a default-graph write the test ends: its later requests would
     check what the refused update wrote.
     """
+    names = renaming(case)
     locations: dict[str, str] = {}
     for index, exchange in enumerate(case.exchanges):
         for template, value in locations.items():
@@ -492,18 +529,20 @@ def run(case: Case, base: str, names: dict[str, str], token: str) -> None:
             locations[exchange.expected.location] = response.headers["location"]
 
 
-def setup_update(cases: list[Case], names: dict[str, str]) -> str:
-    """One update: each renamed graph's source described in the metadata graph, and each test's data loaded."""
+def setup_update(cases: list[Case]) -> str:
+    """One update: each test's graphs' sources described in the metadata graph, and each test's data loaded."""
     meta = []
-    for graph in sorted(set(names.values())):
+    graphs = sorted({graph for case in cases for graph in renaming(case).values()})
+    for graph in graphs:
         source = SOURCE_BASE + graph[len(GRAPH_BASE) :]
         meta.append(
             f'<{source}> a <{ONTOLOGY_NS}Source> ; <http://purl.org/dc/terms/title> "W3C SPARQL 1.1 test graph" ; '
             f'<{ONTOLOGY_NS}url> "https://github.com/w3c/rdf-tests"^^<http://www.w3.org/2001/XMLSchema#anyURI> .'
         )
     blocks = [f"GRAPH <{META_GRAPH}> {{\n" + "\n".join(meta) + "\n}"]
-    loaded = sorted({(file, graph) for case in cases for file, graph in case.data})
-    for file, graph in loaded:
+    loaded = sorted({(file, graph, case.name) for case in cases for file, graph in case.data})
+    for file, graph, name in loaded:
+        names = renaming(next(case for case in cases if case.name == name))
         triples = Graph().parse(file, format="nt")
         renamed = Graph()
         for triple in triples:

@@ -28,7 +28,6 @@ from . import harness
 TOKEN = "w3c-test-token"
 PROTOCOL_CASES = harness.read_manifest(harness.PROTOCOL)
 GSP_CASES = harness.read_manifest(harness.GSP)
-NAMES = harness.renaming(PROTOCOL_CASES + GSP_CASES)
 
 # The defects being fixed on branch `protocol`, and documented limits: test name -> why it fails today.
 BASE_IRI = (
@@ -63,7 +62,7 @@ def server(store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "POST",
             "/sparql",
             [("content-type", "application/sparql-update"), ("authorization", f"Bearer {TOKEN}")],
-            harness.setup_update(PROTOCOL_CASES, NAMES).encode(),
+            harness.setup_update(PROTOCOL_CASES + GSP_CASES).encode(),
         )
         answer = harness.send(base, setup)
         assert answer.status_code == 201, answer.text
@@ -81,7 +80,7 @@ def _marked(cases: list[harness.Case]) -> list[object]:
 
 @pytest.mark.parametrize("case", _marked(PROTOCOL_CASES))
 def test_protocol(server: str, case: harness.Case) -> None:
-    harness.run(case, server, NAMES, TOKEN)
+    harness.run(case, server, TOKEN)
 
 
 def _has_graph_store(base: str) -> bool:
@@ -95,7 +94,7 @@ def _has_graph_store(base: str) -> bool:
 def test_graph_store_protocol(server: str, case: harness.Case) -> None:
     if not _has_graph_store(server):
         pytest.skip("Graph Store Protocol routes (/rdf-graphs) not on this branch: not in /openapi.json")
-    harness.run(case, server, NAMES, TOKEN)
+    harness.run(case, server, TOKEN)
 
 
 def test_the_manifests_are_read_whole() -> None:
