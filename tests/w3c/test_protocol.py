@@ -90,7 +90,24 @@ def _has_graph_store(base: str) -> bool:
     return any(path == "/rdf-graphs" or path.startswith("/rdf-graphs/") for path in paths)
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, id=f"{case.manifest}-{case.name}") for case in GSP_CASES])
+# What the Graph Store Protocol routes of branch `gsp` (944ea52) do not do yet, found by running this
+# module there: kept strict so that each is unmarked once done.
+GSP_GAPS: dict[str, str] = {
+    "post_get_post_get_direct": "gsp: a POST of multipart/form-data (the suite's second POST) is 415",
+    "post_get_post_get_indirect": "gsp: a POST of multipart/form-data (the suite's second POST) is 415",
+    "post_get_new_graph": "gsp: POST /rdf-graphs (a new graph named by the server, Location) is 400 invalid-parameter",
+}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, id=case.name, marks=[pytest.mark.xfail(strict=True, reason=GSP_GAPS[case.name])])
+        if case.name in GSP_GAPS
+        else pytest.param(case, id=case.name)
+        for case in GSP_CASES
+    ],
+)
 def test_graph_store_protocol(server: str, case: harness.Case) -> None:
     if not _has_graph_store(server):
         pytest.skip("Graph Store Protocol routes (/rdf-graphs) not on this branch: not in /openapi.json")
@@ -103,3 +120,23 @@ def test_the_manifests_are_read_whole() -> None:
     assert all(case.exchanges and all(e.expected.statuses for e in case.exchanges) for case in PROTOCOL_CASES)
     assert sum(len(case.exchanges) for case in PROTOCOL_CASES) == 34 + 5  # five update tests then ASK
     assert len(GSP_CASES) > 0 and all(case.exchanges for case in GSP_CASES)
+
+
+def test_the_default_graph_rule() -> None:
+    """The rule that picks the expected refusals reads the update's structure (a broken rule fails here)."""
+    writes = harness.writes_default_graph
+    assert writes("CLEAR ALL") and writes("DROP DEFAULT") and writes("INSERT DATA { <a:s> <a:p> 1 }")
+    assert writes("DELETE WHERE { ?s ?p ?o }") and writes("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    assert writes("ADD <a:g> TO DEFAULT") and writes("MOVE DEFAULT TO <a:g>")
+    assert not writes("CLEAR NAMED") and not writes("CLEAR GRAPH <a:g>") and not writes("COPY DEFAULT TO <a:g>")
+    assert not writes("INSERT DATA { GRAPH <a:g> { <a:s> <a:p> 1 } }")
+    assert not writes("WITH <a:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    refused = [case.name for case in PROTOCOL_CASES if any(harness.expects_refusal(e) for e in case.exchanges)]
+    assert refused == [
+        "update_dataset_default_graph",
+        "update_dataset_default_graphs",
+        "update_dataset_named_graphs",
+        "update_dataset_full",
+        "update_post_form",
+        "update_post_direct",
+    ]
