@@ -549,6 +549,22 @@ def run(case: Case, base: str, token: str) -> None:
             locations[exchange.expected.location] = response.headers["location"]
 
 
+def loaded_graphs(cases: list[Case]) -> dict[str, int]:
+    """Each graph the setup loads, with its number of triples."""
+    counts: dict[str, int] = {}
+    for case in cases:
+        names = renaming(case)
+        for file, graph in case.data:
+            counts[names[graph]] = len(Graph().parse(file, format="nt"))
+    return counts
+
+
+def count_query(graphs: list[str]) -> str:
+    """A query counting the triples of ``graphs`` (each named: cheap on a large store)."""
+    values = " ".join(f"<{graph}>" for graph in graphs)
+    return f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+
+
 def setup_update(cases: list[Case]) -> str:
     """One update: each test's graphs' sources described in the metadata graph, and each test's data loaded."""
     meta = []

@@ -66,6 +66,7 @@ def server(store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         )
         answer = harness.send(base, setup)
         assert answer.status_code == 201, answer.text
+        assert loaded_triples(base) == sum(harness.loaded_graphs(PROTOCOL_CASES).values()) > 0
         yield base
 
 
@@ -78,9 +79,22 @@ def _marked(cases: list[harness.Case]) -> list[object]:
     ]
 
 
+def loaded_triples(base: str) -> int:
+    """How many triples the setup's graphs hold now."""
+    query = harness.count_query(sorted(harness.loaded_graphs(PROTOCOL_CASES)))
+    answer = harness.send(
+        base, harness.Sent("POST", "/sparql", [("content-type", "application/sparql-query")], query.encode())
+    )
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+
 @pytest.mark.parametrize("case", _marked(PROTOCOL_CASES))
 def test_protocol(server: str, case: harness.Case) -> None:
+    refusals = any(harness.expects_refusal(exchange) for exchange in case.exchanges)
     harness.run(case, server, TOKEN)
+    if refusals:  # the refused update (CLEAR ALL...) wrote nothing: every graph the setup loaded is whole
+        assert loaded_triples(server) == sum(harness.loaded_graphs(PROTOCOL_CASES).values())
 
 
 def _has_graph_store(base: str) -> bool:
