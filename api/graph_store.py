@@ -24,6 +24,7 @@ Optional query parameters: ``author``, ``message``, ``allow_warnings=true``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -107,6 +108,25 @@ Default = Annotated[str | None, Query(description="Indirect identification of th
 Author = Annotated[str | None, Query(description="Who makes the change (the change log's author)")]
 Message = Annotated[str | None, Query(description="Why (the change log's message)")]
 Warnings = Annotated[bool, Query(description="Merge despite warnings (never violations)")]
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """What the change log records of a write, and whether warnings may pass."""
+
+    author: str | None
+    message: str | None
+    allow_warnings: bool
+
+
+async def write_options(
+    author: Author = None, message: Message = None, allow_warnings: Warnings = False
+) -> WriteOptions:
+    """The optional query parameters of every write (async: FastAPI would run a plain function in a thread)."""
+    return WriteOptions(author, message, allow_warnings)
+
+
+Options = Annotated[WriteOptions, Depends(write_options)]
 
 
 def _location(graph: str) -> str:
@@ -202,14 +222,12 @@ async def _write(
     body: frozenset[ox.Triple] | None,
     *,
     replace: bool,
-    author: str | None,
-    message: str | None,
-    allow_warnings: bool,
+    options: WriteOptions,
 ) -> JSONResponse:
     """Merge the difference ``body`` makes to ``target`` (None: drop it) as one changeset, under the write lock."""
     verb = "drop" if body is None else "replace" if replace else "merge into"
-    who = (author or "").strip() or DEFAULT_AUTHOR
-    why = (message or "").strip() or f"Graph Store Protocol: {verb} {target}"
+    who = (options.author or "").strip() or DEFAULT_AUTHOR
+    why = (options.message or "").strip() or f"Graph Store Protocol: {verb} {target}"
     existed: list[bool] = []
 
     def changes(store: OxigraphStore) -> list[Changeset]:
@@ -230,7 +248,7 @@ async def _write(
         return updates.changesets(store, [diff], author=who, message=why)
 
     try:
-        result = await run_in_threadpool(lambda: service.merge_from(changes, allow_warnings=allow_warnings))
+        result = await run_in_threadpool(lambda: service.merge_from(changes, allow_warnings=options.allow_warnings))
     except updates.UpdateError as error:
         text = str(error)
         if error.code == "source-not-described":
@@ -262,16 +280,12 @@ async def put_graph(
     slug: str,
     request: Request,
     service: Graph,
-    author: Author = None,
-    message: Message = None,
-    allow_warnings: Warnings = False,
+    options: Options,
 ) -> JSONResponse:
     """Replace the graph SLUG with the body (201 when it is new), through the validation gate."""
     target = _writable(_slug_graph(slug))
     body = await _body(request, target)
-    return await _write(
-        service, target, body, replace=True, author=author, message=message, allow_warnings=allow_warnings
-    )
+    return await _write(service, target, body, replace=True, options=options)
 
 
 @router.post("/{slug}", dependencies=WRITER, response_model=None, responses=WRITE_ANSWERS, openapi_extra=RDF_BODY)
@@ -279,80 +293,60 @@ async def post_graph(
     slug: str,
     request: Request,
     service: Graph,
-    author: Author = None,
-    message: Message = None,
-    allow_warnings: Warnings = False,
+    options: Options,
 ) -> JSONResponse:
     """Add the body's triples to the graph SLUG (201 when it is new), through the validation gate."""
     target = _writable(_slug_graph(slug))
     body = await _body(request, target)
-    return await _write(
-        service, target, body, replace=False, author=author, message=message, allow_warnings=allow_warnings
-    )
+    return await _write(service, target, body, replace=False, options=options)
 
 
 @router.delete("/{slug}", dependencies=WRITER, response_model=None, responses=DELETE_ANSWERS)
 async def delete_graph(
     slug: str,
     service: Graph,
-    author: Author = None,
-    message: Message = None,
-    allow_warnings: Warnings = False,
+    options: Options,
 ) -> JSONResponse:
     """Drop the graph SLUG (a changeset removing all its triples: revertible); 404 when it has none."""
     target = _writable(_slug_graph(slug))
-    return await _write(
-        service, target, None, replace=True, author=author, message=message, allow_warnings=allow_warnings
-    )
+    return await _write(service, target, None, replace=True, options=options)
 
 
 @router.put("", dependencies=WRITER, response_model=None, responses=WRITE_ANSWERS, openapi_extra=RDF_BODY)
 async def put_graph_indirect(
     request: Request,
     service: Graph,
+    options: Options,
     graph: GraphIri = None,
     default: Default = None,
-    author: Author = None,
-    message: Message = None,
-    allow_warnings: Warnings = False,
 ) -> JSONResponse:
     """Replace the graph ?graph=IRI with the body; the default graph (?default) is read-only (405)."""
     target = _writable(_indirect(graph, default))
     body = await _body(request, target)
-    return await _write(
-        service, target, body, replace=True, author=author, message=message, allow_warnings=allow_warnings
-    )
+    return await _write(service, target, body, replace=True, options=options)
 
 
 @router.post("", dependencies=WRITER, response_model=None, responses=WRITE_ANSWERS, openapi_extra=RDF_BODY)
 async def post_graph_indirect(
     request: Request,
     service: Graph,
+    options: Options,
     graph: GraphIri = None,
     default: Default = None,
-    author: Author = None,
-    message: Message = None,
-    allow_warnings: Warnings = False,
 ) -> JSONResponse:
     """Add the body's triples to the graph ?graph=IRI; the default graph (?default) is read-only (405)."""
     target = _writable(_indirect(graph, default))
     body = await _body(request, target)
-    return await _write(
-        service, target, body, replace=False, author=author, message=message, allow_warnings=allow_warnings
-    )
+    return await _write(service, target, body, replace=False, options=options)
 
 
 @router.delete("", dependencies=WRITER, response_model=None, responses=DELETE_ANSWERS)
 async def delete_graph_indirect(
     service: Graph,
+    options: Options,
     graph: GraphIri = None,
     default: Default = None,
-    author: Author = None,
-    message: Message = None,
-    allow_warnings: Warnings = False,
 ) -> JSONResponse:
     """Drop the graph ?graph=IRI (revertible); 404 when it has none; the default graph is read-only (405)."""
     target = _writable(_indirect(graph, default))
-    return await _write(
-        service, target, None, replace=True, author=author, message=message, allow_warnings=allow_warnings
-    )
+    return await _write(service, target, None, replace=True, options=options)
