@@ -60,6 +60,9 @@ SPECIAL: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
         }
     },
     ("post", "/changes/{change_id}/revert"): {422: {"description": "changeset-refused: nothing was written"}},
+    ("get", "/sparql"): {
+        405: {"description": "An update (update=) sent with GET: updates are sent with POST (Allow: POST)"}
+    },
     ("post", "/sparql"): {  # an update (api/sparql_update.py): the token is checked before anything else
         401: {"description": "An update without the bearer token, or with a wrong one"},
         403: {"description": "Writes are off, or a forbidden update (LOAD, SERVICE, the default or a system graph)"},
@@ -71,6 +74,7 @@ DESCRIPTIONS = {
     401: "No bearer token, or a wrong one",
     403: "Writes are off: the server has no write token",
     404: "Not found",
+    405: "Method not allowed (Allow names the methods)",
     406: "No media type the Accept header admits",
     409: "Conflict",
     413: "The request body is larger than the server takes",
@@ -109,6 +113,8 @@ def error_response(status: int, description: str = "", schema: dict[str, Any] | 
     }
     if status in (429, 503):
         response["headers"] = RETRY_AFTER
+    if status == 405:
+        response["headers"] = {"Allow": {"description": "The methods to use", "schema": {"type": "string"}}}
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
     return response

@@ -135,7 +135,7 @@ def test_service_description(client: TestClient) -> None:
             "forbidden-query",
             400,
         ),
-        ({"params": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, "update-not-allowed", 400),
+        ({"params": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, "update-not-allowed", 405),
         ({"params": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, "invalid-query", 400),
         ({"params": {"query": ""}}, "invalid-query", 400),
     ],
