@@ -99,11 +99,10 @@ def select_chunks(
     (TRUNCATED_LINK): JSON in head ("link") and with a top-level "truncated": true, XML with a
     <link> in its head; CSV and TSV cannot (the response header X-Result-Truncated still does).
     """
-    yield _select_head(names, kind, truncated)
-    rows: list[str] = []
+    rows: list[str] = [_select_head(names, kind, truncated)]  # the head travels with the first rows
     for count, solution in enumerate(solutions):
         rows.append(_select_row(names, solution, kind, first=count == 0))
-        if len(rows) == BATCH_ROWS:
+        if len(rows) >= BATCH_ROWS:
             yield "".join(rows)
             rows = []
     yield "".join(rows) + _select_tail(kind, truncated)
@@ -155,11 +154,11 @@ def graph_chunks(
     line and RDF/XML ends with an XML comment that say so (TRUNCATED_COMMENT); JSON-LD cannot.
     """
     note = TRUNCATED_COMMENT.format(max_rows=max_rows, link=TRUNCATED_LINK)
-    if truncated and rdf_format in STREAMABLE_GRAPH_FORMATS:
-        yield f"# {note}\n".encode()
+    prefix = f"# {note}\n".encode() if truncated and rdf_format in STREAMABLE_GRAPH_FORMATS else b""
     if rdf_format in STREAMABLE_GRAPH_FORMATS:
-        for start in range(0, len(triples), BATCH_ROWS):
-            yield ox.serialize(triples[start : start + BATCH_ROWS], format=rdf_format) or b""
+        for start in range(0, max(len(triples), 1), BATCH_ROWS):
+            yield prefix + (ox.serialize(triples[start : start + BATCH_ROWS], format=rdf_format) or b"")
+            prefix = b""
     else:
         yield ox.serialize(triples, format=rdf_format) or b""
     if truncated and rdf_format == ox.RdfFormat.RDF_XML:
