@@ -5,6 +5,11 @@ Each query runs in a sandboxed, killable worker (kg.sparql.pool) with a time lim
 reaches nothing, FROM and FROM NAMED only name graphs of the store, results stream and are
 capped, a busy pool answers 503 with Retry-After at once and one client runs a bounded number
 of queries at a time. A GET without a query returns the service description.
+
+Protocol details (README, "Protocol details of /sparql"): relative IRIs resolve against the
+endpoint's URL; a query or update body is UTF-8 (another charset is 415), a form is read in its
+charset; a result cut at the row cap carries X-Result-Truncated: true and a marker in its body
+(kg.sparql.results); an update sent with GET is 405 with Allow: POST.
 """
 
 from __future__ import annotations

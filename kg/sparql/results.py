@@ -2,7 +2,9 @@
 
 SELECT results are written row by row in the W3C formats (JSON, XML, CSV, TSV) so that they can
 be streamed and cut at a row cap with a well-formed document; ASK results and graph results use
-Oxigraph's serialisers (graph results in batches for the line-based formats).
+Oxigraph's serialisers (graph results in batches for the line-based formats). The caller
+(kg.sparql.worker.run) reads at most cap + 1 rows first, so the writers know before the first
+byte whether the cap cut the result, and mark it in the body where the format allows.
 """
 
 from __future__ import annotations

@@ -53,6 +53,17 @@ def test_a_base_declared_by_the_query_wins(client: TestClient) -> None:
     assert response.json()["results"]["bindings"][0]["x"]["value"] == "http://example.org/dir/a"
 
 
+def test_relative_iris_of_an_update_resolve_against_the_endpoint(client: TestClient) -> None:
+    """The gate names the graph the update would write: resolved against http://testserver/sparql."""
+    response = client.post(
+        "/sparql",
+        content="INSERT DATA { GRAPH <graph/x> { <a> <b> <c> } }",
+        headers={"Content-Type": "application/sparql-update", **auth()},
+    )
+    assert response.status_code == 403, response.text
+    assert response.json()["context"]["graph"] == "http://testserver/graph/x"
+
+
 # -- 2. the charset of the body --------------------------------------------------------------------
 
 
