@@ -164,7 +164,7 @@ _TYPE_NAME = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception)):\s*")
 
 
 def clean_message(text: str) -> str:
-    """``text`` without a leading exception class name ("ValueError: ...") and cut to one line of 500 characters."""
+    """``text`` without a leading exception class name ("ValueError: ..."), at most 500 characters."""
     first = _TYPE_NAME.sub("", text.strip())
     return first[:500]
 
