@@ -9,11 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 STATUS: dict[str, int] = {
     "invalid-query": 400,
     "forbidden-query": 400,
-    "update-not-allowed": 400,
+    "update-not-allowed": 405,
     "query-failed": 400,
     "invalid-parameter": 400,
     "invalid-changeset": 400,
@@ -70,6 +71,23 @@ def error_response(
     )
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(app: FastAPI, request: Request) -> str:
+    """The Allow header of a 405: every method some route of ``app`` takes at the request's path.
+
+    Starlette's own header names only the first route that matched the path (GET /sparql and
+    POST /sparql are two routes), so each method is tried against the routes here.
+    """
+    allowed = []
+    for method in METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 def install(app: FastAPI) -> None:
     """Make every error of ``app`` use the one shape: ours, FastAPI's, Starlette's and the unexpected."""
 
@@ -87,9 +105,12 @@ def install(app: FastAPI) -> None:
         return error_response("invalid-parameter", f"{first['where']}: {first['problem']}", {"problems": problems})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(error.status_code, "invalid-parameter" if error.status_code < 500 else "internal-error")
-        return error_response(code, str(error.detail))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(app, request) or headers.get("Allow", "")
+        return error_response(code, str(error.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

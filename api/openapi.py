@@ -73,6 +73,9 @@ SPECIAL: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
         }
     },
     ("post", "/changes/{change_id}/revert"): {422: {"description": "changeset-refused: nothing was written"}},
+    ("get", "/sparql"): {
+        405: {"description": "An update (update=) sent with GET: updates are sent with POST (Allow: POST)"}
+    },
     ("post", "/sparql"): {  # an update (api/sparql_update.py): the token is checked before anything else
         401: {"description": "An update without the bearer token, or with a wrong one"},
         403: {"description": "Writes are off, or a forbidden update (LOAD, SERVICE, the default or a system graph)"},

@@ -9,7 +9,8 @@ transaction, revertible with POST /changes/{id}/revert), all under the service's
 Answers: 201 with the change ids (JSON, ``Location`` of the last one), 200 with ``merged: []``
 when the update changes nothing; 400 invalid-update; 401/403 without the token or with writes
 off; 403 forbidden-update (LOAD, SERVICE, writes to the default graph or to a system graph);
-422 changeset-refused (the shapes' report) or source-not-described; 503 update-timeout.
+422 changeset-refused (the shapes' report) or source-not-described; 503 update-timeout. Relative IRIs resolve against
+the endpoint's URL (the base IRI).
 Optional parameters (URL query or form): ``author``, ``message``, ``allow_warnings=true``.
 """
 
@@ -31,6 +32,11 @@ from kg.store import OxigraphStore
 UPDATE_MEDIA = "application/sparql-update"
 DEFAULT_AUTHOR = "sparql-update"
 DEFAULT_MESSAGE = "SPARQL update"
+
+
+def endpoint_url(request: Request) -> str:
+    """The URL of the endpoint the request was sent to (no query, no fragment): the base IRI of its query or update."""
+    return str(request.url.replace(query="", fragment=""))
 
 
 def _one(params: dict[str, list[str]], name: str, default: str) -> str:
@@ -62,9 +68,12 @@ async def run_update(
     allow_warnings = _one(params, "allow_warnings", "false").lower() == "true"
     settings = graph.settings
     text = texts[0]
+    base_iri = endpoint_url(request)
 
     def changes(store: OxigraphStore) -> list[Changeset]:
-        diffs = updates.evaluate(store, text, timeout=settings.update_timeout, sandboxed=settings.query_sandbox)
+        diffs = updates.evaluate(
+            store, text, base_iri, timeout=settings.update_timeout, sandboxed=settings.query_sandbox
+        )
         return updates.changesets(store, diffs, author=author, message=message)
 
     try:

@@ -96,6 +96,7 @@ class QueryAnswer:
     rest: Iterator[bytes] | None
     _lease: _Lease | None = None
     _pool: QueryPool | None = None
+    truncated: bool = False  # the row cap cut the result (known before its first chunk)
 
     def close(self) -> None:
         """Give the worker back: killed if the result was not read to the end."""
@@ -379,11 +380,11 @@ class QueryPool:
         if message[0] == "error":
             self._release(lease, healthy=True)
             raise QueryError(message[1], message[2])
-        _, media, first, finished = message
+        _, media, first, finished, truncated = message
         if finished:
             self._release(lease, healthy=True)
-            return QueryAnswer(media, first, None)
-        return QueryAnswer(media, first, self._stream(lease), lease, self)
+            return QueryAnswer(media, first, None, truncated=truncated)
+        return QueryAnswer(media, first, self._stream(lease), lease, self, truncated=truncated)
 
     async def _stream_async(self, lease: _Lease) -> AsyncIterator[bytes]:
         """The rest of a result, each chunk awaited in the event loop; cancelling it frees the worker."""

@@ -2,7 +2,9 @@
 
 SELECT results are written row by row in the W3C formats (JSON, XML, CSV, TSV) so that they can
 be streamed and cut at a row cap with a well-formed document; ASK results and graph results use
-Oxigraph's serialisers (graph results in batches for the line-based formats).
+Oxigraph's serialisers (graph results in batches for the line-based formats). The caller
+(kg.sparql.worker.run) reads at most cap + 1 rows first, so the writers know before the first
+byte whether the cap cut the result, and mark it in the body where the format allows.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+# What a result cut at the row cap carries in its body: this IRI as a link (SPARQL JSON and XML
+# results), a comment (Turtle, N-Triples, RDF/XML).
+TRUNCATED_LINK = "https://w3id.org/chipgraph/ontology#TruncatedResult"
+TRUNCATED_COMMENT = "chipgraph: truncated: the result was cut at {max_rows} rows (CHIPGRAPH_MAX_RESULT_ROWS) <{link}>"
 BATCH_ROWS = 500
 
 SELECT_TYPES = {
@@ -86,33 +92,32 @@ def _csv_line(values: list[str]) -> str:
     return buffer.getvalue()
 
 
-def select_chunks(solutions: ox.QuerySolutions, kind: str, max_rows: int) -> Iterator[str]:
-    """The SELECT results as text chunks in ``kind`` (json, xml, csv, tsv), at most ``max_rows`` rows.
+def select_chunks(
+    names: list[str], solutions: Sequence[ox.QuerySolution], kind: str, *, truncated: bool
+) -> Iterator[str]:
+    """The SELECT results ``solutions`` (already capped) as text chunks in ``kind`` (json, xml, csv, tsv).
 
-    When the cap cuts the results, the document still ends properly; JSON says so with a
-    top-level "truncated": true.
+    When the row cap cut the results (``truncated``), the body says so where the format allows
+    (TRUNCATED_LINK): JSON in head ("link") and with a top-level "truncated": true, XML with a
+    <link> in its head; CSV and TSV cannot (the response header X-Result-Truncated still does).
     """
-    names = [variable.value for variable in solutions.variables]
-    yield _select_head(names, kind)
-    rows: list[str] = []
-    truncated = False
+    rows: list[str] = [_select_head(names, kind, truncated)]  # the head travels with the first rows
     for count, solution in enumerate(solutions):
-        if count == max_rows:
-            truncated = True
-            break
         rows.append(_select_row(names, solution, kind, first=count == 0))
-        if len(rows) == BATCH_ROWS:
+        if len(rows) >= BATCH_ROWS:
             yield "".join(rows)
             rows = []
     yield "".join(rows) + _select_tail(kind, truncated)
 
 
-def _select_head(names: list[str], kind: str) -> str:
+def _select_head(names: list[str], kind: str, truncated: bool) -> str:
     if kind == "json":
-        return '{"head":{"vars":' + json.dumps(names) + '},"results":{"bindings":['
+        link = ',"link":' + json.dumps([TRUNCATED_LINK]) if truncated else ""
+        return '{"head":{"vars":' + json.dumps(names) + link + '},"results":{"bindings":['
     if kind == "xml":
         variables = "".join(f"<variable name={quoteattr(name)}/>" for name in names)
-        return f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>{variables}</head><results>'
+        link = f"<link href={quoteattr(TRUNCATED_LINK)}/>" if truncated else ""
+        return f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>{variables}{link}</head><results>'
     if kind == "csv":
         return _csv_line(names)
     return "\t".join(f"?{name}" for name in names) + "\n"
@@ -142,15 +147,21 @@ def _select_tail(kind: str, truncated: bool) -> str:
     return ""
 
 
-def graph_chunks(triples: ox.QueryTriples, rdf_format: ox.RdfFormat, max_rows: int) -> Iterator[bytes]:
-    """Graph results in ``rdf_format``, at most ``max_rows`` triples; line formats stream in batches."""
-    batch: list[ox.Triple] = []
-    for index, triple in enumerate(triples):
-        if index == max_rows:
-            break
-        batch.append(triple)
-        if rdf_format in STREAMABLE_GRAPH_FORMATS and len(batch) == BATCH_ROWS:
-            yield ox.serialize(batch, format=rdf_format) or b""
-            batch = []
-    if batch or rdf_format not in STREAMABLE_GRAPH_FORMATS:
-        yield ox.serialize(batch, format=rdf_format) or b""
+def graph_chunks(
+    triples: Sequence[ox.Triple], rdf_format: ox.RdfFormat, *, truncated: bool, max_rows: int
+) -> Iterator[bytes]:
+    """Graph results ``triples`` (already capped) in ``rdf_format``; line formats stream in batches.
+
+    When the row cap cut the result (``truncated``), Turtle and N-Triples begin with a comment
+    line and RDF/XML ends with an XML comment that say so (TRUNCATED_COMMENT); JSON-LD cannot.
+    """
+    note = TRUNCATED_COMMENT.format(max_rows=max_rows, link=TRUNCATED_LINK)
+    prefix = f"# {note}\n".encode() if truncated and rdf_format in STREAMABLE_GRAPH_FORMATS else b""
+    if rdf_format in STREAMABLE_GRAPH_FORMATS:
+        for start in range(0, max(len(triples), 1), BATCH_ROWS):
+            yield prefix + (ox.serialize(triples[start : start + BATCH_ROWS], format=rdf_format) or b"")
+            prefix = b""
+    else:
+        yield ox.serialize(triples, format=rdf_format) or b""
+    if truncated and rdf_format == ox.RdfFormat.RDF_XML:
+        yield f"<!-- {note} -->\n".encode()

@@ -9,8 +9,10 @@ crashes the process (a parser's stack overflow) is detected and answered by the 
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -38,6 +40,7 @@ class QueryJob:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_rows: int = 100_000
+    base_iri: str | None = None
 
 
 def _graph_args(job: QueryJob) -> dict[str, Any]:
@@ -102,45 +105,79 @@ def _native(result: ox.QuerySolutions | ox.QueryBoolean, results_format: ox.Quer
 
 
 def execute(store: ox.Store, job: QueryJob) -> tuple[str, Emit]:
-    """Run ``job`` on ``store``: the chosen media type and a function that writes the result.
+    """Run ``job`` on ``store``: the chosen media type and a function that writes the result."""
+    media, _, emit = run(store, job)
+    return media, emit
 
-    A SELECT query gets a LIMIT of ``max_rows`` (kg.sparql.dataset.with_row_limit) and is
-    written by Oxigraph's own serialiser, streaming; when no LIMIT can be placed with certainty,
-    rows are written and capped here instead. Raises QueryError("invalid-query") on a syntax
-    error and QueryError("not-acceptable") when no media type fits the query form.
+
+def run(store: ox.Store, job: QueryJob) -> tuple[str, bool, Emit]:
+    """Run ``job`` on ``store``: the media type, whether the row cap cut the result, its writer.
+
+    Relative IRIs of the query resolve against ``job.base_iri`` (the endpoint's URL). A SELECT
+    query whose own LIMIT is within ``max_rows`` is written by Oxigraph's own serialiser,
+    streaming. Any other SELECT gets a LIMIT of ``max_rows + 1`` (kg.sparql.dataset.with_row_limit;
+    when none can be placed with certainty, rows are counted here) and its first ``max_rows + 1``
+    solutions (graph results: triples) are read before anything is written, so that whether the
+    cap cut the result is known before the first byte: the writers then mark it in the body
+    (kg.sparql.results) and the pool hands the flag on for a response header. Raises
+    QueryError("invalid-query") on a syntax error and QueryError("not-acceptable") when no
+    media type fits the query form.
     """
-    limited = with_row_limit(job.query, job.max_rows)
+    own_limit = with_row_limit(job.query, job.max_rows)
+    native = own_limit is not None and own_limit == job.query  # the query's LIMIT is within the cap
+    limited = job.query if native else with_row_limit(job.query, job.max_rows + 1)
     try:
-        result = store.query(limited or job.query, **_graph_args(job))
+        result = store.query(limited or job.query, base_iri=job.base_iri, **_graph_args(job))
     except SyntaxError as error:
-        raise QueryError("invalid-query", str(error)) from error
+        raise QueryError("invalid-query", syntax_message(error)) from error
     if isinstance(result, ox.QuerySolutions):
         media = _pick(job.media_types, SELECT_TYPES)
         if media is None:
             raise QueryError("not-acceptable", f"SELECT results come as {', '.join(SELECT_TYPES)}")
-        if limited is not None:
-            return media, _native(result, ASK_TYPES[media])
-        text_chunks = select_chunks(result, SELECT_TYPES[media], job.max_rows)
-        return media, _chunks(chunk.encode("utf-8") for chunk in text_chunks)
+        if native:
+            return media, False, _native(result, ASK_TYPES[media])
+        variables = [variable.value for variable in result.variables]
+        solutions = list(islice(result, job.max_rows + 1))
+        truncated = len(solutions) > job.max_rows
+        text_chunks = select_chunks(variables, solutions[: job.max_rows], SELECT_TYPES[media], truncated=truncated)
+        return media, truncated, _chunks(chunk.encode("utf-8") for chunk in text_chunks)
     if isinstance(result, ox.QueryBoolean):
         media = _pick(job.media_types, ASK_TYPES)
         if media is None:
             raise QueryError("not-acceptable", f"ASK results come as {', '.join(ASK_TYPES)}")
-        return media, _native(result, ASK_TYPES[media])
+        return media, False, _native(result, ASK_TYPES[media])
     media = _pick(job.media_types, GRAPH_TYPES)
     if media is None:
         raise QueryError("not-acceptable", f"graph results come as {', '.join(GRAPH_TYPES)}")
-    return media, _chunks(graph_chunks(result, GRAPH_TYPES[media], job.max_rows))
+    triples = list(islice(result, job.max_rows + 1))
+    truncated = len(triples) > job.max_rows
+    chunks = graph_chunks(triples[: job.max_rows], GRAPH_TYPES[media], truncated=truncated, max_rows=job.max_rows)
+    return media, truncated, _chunks(chunks)
+
+
+def syntax_message(error: Exception) -> str:
+    """The message of a parser's error, without Python's or Rust's type names."""
+    return clean_message(str(error)) or "the query is not valid SPARQL"
+
+
+_TYPE_NAME = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception)):\s*")
+
+
+def clean_message(text: str) -> str:
+    """``text`` without a leading exception class name ("ValueError: ..."), at most 500 characters."""
+    first = _TYPE_NAME.sub("", text.strip())
+    return first[:500]
 
 
 class _Sender:
-    """Send a result over the pipe: ("start", media, first chunk, finished), then ("chunk", bytes)..., ("done",).
+    """Send a result over the pipe: ("start", media, first, finished, truncated), ("chunk", bytes)..., ("done",).
 
-    The first chunk travels with the media type, so a result of one chunk is one message.
+    The first chunk travels with the media type, so a result of one chunk is one message;
+    ``truncated`` says whether the row cap cut the result (known before the first chunk).
     """
 
-    def __init__(self, connection: Connection, media: str) -> None:
-        self._connection, self._media = connection, media
+    def __init__(self, connection: Connection, media: str, truncated: bool = False) -> None:
+        self._connection, self._media, self._truncated = connection, media, truncated
         self._first: bytes | None = None
         self._started = False
 
@@ -151,7 +188,7 @@ class _Sender:
         elif self._first is None:
             self._first = chunk
         else:
-            self._connection.send(("start", self._media, self._first, False))
+            self._connection.send(("start", self._media, self._first, False, self._truncated))
             self._connection.send(("chunk", chunk))
             self._started = True
 
@@ -160,7 +197,7 @@ class _Sender:
         if self._started:
             self._connection.send(("done",))
         else:
-            self._connection.send(("start", self._media, self._first or b"", True))
+            self._connection.send(("start", self._media, self._first or b"", True, self._truncated))
 
 
 NO_REQUESTS = "this endpoint never sends requests to other servers: SERVICE cannot be evaluated"
@@ -174,7 +211,7 @@ def _os_error(error: OSError) -> tuple[str, str, str]:
     """
     if error.errno in (None, errno.EACCES):
         return ("error", "forbidden-query", NO_REQUESTS)
-    return ("error", "query-failed", f"{type(error).__name__}: {error}")
+    return ("error", "query-failed", clean_message(str(error)) or "the query failed")
 
 
 def serve(connection: Connection, sandboxed: bool) -> None:
@@ -198,8 +235,8 @@ def serve(connection: Connection, sandboxed: bool) -> None:
         try:
             if opened is None or opened[0] != snapshot:
                 opened = (snapshot, ox.Store.read_only(snapshot))
-            media, emit = execute(opened[1], job)
-            sender = _Sender(connection, media)
+            media, truncated, emit = run(opened[1], job)
+            sender = _Sender(connection, media, truncated)
             emit(sender.send)
             sender.finish()
         except QueryError as error:
@@ -207,4 +244,4 @@ def serve(connection: Connection, sandboxed: bool) -> None:
         except OSError as error:
             connection.send(_os_error(error))
         except Exception as error:  # any evaluation error is the query's: report it
-            connection.send(("error", "query-failed", f"{type(error).__name__}: {error}"))
+            connection.send(("error", "query-failed", clean_message(str(error)) or "the query could not be evaluated"))

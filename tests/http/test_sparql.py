@@ -135,7 +135,7 @@ def test_service_description(client: TestClient) -> None:
             "forbidden-query",
             400,
         ),
-        ({"params": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, "update-not-allowed", 400),
+        ({"params": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, "update-not-allowed", 405),
         ({"params": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, "invalid-query", 400),
         ({"params": {"query": ""}}, "invalid-query", 400),
     ],
@@ -155,7 +155,7 @@ def test_update_content_type_and_unknown_content_type_are_refused(client: TestCl
 
 def test_result_rows_are_capped(client: TestClient) -> None:
     json_results = {"Accept": "application/sparql-results+json"}
-    # Usually by a LIMIT added to the query (Oxigraph then writes the results itself) ...
+    # A LIMIT of the cap + 1 is added to the query; the first 1001 rows tell whether the cap cut it ...
     response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers=json_results)
     assert len(response.json()["results"]["bindings"]) == 1000
     assert response.headers["x-result-row-limit"] == "1000"

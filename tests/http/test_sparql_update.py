@@ -221,7 +221,8 @@ def test_bad_syntax_is_400_in_our_error_shape(client: TestClient) -> None:
 
 def test_updates_are_refused_over_get(client: TestClient) -> None:
     response = client.get("/sparql", params={"update": PREFIXES + new_chip("upd-get")}, headers=auth())
-    assert response.status_code == 400 and response.json()["code"] == "update-not-allowed"
+    assert response.status_code == 405 and response.json()["code"] == "update-not-allowed"
+    assert response.headers["allow"] == "POST"
     assert "POST" in response.json()["message"]
     assert not ask(client, "chip:upd-get ?p ?o")
 

@@ -29,18 +29,13 @@ TOKEN = "w3c-test-token"
 PROTOCOL_CASES = harness.read_manifest(harness.PROTOCOL)
 GSP_CASES = harness.read_manifest(harness.GSP)
 
-# The defects being fixed on branch `protocol`, and documented limits: test name -> why it fails today.
-BASE_IRI = (
-    "defect (branch protocol): the base IRI of a query or update is not the endpoint URL, so a relative IRI is a 400"
-)
+# Documented limits: test name -> why it fails today (strict: a test that starts passing must be unmarked).
 USING_PARAMETERS = (
     "limit (docs/adr/0013): using-graph-uri/using-named-graph-uri are refused (400 invalid-update) before the "
     "update is read; the update itself writes the default graph (DROP/CLEAR ALL), so the expected answer is "
     "the documented 403 default-graph/all-graphs refusal"
 )
 KNOWN_DEFECTS: dict[str, str] = {
-    "query_content_type_construct": BASE_IRI,  # CONSTRUCT { <s> <p> 1 }
-    "update_base_uri": BASE_IRI,  # INSERT DATA { ... <test> }
     "update_dataset_default_graph": USING_PARAMETERS,
     "update_dataset_default_graphs": USING_PARAMETERS,
     "update_dataset_named_graphs": USING_PARAMETERS,
