@@ -20,6 +20,7 @@ import errno
 import platform
 import struct
 import sys
+from typing import Any
 
 # Linux ABI constants (linux/filter.h, linux/seccomp.h, linux/audit.h, linux/prctl.h).
 _PR_SET_NO_NEW_PRIVS = 38
@@ -84,3 +85,18 @@ def deny_sockets() -> None:
         raise SandboxUnavailableError(f"prctl(NO_NEW_PRIVS) failed: errno {ctypes.get_errno()}")
     if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
         raise SandboxUnavailableError(f"seccomp filter refused by the kernel: errno {ctypes.get_errno()}")
+
+
+def lock_out_and_greet(connection: Any, sandboxed: bool) -> bool:
+    """A child's first step: deny sockets (if ``sandboxed``), then send ("ready",) and return True.
+
+    When the sandbox cannot be installed, send ("unsafe", why) and return False: the child must stop.
+    """
+    if sandboxed:
+        try:
+            deny_sockets()
+        except SandboxUnavailableError as error:
+            connection.send(("unsafe", str(error)))
+            return False
+    connection.send(("ready",))
+    return True

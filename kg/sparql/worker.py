@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from kg.sparql.dataset import with_row_limit
 from kg.sparql.results import ASK_TYPES, GRAPH_TYPES, SELECT_TYPES, graph_chunks, select_chunks
-from kg.sparql.sandbox import SandboxUnavailableError, deny_sockets
+from kg.sparql.sandbox import lock_out_and_greet
 
 
 class QueryError(RuntimeError):
@@ -219,13 +219,8 @@ def serve(connection: Connection, sandboxed: bool) -> None:
 
     Each job's answer is the result (see _Sender) or ("error", code, message).
     """
-    if sandboxed:
-        try:
-            deny_sockets()
-        except SandboxUnavailableError as error:
-            connection.send(("unsafe", str(error)))
-            return
-    connection.send(("ready",))
+    if not lock_out_and_greet(connection, sandboxed):
+        return
     opened: tuple[str, ox.Store] | None = None
     while True:
         try:

@@ -29,7 +29,7 @@ import pyoxigraph as ox
 
 from kg import union
 from kg.changes import nt_text, parse_nt
-from kg.sparql.sandbox import SandboxUnavailableError, deny_sockets
+from kg.sparql.sandbox import SandboxUnavailableError, lock_out_and_greet
 from kg.store import OxigraphStore
 from kg.update.plan import SKOLEM_BASE, UpdateError, forbidden, plan
 
@@ -117,13 +117,8 @@ def _serve(connection: Connection, sandboxed: bool) -> None:
     The answer is ("ok", [(graph, added N-Triples, removed N-Triples), ...]) or
     ("error", code, message, context).
     """
-    if sandboxed:
-        try:
-            deny_sockets()
-        except SandboxUnavailableError as error:
-            connection.send(("unsafe", str(error)))
-            return
-    connection.send(("ready",))
+    if not lock_out_and_greet(connection, sandboxed):
+        return
     text, base_iri, path = connection.recv()
     try:
         copy = ox.Store(path)
