@@ -11,7 +11,9 @@ when the update changes nothing; 400 invalid-update; 401/403 without the token o
 off; 403 forbidden-update (LOAD, SERVICE, writes to the default graph or to a system graph);
 422 changeset-refused (the shapes' report) or source-not-described; 503 update-timeout. Relative IRIs resolve against
 the endpoint's URL (the base IRI).
-Optional parameters (URL query or form): ``author``, ``message``, ``allow_warnings=true``.
+Optional parameters (URL query or form): ``using-graph-uri`` and ``using-named-graph-uri`` (the
+dataset of each DELETE/INSERT ... WHERE, as USING clauses would give it; 400 with an update that
+has its own USING or WITH), ``author``, ``message``, ``allow_warnings=true``.
 """
 
 from __future__ import annotations
@@ -59,10 +61,9 @@ async def run_update(
         raise ApiError("invalid-update", "give exactly one non-empty update")
     if "query" in params:
         raise ApiError("invalid-update", "a request carries a query or an update, not both")
-    if params.get("using-graph-uri") or params.get("using-named-graph-uri"):
-        raise ApiError(
-            "invalid-update", "using-graph-uri and using-named-graph-uri are not supported: write USING <...> instead"
-        )
+    dataset = updates.UsingDataset(
+        tuple(params.get("using-graph-uri", [])), tuple(params.get("using-named-graph-uri", []))
+    )
     author = _one(params, "author", DEFAULT_AUTHOR)
     message = _one(params, "message", DEFAULT_MESSAGE)
     allow_warnings = _one(params, "allow_warnings", "false").lower() == "true"
@@ -72,7 +73,7 @@ async def run_update(
 
     def changes(store: OxigraphStore) -> list[Changeset]:
         diffs = updates.evaluate(
-            store, text, base_iri, timeout=settings.update_timeout, sandboxed=settings.query_sandbox
+            store, text, base_iri, dataset=dataset, timeout=settings.update_timeout, sandboxed=settings.query_sandbox
         )
         return updates.changesets(store, diffs, author=author, message=message)
 

@@ -16,7 +16,7 @@ import pytest
 
 from kg import merge as merging
 from kg.store import OxigraphStore
-from kg.update import SKOLEM_BASE, UpdateError, changesets, evaluate, plan
+from kg.update import SKOLEM_BASE, UpdateError, UsingDataset, changesets, evaluate, plan
 from tests.conftest import dump
 
 G = "https://w3id.org/chipgraph/graph/"
@@ -231,7 +231,7 @@ def _serve_without_the_parse_check(connection: Connection, sandboxed: bool) -> N
 
     evaluation = importlib.import_module("kg.update.evaluate")  # the package's ``evaluate`` is the function
 
-    evaluation.plan = lambda text, base_iri=None: Plan(text, ())  # type: ignore[attr-defined]
+    evaluation.plan = lambda text, base_iri=None, dataset=None: Plan(text, ())  # type: ignore[attr-defined]
     evaluation._serve(connection, sandboxed)
 
 
@@ -243,7 +243,7 @@ def _child_answer(path: Path, text: str, sandboxed: bool) -> tuple[Any, ...]:
     child_end.close()
     try:
         assert connection.poll(60) and connection.recv() == ("ready",)
-        connection.send((text, None, str(path)))
+        connection.send((text, None, UsingDataset(), str(path)))
         assert connection.poll(60)
         answer: tuple[Any, ...] = connection.recv()
         return answer

@@ -23,6 +23,6 @@ from __future__ import annotations
 
 from kg.update.evaluate import GraphDiff, evaluate
 from kg.update.gate import changesets
-from kg.update.plan import SKOLEM_BASE, Plan, UpdateError, plan
+from kg.update.plan import SKOLEM_BASE, Plan, UpdateError, UsingDataset, plan
 
-__all__ = ["SKOLEM_BASE", "GraphDiff", "Plan", "UpdateError", "changesets", "evaluate", "plan"]
+__all__ = ["SKOLEM_BASE", "GraphDiff", "Plan", "UpdateError", "UsingDataset", "changesets", "evaluate", "plan"]

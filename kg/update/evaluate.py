@@ -31,7 +31,7 @@ from kg import union
 from kg.changes import nt_text, parse_nt
 from kg.sparql.sandbox import SandboxUnavailableError, lock_out_and_greet
 from kg.store import OxigraphStore
-from kg.update.plan import SKOLEM_BASE, UpdateError, forbidden, plan
+from kg.update.plan import SKOLEM_BASE, UpdateError, UsingDataset, forbidden, plan
 
 START_TIMEOUT = 60.0
 NO_REQUESTS = "SERVICE is refused: this server never queries other endpoints"
@@ -51,6 +51,7 @@ def evaluate(
     text: str,
     base_iri: str | None = None,
     *,
+    dataset: UsingDataset | None = None,
     timeout: float = 60.0,
     sandboxed: bool = True,
 ) -> list[GraphDiff]:
@@ -60,13 +61,14 @@ def evaluate(
     existing graph), forbidden-update (LOAD, SERVICE, writes to the default or a system graph),
     update-timeout (``timeout`` seconds of evaluation passed; the child is killed). Raises
     SandboxUnavailableError when ``sandboxed`` and the child cannot be locked out of the network.
+    ``dataset`` is the protocol's using-graph-uri/using-named-graph-uri (kg.update.plan.UsingDataset).
     """
     parent_folder = store.path.parent if store.path is not None else None
     prefix = (store.path.name if store.path is not None else "memory") + ".update-"
     with tempfile.TemporaryDirectory(prefix=prefix, dir=parent_folder) as folder:
         copy = Path(folder) / "store"
         _copy(store, copy)
-        message = _in_child((text, base_iri, str(copy)), timeout, sandboxed)
+        message = _in_child((text, base_iri, dataset or UsingDataset(), str(copy)), timeout, sandboxed)
     if message[0] == "error":
         _, code, text_of_error, context = message
         raise UpdateError(code, text_of_error, context)
@@ -83,7 +85,7 @@ def _copy(store: OxigraphStore, target: Path) -> None:
     copy.close()
 
 
-def _in_child(job: tuple[str, str | None, str], timeout: float, sandboxed: bool) -> tuple[Any, ...]:
+def _in_child(job: tuple[str, str | None, UsingDataset, str], timeout: float, sandboxed: bool) -> tuple[Any, ...]:
     """Run ``job`` in a fresh child process (killed at the end); its answer message."""
     context = multiprocessing.get_context("spawn")
     connection, child_end = context.Pipe()
@@ -119,14 +121,14 @@ def _serve(connection: Connection, sandboxed: bool) -> None:
     """
     if not lock_out_and_greet(connection, sandboxed):
         return
-    text, base_iri, path = connection.recv()
+    text, base_iri, dataset, path = connection.recv()
     try:
         copy = ox.Store(path)
     except OSError as error:
         connection.send(("error", "internal-error", f"the copy of the store cannot be opened: {error}", {}))
         return
     try:
-        connection.send(("ok", evaluate_here(copy, text, base_iri)))
+        connection.send(("ok", evaluate_here(copy, text, base_iri, dataset)))
     except UpdateError as error:
         connection.send(("error", error.code, str(error), error.context))
     except OSError as error:  # the sandbox's refusal, or Oxigraph's HTTP client: a SERVICE call
@@ -149,13 +151,15 @@ def _named_graphs(store: ox.Store) -> set[str]:
     return {graph.value for graph in store.named_graphs() if isinstance(graph, ox.NamedNode)}
 
 
-def evaluate_here(store: ox.Store, text: str, base_iri: str | None) -> list[tuple[str, str, str]]:
+def evaluate_here(
+    store: ox.Store, text: str, base_iri: str | None, dataset: UsingDataset | None = None
+) -> list[tuple[str, str, str]]:
     """Run the update on ``store`` (a copy: it is changed) and return what changed per named graph.
 
     Each item is (graph, added triples, removed triples), the triples as N-Triples text, added
     blank nodes skolemised. Raises UpdateError for updates kg.update.plan refuses.
     """
-    accepted = plan(text, base_iri)
+    accepted = plan(text, base_iri, dataset)
     graphs = set(accepted.graphs)
     if accepted.any_graph:
         graphs |= _named_graphs(store)

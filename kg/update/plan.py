@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import pyoxigraph as ox
 import pyparsing as pp
 from rdflib.plugins.sparql import algebra, parser
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -118,6 +119,70 @@ class Plan:
             last = cut
         pieces.append(self.text[last:])
         return "".join(pieces)
+
+
+@dataclass(frozen=True)
+class UsingDataset:
+    """The protocol's ``using-graph-uri`` and ``using-named-graph-uri`` parameters (SPARQL 1.1 Protocol §2.2.3).
+
+    They give the dataset of every WHERE clause of the request, as USING and USING NAMED
+    clauses would; an update that has its own USING, USING NAMED or WITH is then refused.
+    """
+
+    default: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.default or self.named)
+
+    def clauses(self) -> str:
+        """The USING and USING NAMED clauses, each IRI serialised by pyoxigraph; raises UpdateError for a non-IRI."""
+        try:
+            using = [f"USING {ox.NamedNode(iri)}" for iri in self.default]
+            using += [f"USING NAMED {ox.NamedNode(iri)}" for iri in self.named]
+        except ValueError as error:
+            message = f"using-graph-uri and using-named-graph-uri take absolute IRIs: {error}"
+            raise UpdateError("invalid-update", message) from error
+        return " ".join(using)
+
+
+@lru_cache(maxsize=1)
+def _located_modify() -> pp.ParserElement:
+    """The Modify rule of rdflib's grammar, with its WHERE keyword wrapped to report where it starts (``where_at``)."""
+    keyword = parser.Keyword
+    grammar = (
+        pp.Optional(keyword("WITH") + parser.iri)
+        + (parser.DeleteClause + pp.Optional(parser.InsertClause) | parser.InsertClause)
+        + pp.ZeroOrMore(parser.UsingClause)
+        + pp.Located(keyword("WHERE"))("where_at")
+        + parser.GroupGraphPattern
+    )
+    grammar.ignore("#" + pp.rest_of_line)
+    return grammar
+
+
+def _with_dataset(text: str, dataset: UsingDataset, base_iri: str | None) -> str:
+    """``text`` with the dataset's USING clauses before the WHERE of each DELETE/INSERT ... WHERE.
+
+    Raises UpdateError (invalid-update) when an operation has its own USING, USING NAMED or WITH:
+    the protocol forbids giving the dataset twice.
+    """
+    expanded, operations, spans = _parsed(text, base_iri)
+    clauses = dataset.clauses()
+    pieces, last = [], 0
+    for operation, (start, end) in zip(operations, spans, strict=True):
+        if operation.name != "Modify":
+            continue
+        if _field(operation, "using") or _field(operation, "withClause") is not None:
+            raise UpdateError(
+                "invalid-update",
+                "give the dataset once: using-graph-uri/using-named-graph-uri, or USING/WITH in the update, not both",
+            )
+        where = start + _located_modify().parse_string(expanded[start:end], parse_all=True)["where_at"][0]
+        pieces.append(expanded[last:where] + clauses + " ")
+        last = where
+    pieces.append(expanded[last:])
+    return "".join(pieces)
 
 
 @lru_cache(maxsize=1)
@@ -281,13 +346,16 @@ def _operation(operation: CompValue, span: tuple[int, int]) -> Operation:
     return Operation(kind, span[0], span[1], frozenset(writes), any_graph, reads_default)
 
 
-def plan(text: str, base_iri: str | None = None) -> Plan:
+def plan(text: str, base_iri: str | None = None, dataset: UsingDataset | None = None) -> Plan:
     """Read ``text`` as a SPARQL 1.1 update; raise UpdateError (invalid-update, forbidden-update).
 
-    Relative IRIs resolve against ``base_iri`` (none: they are an error).
+    Relative IRIs resolve against ``base_iri`` (none: they are an error). A ``dataset`` (the
+    protocol's using-graph-uri parameters) becomes USING clauses of each DELETE/INSERT ... WHERE.
     """
+    if dataset:
+        text = _with_dataset(text, dataset, base_iri)
     expanded, operations, spans = _parsed(text, base_iri)
     return Plan(expanded, tuple(_operation(op, span) for op, span in zip(operations, spans, strict=True)))
 
 
-__all__ = ["CLOSED_GRAPHS", "SKOLEM_BASE", "Operation", "Plan", "UpdateError", "check_writable", "plan"]
+__all__ = ["CLOSED_GRAPHS", "SKOLEM_BASE", "Operation", "Plan", "UpdateError", "UsingDataset", "check_writable", "plan"]

@@ -177,6 +177,45 @@ def test_add_copy_and_move_between_two_graphs(client: TestClient) -> None:
     assert graph_chips(client, one) == set() and graph_chips(client, two) == {"upd-a", "upd-c"}
 
 
+def test_using_graph_uri_gives_the_where_clause_its_dataset(client: TestClient) -> None:
+    """using-graph-uri: the WHERE reads only that graph; using-named-graph-uri: GRAPH ?g ranges over those only."""
+    one, two, target = G + "upd-using-one", G + "upd-using-two", G + "upd-using-target"
+    setup = [new_source(slug) for slug in ("upd-using-one", "upd-using-two", "upd-using-target")]
+    setup += [new_chip("upd-using-a", one), new_chip("upd-using-b", two)]
+    assert post(client, " ; ".join(setup)).status_code == 201
+    copy_types = f"INSERT {{ GRAPH <{target}> {{ ?c a ?t }} }} WHERE {{ ?c a ?t ; cg:designedBy org:nvidia }}"
+    response = client.post(
+        "/sparql", content=PREFIXES + copy_types, params={"using-graph-uri": one}, headers={**auth(), **UPDATE}
+    )
+    assert response.status_code == 201, response.text
+    assert graph_chips(client, target) == {"upd-using-a"}
+    named = f"INSERT {{ GRAPH <{target}> {{ ?c a ?t }} }} WHERE {{ GRAPH ?g {{ ?c a ?t ; rdfs:label ?l }} }}"
+    response = client.post("/sparql", data={"update": PREFIXES + named, "using-named-graph-uri": two}, headers=auth())
+    assert response.status_code == 201, response.text
+    assert graph_chips(client, target) == {"upd-using-a", "upd-using-b"}
+
+
+def test_using_graph_uri_with_using_or_with_in_the_update_is_400(client: TestClient) -> None:
+    before = state(client)
+    for text in (
+        f"WITH <{EPOCH}> DELETE {{ ?c rdfs:label ?l }} WHERE {{ ?c rdfs:label ?l FILTER(false) }}",
+        f"INSERT {{ GRAPH <{EPOCH}> {{ ?c rdfs:comment ?l }} }} USING <{EPOCH}> WHERE {{ ?c rdfs:label ?l }}",
+    ):
+        response = client.post(
+            "/sparql", content=PREFIXES + text, params={"using-graph-uri": EPOCH}, headers={**auth(), **UPDATE}
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "invalid-update" and "not both" in response.json()["message"]
+    response = client.post(
+        "/sparql",
+        content=PREFIXES + new_chip("upd-using-bad"),
+        params={"using-graph-uri": "not an iri"},
+        headers={**auth(), **UPDATE},
+    )
+    assert response.status_code == 400 and response.json()["code"] == "invalid-update"
+    assert state(client) == before
+
+
 def test_a_shape_violation_is_422_with_the_report_and_writes_nothing(client: TestClient) -> None:
     before = state(client)
     response = post(client, new_chip("upd-negative", extra="; cg:statedTPP -5.0"))

@@ -30,17 +30,7 @@ PROTOCOL_CASES = harness.read_manifest(harness.PROTOCOL)
 GSP_CASES = harness.read_manifest(harness.GSP)
 
 # Documented limits: test name -> why it fails today (strict: a test that starts passing must be unmarked).
-USING_PARAMETERS = (
-    "limit (docs/adr/0013): using-graph-uri/using-named-graph-uri are refused (400 invalid-update) before the "
-    "update is read; the update itself writes the default graph (DROP/CLEAR ALL), so the expected answer is "
-    "the documented 403 default-graph/all-graphs refusal"
-)
-KNOWN_DEFECTS: dict[str, str] = {
-    "update_dataset_default_graph": USING_PARAMETERS,
-    "update_dataset_default_graphs": USING_PARAMETERS,
-    "update_dataset_named_graphs": USING_PARAMETERS,
-    "update_dataset_full": USING_PARAMETERS,
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
