@@ -149,7 +149,7 @@ class UsingDataset:
 @lru_cache(maxsize=1)
 def _located_modify() -> pp.ParserElement:
     """The Modify rule of rdflib's grammar, with its WHERE keyword wrapped to report where it starts (``where_at``)."""
-    keyword = parser.Keyword
+    keyword = pp.CaselessKeyword  # as in rdflib's grammar: SPARQL keywords ignore case
     grammar = (
         pp.Optional(keyword("WITH") + parser.iri)
         + (parser.DeleteClause + pp.Optional(parser.InsertClause) | parser.InsertClause)
