@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kg import bounds
 from kg.inputfiles import InputFileError, decode_text, read_text
-from kg.namespaces import GRAPH_BASE, META_GRAPH, SYSTEM_GRAPHS, source_for_graph
+from kg.namespaces import CLOSED_GRAPHS, GRAPH_BASE, META_GRAPH, source_for_graph
 
 
 class ChangesetError(ValueError):
@@ -128,13 +128,15 @@ def check_iri(value: str, name: str) -> None:
 
 
 def check_graph(graph: str) -> None:
-    """Raise ChangesetError unless ``graph`` is a source graph or the metadata graph (an IRI)."""
+    """Raise ChangesetError unless ``graph`` is an IRI and not a system graph other than the metadata graph.
+
+    Whether the graph's source is described is the merge's check (kg.graph_sources).
+    """
     check_iri(graph, "graph")
-    if graph == META_GRAPH:
-        return
-    if graph in SYSTEM_GRAPHS or source_for_graph(graph) is None:
+    if graph in CLOSED_GRAPHS:
         raise ChangesetError(
-            f"changesets write to a source graph {GRAPH_BASE}SLUG or to the metadata graph; not to {graph}"
+            f"{graph} is a system graph, written only by merges; changesets write data graphs "
+            f"(e.g. {GRAPH_BASE}SLUG) or the metadata graph {META_GRAPH}"
         )
 
 

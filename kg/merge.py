@@ -21,10 +21,10 @@ from dataclasses import dataclass, replace
 import pyoxigraph as ox
 import rdflib
 
-from kg import derive, inference, union
+from kg import derive, graph_sources, inference, union
 from kg.changes import Changeset, ChangesetError, now, nt_text, parse_nt
 from kg.derive import changed_chips
-from kg.namespaces import CHANGE_BASE, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_NS
+from kg.namespaces import CHANGE_BASE, FIXPOINT_GRAPH, HISTORY_GRAPH, INFERRED_GRAPH, ONTOLOGY_NS
 from kg.store import OxigraphStore, StoreError, term_text
 from kg.validate import ValidationReport, validate_changes
 
@@ -32,7 +32,6 @@ CG = ONTOLOGY_NS
 XSD = "http://www.w3.org/2001/XMLSchema#"
 INFERENCE_ROUNDS = 8  # first try: repetitions of the rules inside the merge transaction
 MAX_INFERENCE_ROUNDS = 256
-FIXPOINT_GRAPH = "https://w3id.org/chipgraph/graph/not-at-fixpoint"  # exists only inside a failing update
 
 
 class MergeRefusedError(ChangesetError):
@@ -75,32 +74,6 @@ def effective(store: OxigraphStore, change: Changeset) -> Changeset | None:
     if not add and not remove:
         return None
     return replace(change, add=frozenset(add), remove=remove)
-
-
-def check_sources_described(store: OxigraphStore, changesets: list[Changeset]) -> None:
-    """Raise ChangesetError if a changeset's source has no title in the metadata graph."""
-    titled = {
-        t.subject.value
-        for change in changesets
-        if change.graph == META_GRAPH
-        for t in change.add
-        if t.predicate.value == "http://purl.org/dc/terms/title" and isinstance(t.subject, ox.NamedNode)
-    }
-    for change in changesets:
-        source = change.source_iri
-        if change.graph == META_GRAPH or source is None or source in titled:
-            continue
-        if not _has_title(store, source):
-            raise ChangesetError(
-                f"the source {source} of graph {change.graph} is not described: add its title and URL or "
-                f"citation to the metadata graph {META_GRAPH} first (or in the same merge)"
-            )
-
-
-def _has_title(store: OxigraphStore, source: str) -> bool:
-    """Whether the metadata graph gives ``source`` a title; raises ChangesetError if it is no IRI."""
-    pattern = (_iri(source), ox.NamedNode("http://purl.org/dc/terms/title"), None, ox.NamedNode(META_GRAPH))
-    return next(iter(store.quads_matching(*pattern)), None) is not None
 
 
 def _iri(value: str) -> ox.NamedNode:
@@ -198,13 +171,14 @@ def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: 
     Parts of a changeset that change nothing (additions already present, removals absent) are
     dropped first, so the history holds exactly what changed. Raises MergeRefusedError with the
     report when the result would not conform (warnings too, unless ``allow_warnings``), and
-    ChangesetError when a source is not described. Returns the merged changesets with their ids.
+    ChangesetError (graph_sources.SourceNotDescribedError) when a written graph's source is not
+    described. Returns the merged changesets with their ids.
     """
     time = now()
     reduced = [change for change in (effective(store, c) for c in changesets) if change is not None]
     if not reduced:
         return MergeResult(merged=[], report=ValidationReport(conforms=True, results=[], graph=rdflib.Graph()))
-    check_sources_described(store, reduced)
+    reduced = graph_sources.with_sources(store, reduced)
     report = validate_changes(store, reduced, allow_warnings=allow_warnings)
     if not report.conforms:
         raise MergeRefusedError(report)

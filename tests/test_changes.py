@@ -106,7 +106,7 @@ def test_history_form_round_trips() -> None:
                     "add": {"data": SERIALISATIONS[".ttl"]},
                 }
             ),
-            "not to https://w3id.org/chipgraph/graph/inferred",
+            "https://w3id.org/chipgraph/graph/inferred is a system graph",
         ),
         (
             json.dumps(

@@ -111,7 +111,6 @@ def test_blank_nodes_become_skolem_iris_one_per_blank_node(writable: OxigraphSto
         (f"MOVE <{G}ontology> TO <{EPOCH}>", "system-graph"),
         (f"INSERT DATA {{ GRAPH <{G}not-at-fixpoint> {{ <urn:x:a> <urn:x:b> <urn:x:c> }} }}", "system-graph"),
         (f"WITH <{G}history> INSERT {{ ?s <urn:x:b> 1 }} WHERE {{ ?s ?p ?o }}", "system-graph"),
-        ("INSERT DATA { GRAPH <http://example.org/g> { <urn:x:a> <urn:x:b> <urn:x:c> } }", "not-a-source-graph"),
     ],
 )
 def test_the_plan_refuses_what_no_update_may_do(text: str, reason: str) -> None:
@@ -188,6 +187,32 @@ def test_a_new_graph_needs_its_source_described(writable: OxigraphStore) -> None
     described = f'{data} ; INSERT DATA {{ GRAPH <{META}> {{ <{source}> <http://purl.org/dc/terms/title> "Fresh" }} }}'
     changes = changesets(writable, evaluate(writable, described), author="t", message="m")
     assert {change.graph for change in changes} == {G + "fresh", META}
+
+
+def test_a_graph_of_any_iri_is_written_once_it_names_a_described_source(writable: OxigraphStore) -> None:
+    """Outside GRAPH_BASE the metadata graph links a graph to its source (prov:hadPrimarySource)."""
+    graph, source = "http://example.org/other-tool/g", "https://example.org/sources/other-tool"
+    data = f"INSERT DATA {{ GRAPH <{graph}> {{ <{H100}> <{SEE_ALSO}> <https://example.org/c> }} }}"
+    assert plan(data).graphs == {graph}
+    with pytest.raises(UpdateError) as refused:
+        changesets(writable, evaluate(writable, data), author="t", message="m")
+    assert refused.value.code == "source-not-described" and refused.value.context == {"graph": graph, "source": None}
+    assert "hadPrimarySource" in str(refused.value)
+    link = f"<{graph}> <http://www.w3.org/ns/prov#hadPrimarySource> <{source}>"
+    linked_only = f"{data} ; INSERT DATA {{ GRAPH <{META}> {{ {link} }} }}"
+    with pytest.raises(UpdateError) as untitled:
+        changesets(writable, evaluate(writable, linked_only), author="t", message="m")
+    assert untitled.value.context == {"graph": graph, "source": source}
+    described = (
+        f'{linked_only} ; INSERT DATA {{ GRAPH <{META}> {{ <{source}> <http://purl.org/dc/terms/title> "T" }} }}'
+    )
+    changes = changesets(writable, evaluate(writable, described), author="t", message="m")
+    assert {change.graph: change.source_iri for change in changes} == {graph: source, META: None}
+    merged = {change.graph: change for change in merging.merge(writable, changes).merged}
+    record = next(r for r in merging.log(writable, limit=5) if r.id == merged[graph].id)
+    assert record.source == source and record.graph == graph
+    merging.revert(writable, merged[graph].id, author="t")
+    assert writable.quad_count(graph) == 0
 
 
 def test_an_in_memory_store_is_evaluated_too() -> None:

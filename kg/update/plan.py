@@ -11,8 +11,8 @@ Refused here, before anything is evaluated (``UpdateError``):
 - ``invalid-update``: text that is not a SPARQL 1.1 update;
 - ``forbidden-update``: LOAD (nothing is fetched), SERVICE (nothing is queried elsewhere),
   writes to the default graph (a read-only view: the merge of the named graphs), to the system
-  graphs, to every graph at once (CLEAR/DROP ALL or NAMED), or to a graph that is neither a
-  source graph ``GRAPH_BASE + SLUG`` nor the metadata graph.
+  graphs, or to every graph at once (CLEAR/DROP ALL or NAMED). Any other graph may be written
+  once its source is described (kg.graph_sources, checked on the difference).
 The parse gives the clear message; the guarantees are elsewhere: the evaluation cannot open a
 socket (kg.sparql.sandbox), and the difference it returns is checked again graph by graph
 (kg.update.gate), so a construct this parse misread can lose a write, never make a forbidden one.
@@ -32,11 +32,9 @@ from rdflib.plugins.sparql import algebra, parser
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Literal, URIRef, Variable
 
-from kg.namespaces import GRAPH_BASE, META_GRAPH, SYSTEM_GRAPHS, source_for_graph
+from kg.namespaces import CLOSED_GRAPHS, GRAPH_BASE, META_GRAPH
 
 SKOLEM_BASE = "https://w3id.org/chipgraph/.well-known/genid/"
-FIXPOINT_GRAPH = GRAPH_BASE + "not-at-fixpoint"  # kg.merge's marker: only ever inside a failing update
-CLOSED_GRAPHS = SYSTEM_GRAPHS - {META_GRAPH} | {FIXPOINT_GRAPH}
 DEFAULT_GRAPH_IS_READ_ONLY = (
     "the default graph is a read-only view, the merge of the named graphs (docs/adr/0010): "
     f"write into a source graph instead, e.g. INSERT DATA {{ GRAPH <{GRAPH_BASE}SLUG> {{ ... }} }}"
@@ -246,20 +244,16 @@ def _uses_service(operation: CompValue) -> bool:
 
 
 def check_writable(graph: str) -> None:
-    """Raise UpdateError unless an update may write ``graph``: a source graph or the metadata graph."""
-    if graph == META_GRAPH:
-        return
+    """Raise UpdateError (forbidden-update, system-graph) if ``graph`` is one that only merges write.
+
+    Any other graph may be written once its source is described (kg.graph_sources, checked on the
+    update's difference).
+    """
     if graph in CLOSED_GRAPHS:
         raise forbidden(
             "system-graph",
             f"{graph} is a system graph, written only by merges (history, inferences, derived figures, "
-            f"ontology); updates write source graphs {GRAPH_BASE}SLUG or the metadata graph {META_GRAPH}",
-            graph=graph,
-        )
-    if source_for_graph(graph) is None:
-        raise forbidden(
-            "not-a-source-graph",
-            f"updates write source graphs {GRAPH_BASE}SLUG or the metadata graph {META_GRAPH}; not {graph[:200]}",
+            f"ontology); updates write data graphs (e.g. {GRAPH_BASE}SLUG) or the metadata graph {META_GRAPH}",
             graph=graph,
         )
 
@@ -358,4 +352,4 @@ def plan(text: str, base_iri: str | None = None, dataset: UsingDataset | None = 
     return Plan(expanded, tuple(_operation(op, span) for op, span in zip(operations, spans, strict=True)))
 
 
-__all__ = ["CLOSED_GRAPHS", "SKOLEM_BASE", "Operation", "Plan", "UpdateError", "UsingDataset", "check_writable", "plan"]
+__all__ = ["SKOLEM_BASE", "Operation", "Plan", "UpdateError", "UsingDataset", "check_writable", "plan"]

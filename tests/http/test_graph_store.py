@@ -294,11 +294,22 @@ def test_system_graphs_are_403(client: TestClient) -> None:
             response = client.request(method, url, content=chips("gsp-system"), headers={**auth(), **TURTLE})
             assert response.status_code == 403, (method, url, response.text)
             assert response.json()["code"] == "forbidden-update"
-    outside = client.put(
-        "/rdf-graphs", params={"graph": "https://example.org/g"}, content="", headers={**auth(), **TURTLE}
-    )
-    assert outside.status_code == 403 and outside.json()["context"]["reason"] == "not-a-source-graph"
     assert state(client) == counts
+
+
+def test_a_graph_outside_our_namespace_is_written_once_it_names_a_described_source(client: TestClient) -> None:
+    graph = "https://example.org/gsp-foreign/g"
+    counts = state(client)
+    refused = client.put("/rdf-graphs", params={"graph": graph}, content=chips("gsp-f1"), headers={**auth(), **TURTLE})
+    assert refused.status_code == 422 and refused.json()["context"] == {"graph": graph, "source": None}
+    assert state(client) == counts
+    describe(client, "gsp-foreign")
+    link = f"<{graph}> <http://www.w3.org/ns/prov#hadPrimarySource> src:gsp-foreign ."
+    linked = client.post("/rdf-graphs/meta", content=PREFIXES + link, headers={**auth(), **TURTLE})
+    assert linked.status_code == 200, linked.text
+    created = client.put("/rdf-graphs", params={"graph": graph}, content=chips("gsp-f1"), headers={**auth(), **TURTLE})
+    assert created.status_code == 201, created.text
+    assert read(client, "/rdf-graphs", graph=graph) >= {label("gsp-f1")}
 
 
 def test_a_new_graph_whose_source_is_not_described_is_422(client: TestClient) -> None:

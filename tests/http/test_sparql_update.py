@@ -282,7 +282,6 @@ def test_updates_are_refused_over_get(client: TestClient) -> None:
             "system-graph",
         ),
         ("DROP ALL", "all-graphs"),
-        ('INSERT DATA { GRAPH <http://example.org/g> { <urn:a> <urn:b> "c" } }', "not-a-source-graph"),
     ],
 )
 def test_writes_to_the_default_graph_and_the_system_graphs_are_403(client: TestClient, text: str, reason: str) -> None:
@@ -304,6 +303,25 @@ def test_a_new_graph_needs_its_source_described_in_the_same_update(client: TestC
     assert state(client) == before
     described = post(client, new_chip("upd-undescribed", G + "upd-undescribed") + " ; " + new_source("upd-undescribed"))
     assert described.status_code == 201, described.text
+
+
+def test_a_graph_outside_our_namespace_is_written_once_its_source_is_described(client: TestClient) -> None:
+    graph = "http://example.org/upd-foreign/graph"
+    data = new_chip("upd-foreign", graph, label="Foreign")
+    before = state(client)
+    refused = post(client, data)
+    assert refused.status_code == 422 and refused.json()["code"] == "source-not-described", refused.text
+    assert "hadPrimarySource" in refused.json()["message"] and state(client) == before
+    link = (
+        f"INSERT DATA {{ GRAPH <{META}> {{ <{graph}> <http://www.w3.org/ns/prov#hadPrimarySource> src:upd-foreign }} }}"
+    )
+    response = post(client, " ; ".join([data, link, new_source("upd-foreign")]))
+    assert response.status_code == 201, response.text
+    assert ask(client, f'GRAPH <{graph}> {{ chip:upd-foreign rdfs:label "Foreign" }}')
+    change = next(c for c in response.json()["merged"] if client.get(f"/changes/{c}").json()["graph"] == graph)
+    assert client.get(f"/changes/{change}").json()["source"].endswith("/id/source/upd-foreign")
+    assert client.post(f"/changes/{change}/revert", json={"author": "test"}, headers=auth()).status_code == 201
+    assert not ask(client, "chip:upd-foreign ?p ?o")
 
 
 def test_blank_nodes_become_skolem_iris(client: TestClient) -> None:
