@@ -12,13 +12,16 @@ response ``ht:headers`` and an ``ht:body`` whose graph must be isomorphic to the
 Everything here is read from the manifest; nothing is written per test. Two rules adapt the
 tests to chipgraph's data model, both stated once:
 
-- **Graph names.** chipgraph's writable graphs are source graphs ``GRAPH_BASE + SLUG`` whose
-  source is described in the metadata graph. Every IRI a test uses as a graph name (a
-  ``ut:graphData`` label, a dataset parameter value, a ``FROM``/``FROM NAMED``/``GRAPH``/``WITH``/
-  ``CLEAR``... graph of a query or update, found with rdflib's SPARQL grammar) is renamed to
-  ``GRAPH_BASE + "w3c-" + slug`` everywhere in the test (data, parameters, bodies): a consistent
-  renaming of IRIs, which keeps each test's meaning. ``setup_update`` describes each such source
-  and loads the ``ut:graphData`` files into their renamed graphs.
+- **Graph names.** The tests reuse the same graph IRIs (``data1.rdf``...) and each assumes it
+  starts afresh, while they run one after another against one server. So every IRI a test uses as
+  a graph name (a ``ut:graphData`` label, a dataset parameter value, a ``FROM``/``FROM NAMED``/
+  ``GRAPH``/``WITH``/``CLEAR``... graph of a query or update, found with rdflib's SPARQL grammar)
+  is renamed to a graph of the test's own, ``GRAPH_BASE + slug(test) + slug(iri)``, everywhere in
+  the test (data, parameters, bodies): a consistent renaming of IRIs, which keeps each test's
+  meaning, and maps the Graph Store Protocol's direct URLs onto ``/rdf-graphs/SLUG``.
+  ``setup_update`` describes each such graph's source and loads the ``ut:graphData`` files into
+  their renamed graphs. (Graphs of other IRIs are writable too once their source is described,
+  kg/graph_sources.py; tests/test_update.py and tests/http/test_graph_store.py show it.)
 - **The default graph.** chipgraph's unnamed default graph is a read-only view, the merge of the
   named graphs (docs/adr/0010, 0013). A request whose update writes it (``CLEAR``/``DROP``
   ``DEFAULT`` or ``ALL``, ``INSERT``/``DELETE DATA`` triples outside ``GRAPH``, a ``DELETE``/
