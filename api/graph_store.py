@@ -13,9 +13,14 @@ PUT (replace), POST (merge into) and DELETE (drop) need the bearer token, checke
 anything is read. The graph policy is SPARQL Update's (kg.update.plan.check_writable and
 kg.update.gate): the default graph is read-only (405, ``Allow: GET, HEAD``), system graphs are
 refused (403 forbidden-update), and a new source graph's source must be described in the
-metadata graph (422 source-not-described). The body (Turtle, TriG, N-Triples, N-Quads or
-JSON-LD, UTF-8) is measured before it is parsed (kg.bounds); its blank nodes become
-``.well-known/genid`` IRIs. The difference against the graph as it is becomes one changeset,
+metadata graph (422 source-not-described): a graph GRAPH_BASE + SLUG speaks for the source
+SOURCE_BASE + SLUG, any other graph for the source its ``prov:hadPrimarySource`` names
+(kg.graph_sources). The body (Turtle, TriG, N-Triples, N-Quads or JSON-LD, UTF-8; or
+``multipart/form-data`` whose file parts are such documents, merged) is measured before it is
+parsed (kg.bounds); its blank nodes become ``.well-known/genid`` IRIs. ``POST /rdf-graphs``
+without ``?graph`` creates a graph under a name the server chooses (GRAPH_BASE + ``posted-``
++ UUID), linked in the same merge to ``?source=IRI`` (a described source); 201 with the new
+graph's IRI as ``Location``. The difference against the graph as it is becomes one changeset,
 computed and merged under the service's write lock (validated, written with history,
 revertible); a refusal by the shapes is 422 with the report, and nothing is written.
 Answers: 201 (the graph is new) or 200, with the merged change ids (MergeAnswer).
@@ -24,6 +29,7 @@ Optional query parameters: ``author``, ``message``, ``allow_warnings=true``.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -32,6 +38,8 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import Graph, require_writer
 from api.errors import ApiError
@@ -52,6 +60,10 @@ router = APIRouter(prefix="/rdf-graphs", tags=["graph store"])
 OFFERED = list(GRAPH_TYPES)  # Turtle first: the answer when Accept admits anything
 READ_ONLY = "GET, HEAD"
 DEFAULT_AUTHOR = "graph-store"
+MULTIPART = "multipart/form-data"
+POSTED = "posted-"  # the slug prefix of a graph created by POST /rdf-graphs
+PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
+MAX_PARTS = 100
 DEFAULT_IS_READ_ONLY = (
     "the default graph is the read-only union of the named graphs (docs/adr/0010): "
     f"write a named graph instead, e.g. PUT /rdf-graphs/SLUG for {GRAPH_BASE}SLUG"
@@ -108,6 +120,9 @@ Default = Annotated[str | None, Query(description="Indirect identification of th
 Author = Annotated[str | None, Query(description="Who makes the change (the change log's author)")]
 Message = Annotated[str | None, Query(description="Why (the change log's message)")]
 Warnings = Annotated[bool, Query(description="Merge despite warnings (never violations)")]
+Source = Annotated[
+    str | None, Query(description="POST /rdf-graphs without ?graph: the IRI of the described source of the new graph")
+]
 
 
 @dataclass(frozen=True)
@@ -194,22 +209,58 @@ def _writable(target: str | None) -> str:
 
 
 async def _body(request: Request, target: str) -> frozenset[ox.Triple]:
-    """The triples of the request body, bounded before parsing, blank nodes skolemised; 415 or 400."""
-    media, _, rest = request.headers.get("content-type", "").partition(";")
-    media = media.strip().lower()
+    """The triples of the request body, bounded before parsing, blank nodes skolemised; 415 or 400.
+
+    A ``multipart/form-data`` body is several RDF documents, one per part, each with its own
+    Content-Type; their triples are merged (the Graph Store Protocol's §5.5).
+    """
+    content_type = request.headers.get("content-type", "")
+    if _media(content_type) != MULTIPART:
+        return _document(await request.body(), content_type, target, "the request body")
+    try:
+        form = await request.form(max_files=MAX_PARTS, max_fields=MAX_PARTS)
+    except StarletteHTTPException as error:
+        raise ApiError("invalid-changeset", f"the multipart body cannot be read: {error.detail}") from error
+    try:
+        return await _parts(form, target)
+    finally:
+        await form.close()  # the parts' spooled files
+
+
+async def _parts(form: FormData, target: str) -> frozenset[ox.Triple]:
+    """The merged triples of a multipart body's parts, each a file with its Content-Type; 415 or 400."""
+    triples: frozenset[ox.Triple] = frozenset()
+    for name, part in form.multi_items():
+        if not isinstance(part, UploadFile):
+            raise ApiError(
+                "unsupported-media-type",
+                f"part {name[:80]!r} is no RDF document: send each part as a file with its Content-Type",
+                {"accepted": list(MEDIA_TYPES)},
+            )
+        data = await part.read()
+        triples |= _document(data, part.content_type or "", target, f"part {name[:80]!r}")
+    return triples
+
+
+def _media(content_type: str) -> str:
+    return content_type.partition(";")[0].strip().lower()
+
+
+def _document(data: bytes, content_type: str, target: str, where: str) -> frozenset[ox.Triple]:
+    """The triples of one RDF document in UTF-8 and a media type we read, blank nodes skolemised; 415 or 400."""
+    media = _media(content_type)
     if media not in MEDIA_TYPES:
         raise ApiError(
             "unsupported-media-type",
-            f"send the graph as one of {', '.join(MEDIA_TYPES)}, not {media[:80] or 'nothing'}",
+            f"send the graph as one of {', '.join(MEDIA_TYPES)} (or {MULTIPART} parts), not {media[:80] or 'nothing'}",
             {"accepted": list(MEDIA_TYPES)},
         )
-    for field in rest.split(";"):
+    for field in content_type.split(";")[1:]:
         name, _, value = field.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
             raise ApiError("unsupported-media-type", f"send UTF-8 text, not charset {value.strip()[:40]}")
-    data = await request.body()
     try:
-        _, triples = parse_rdf(data, MEDIA_TYPES[media], "the request body", target)
+        _, triples = parse_rdf(data, MEDIA_TYPES[media], where, target)
     except ChangesetError as error:
         raise ApiError("invalid-changeset", str(error)) from error
     skolem: dict[ox.BlankNode, ox.NamedNode] = {}
@@ -223,8 +274,13 @@ async def _write(
     *,
     replace: bool,
     options: WriteOptions,
+    link: ox.Triple | None = None,
 ) -> JSONResponse:
-    """Merge the difference ``body`` makes to ``target`` (None: drop it) as one changeset, under the write lock."""
+    """Merge the difference ``body`` makes to ``target`` (None: drop it) as one changeset, under the write lock.
+
+    ``link`` (a new graph's ``prov:hadPrimarySource``) goes into the metadata graph in the same
+    merge; the answer's ``Location`` is then the new graph's IRI.
+    """
     verb = "drop" if body is None else "replace" if replace else "merge into"
     who = (options.author or "").strip() or DEFAULT_AUTHOR
     why = (options.message or "").strip() or f"Graph Store Protocol: {verb} {target}"
@@ -244,8 +300,10 @@ async def _write(
             removed = frozenset(current - body) if replace else frozenset()
         if not added and not removed:
             return []
-        diff = GraphDiff(target, added, removed)
-        return updates.changesets(store, [diff], author=who, message=why)
+        diffs = [GraphDiff(target, added, removed)]
+        if link is not None:
+            diffs.append(GraphDiff(META_GRAPH, frozenset({link}), frozenset()))
+        return updates.changesets(store, diffs, author=who, message=why)
 
     try:
         result = await run_in_threadpool(lambda: service.merge_from(changes, allow_warnings=options.allow_warnings))
@@ -268,7 +326,8 @@ async def _write(
     ids = [change.id for change in result.merged]
     answer = {"merged": ids, **result.report.to_json()}
     if ids and not existed[-1]:
-        return JSONResponse(answer, status_code=201, headers={"Location": _location(target)})
+        location = target if link is not None else _location(target)
+        return JSONResponse(answer, status_code=201, headers={"Location": location})
     return JSONResponse(answer, status_code=200)
 
 
@@ -333,8 +392,24 @@ async def post_graph_indirect(
     options: Options,
     graph: GraphIri = None,
     default: Default = None,
+    source: Source = None,
 ) -> JSONResponse:
-    """Add the body's triples to the graph ?graph=IRI; the default graph (?default) is read-only (405)."""
+    """Add the body's triples to the graph ?graph=IRI; the default graph (?default) is read-only (405).
+
+    Without ?graph and ?default, a new graph is created under a name the server chooses (§5.5),
+    linked to ?source=IRI (a source described in the metadata graph); ``Location`` is its IRI.
+    """
+    if graph is None and default is None:
+        if source is None:
+            raise ApiError(
+                "source-not-described",
+                "a new graph needs its source: POST /rdf-graphs?source=IRI, the IRI of a source described in "
+                f"the metadata graph {META_GRAPH}",
+            )
+        target = GRAPH_BASE + f"{POSTED}{uuid.uuid4().hex}"
+        body = await _body(request, target)
+        link = ox.Triple(ox.NamedNode(target), PRIMARY_SOURCE, ox.NamedNode(_iri(source)))
+        return await _write(service, target, body, replace=False, options=options, link=link)
     target = _writable(_indirect(graph, default))
     body = await _body(request, target)
     return await _write(service, target, body, replace=False, options=options)

@@ -6,7 +6,8 @@ and a URL or a citation, which the shapes check), whatever the graph's IRI (docs
 - a graph ``GRAPH_BASE + SLUG`` speaks for the source ``SOURCE_BASE + SLUG`` (ADR 0002's
   convention; kg.namespaces.source_for_graph);
 - any other graph names its source in the metadata graph: ``<graph> prov:hadPrimarySource <source>``
-  (the triple the build states for every curated graph).
+  (the triple the build states for every curated graph), which also wins over the convention
+  (a graph the Graph Store Protocol creates under a server-chosen name is linked so).
 
 Both the triple that links a graph to its source and the source's title may come from the store
 or from the metadata-graph changesets of the same merge.
@@ -52,7 +53,9 @@ class SourceNotDescribedError(ChangesetError):
 def with_sources(store: OxigraphStore, changesets: list[Changeset]) -> list[Changeset]:
     """The changesets, each naming the source it speaks for; raises SourceNotDescribedError.
 
-    A changeset of the metadata graph needs no source. A changeset that names its source keeps it.
+    A changeset of the metadata graph needs no source. A changeset that names its source keeps
+    it; else the graph's ``prov:hadPrimarySource`` in the metadata graph (this merge's additions
+    first), else the naming convention.
     """
     pending = [t for change in changesets if change.graph == META_GRAPH for t in change.add]
     named = []
@@ -60,10 +63,10 @@ def with_sources(store: OxigraphStore, changesets: list[Changeset]) -> list[Chan
         if change.graph == META_GRAPH:
             named.append(change)
             continue
-        source = change.source_iri or _declared_source(store, change.graph, pending)
+        source = change.source or _declared_source(store, change.graph, pending) or change.source_iri
         if source is None or not _titled(store, source, pending):
             raise SourceNotDescribedError(change.graph, source)
-        named.append(change if change.source_iri else replace(change, source=source))
+        named.append(change if change.source_iri == source else replace(change, source=source))
     return named
 
 

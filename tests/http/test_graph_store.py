@@ -339,6 +339,62 @@ def test_blank_nodes_become_genid_iris(client: TestClient) -> None:
     assert ox.Triple(notes[0], ox.NamedNode(LABEL), ox.Literal("a note")) in stored
 
 
+def test_multipart_post_merges_every_part(client: TestClient) -> None:
+    describe(client, "gsp-multipart")
+    parts = {
+        "one.ttl": (chips("gsp-m1"), "text/turtle; charset=utf-8"),
+        "two.nt": (f'<{CHIP}gsp-m1> <{LABEL}> "Second name" .\n', "application/n-triples"),
+    }
+    files = [(name, (name, body.encode(), media)) for name, (body, media) in parts.items()]
+    response = client.post("/rdf-graphs/gsp-multipart", files=files, headers=auth())
+    assert response.status_code == 201, response.text
+    stored = read(client, "/rdf-graphs/gsp-multipart", "application/n-triples")
+    second = ox.Triple(ox.NamedNode(CHIP + "gsp-m1"), ox.NamedNode(LABEL), ox.Literal("Second name"))
+    assert {label("gsp-m1"), second} <= stored
+    (change,) = response.json()["merged"]
+    assert client.get(f"/changes/{change}").json()["added"] == len(stored)
+
+
+def test_multipart_parts_we_cannot_read_are_415_and_change_nothing(client: TestClient) -> None:
+    describe(client, "gsp-multipart-bad")
+    counts = state(client)
+    url = "/rdf-graphs/gsp-multipart-bad"
+    good = ("a.ttl", ("a.ttl", chips("gsp-mb").encode(), "text/turtle"))
+    wrong_type = client.post(url, files=[good, ("b.csv", ("b.csv", b"a,b", "text/csv"))], headers=auth())
+    assert wrong_type.status_code == 415 and wrong_type.json()["code"] == "unsupported-media-type"
+    field = client.post(url, files=[good], data={"note": "not a document"}, headers=auth())
+    assert field.status_code == 415 and "no RDF document" in field.json()["message"]
+    broken = client.post(url, files=[good, ("c.ttl", ("c.ttl", b"<a> <b>", "text/turtle"))], headers=auth())
+    assert broken.status_code == 400 and broken.json()["code"] == "invalid-changeset"
+    assert state(client) == counts
+
+
+def test_post_to_the_store_creates_a_graph_named_by_the_server(client: TestClient) -> None:
+    counts = state(client)
+    nameless = client.post("/rdf-graphs", content=chips("gsp-new1"), headers={**auth(), **TURTLE})
+    assert nameless.status_code == 422 and "?source=" in nameless.json()["message"]
+    undescribed = "https://w3id.org/chipgraph/id/source/gsp-new-undescribed"
+    refused = client.post(
+        "/rdf-graphs", params={"source": undescribed}, content=chips("gsp-new1"), headers={**auth(), **TURTLE}
+    )
+    assert refused.status_code == 422 and refused.json()["context"]["source"] == undescribed
+    assert state(client) == counts
+    describe(client, "gsp-new")
+    source = "https://w3id.org/chipgraph/id/source/gsp-new"
+    created = client.post(
+        "/rdf-graphs", params={"source": source}, content=chips("gsp-new1"), headers={**auth(), **TURTLE}
+    )
+    assert created.status_code == 201, created.text
+    graph = created.headers["location"]
+    assert graph.startswith(G + "posted-")
+    assert label("gsp-new1") in read(client, "/rdf-graphs", graph=graph)
+    records = {client.get(f"/changes/{c}").json()["graph"]: c for c in created.json()["merged"]}
+    assert set(records) == {graph, G + "meta"}
+    assert client.get(f"/changes/{records[graph]}").json()["source"] == source
+    again = client.post("/rdf-graphs", params={"graph": graph}, content=chips("gsp-new2"), headers={**auth(), **TURTLE})
+    assert again.status_code == 200, again.text  # later writes find the source through the link
+
+
 def test_media_types_and_bodies_we_do_not_read(client: TestClient) -> None:
     describe(client, "gsp-media")
     counts = state(client)

@@ -22,6 +22,8 @@ tests to chipgraph's data model, both stated once:
   ``setup_update`` describes each such graph's source and loads the ``ut:graphData`` files into
   their renamed graphs. (Graphs of other IRIs are writable too once their source is described,
   kg/graph_sources.py; tests/test_update.py and tests/http/test_graph_store.py show it.)
+- **A graph named by the server.** ``POST /gsp`` (a new graph whose name the server chooses)
+  gets ``?source=`` the IRI of a described source, which chipgraph requires of every new graph.
 - **The default graph.** chipgraph's unnamed default graph is a read-only view, the merge of the
   named graphs (docs/adr/0010, 0013). A request whose update writes it (``CLEAR``/``DROP``
   ``DEFAULT`` or ``ALL``, ``INSERT``/``DELETE DATA`` triples outside ``GRAPH``, a ``DELETE``/
@@ -65,6 +67,7 @@ UT = Namespace("http://www.w3.org/2009/sparql/tests/test-update#")
 
 SPARQL_PREFIX = "/sparql/"  # the manifest's endpoint prefix (its rdfs:comment): ours is /sparql
 GSP_PREFIX = "/gsp"  # the Graph Store Protocol manifests' prefix: ours is /rdf-graphs
+POSTED_SOURCE = SOURCE_BASE + "w3c-posted"  # the source of graphs created by POST /rdf-graphs (?source=)
 
 BOOLEAN_TYPES = {"application/sparql-results+json", "application/sparql-results+xml"}
 TABULAR_TYPES = BOOLEAN_TYPES | {"text/csv", "text/tab-separated-values"}
@@ -419,6 +422,8 @@ def request_of(exchange: Exchange, names: dict[str, str], token: str) -> Sent:
         path = "/rdf-graphs" + ("/" + names[direct][len(GRAPH_BASE) :] if direct in names else path[len(GSP_PREFIX) :])
     if query_string:
         path += "?" + _rename_params(query_string, names)
+    elif exchange.method == "POST" and exchange.path == GSP_PREFIX:  # a new graph, named by the server
+        path += "?" + urllib.parse.urlencode({"source": POSTED_SOURCE})
     body = exchange.body
     media = _content_type(exchange.headers).split(";")[0].strip().lower()
     if body is not None and media in ("application/sparql-query", "application/sparql-update"):
@@ -572,8 +577,7 @@ def setup_update(cases: list[Case]) -> str:
     """One update: each test's graphs' sources described in the metadata graph, and each test's data loaded."""
     meta = []
     graphs = sorted({graph for case in cases for graph in renaming(case).values()})
-    for graph in graphs:
-        source = SOURCE_BASE + graph[len(GRAPH_BASE) :]
+    for source in [SOURCE_BASE + graph[len(GRAPH_BASE) :] for graph in graphs] + [POSTED_SOURCE]:
         meta.append(
             f'<{source}> a <{ONTOLOGY_NS}Source> ; <http://purl.org/dc/terms/title> "W3C SPARQL 1.1 test graph" ; '
             f'<{ONTOLOGY_NS}url> "https://github.com/w3c/rdf-tests"^^<http://www.w3.org/2001/XMLSchema#anyURI> .'
