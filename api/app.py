@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE"],  # PUT and DELETE: the graph store
             allow_headers=["Authorization", "Content-Type", "Accept"],
             expose_headers=list(sparql.EXPOSED_HEADERS),
         )

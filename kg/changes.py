@@ -36,6 +36,7 @@ FORMATS: dict[str, ox.RdfFormat] = {
     "n-triples": ox.RdfFormat.N_TRIPLES,
     "n-quads": ox.RdfFormat.N_QUADS,
     "json-ld": ox.RdfFormat.JSON_LD,
+    "rdf-xml": ox.RdfFormat.RDF_XML,
 }
 MEDIA_TYPES: dict[str, str] = {
     "text/turtle": "turtle",
@@ -43,13 +44,16 @@ MEDIA_TYPES: dict[str, str] = {
     "application/n-triples": "n-triples",
     "application/n-quads": "n-quads",
     "application/ld+json": "json-ld",
+    "application/rdf+xml": "rdf-xml",
 }
+BOUNDS = {"json-ld": bounds.check_json_ld, "rdf-xml": bounds.check_rdf_xml}  # else check_rdf_text
 SUFFIXES: dict[str, str] = {
     ".ttl": "turtle",
     ".trig": "trig",
     ".nt": "n-triples",
     ".nq": "n-quads",
     ".jsonld": "json-ld",
+    ".rdf": "rdf-xml",
 }
 
 
@@ -161,7 +165,7 @@ def parse_rdf(data: str | bytes, format_name: str, where: str, graph: str | None
         raise ChangesetError(f"{where}: unknown RDF format {format_name[:80]!r}; use one of {', '.join(FORMATS)}")
     try:
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        (bounds.check_json_ld if format_name == "json-ld" else bounds.check_rdf_text)(raw)
+        BOUNDS.get(format_name, bounds.check_rdf_text)(raw)
         quads = list(ox.parse(input=raw, format=FORMATS[format_name]))
     except UnicodeEncodeError as error:
         raise ChangesetError(f"{where}: not Unicode text (a lone surrogate?): {error.reason}") from error

@@ -50,6 +50,13 @@ def test_json_ld_context_terms_count_duplicates_and_nested_contexts() -> None:
 
 
 DEEP_TRIPLE_TERMS = "<a:s> <a:p> " + "<<( <a:s> <a:p> " * 100_000 + "<a:o>" + " )>>" * 100_000 + " ."
+RDF = 'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://e/"'
+LAUGHS = (  # ten entity levels: pyoxigraph would expand the one reference into 300 MB
+    '<?xml version="1.0"?><!DOCTYPE rdf:RDF [<!ENTITY a0 "lol">'
+    + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 9))
+    + f']><rdf:RDF {RDF}><rdf:Description rdf:about="http://a/b"><e:p>&a8;</e:p></rdf:Description></rdf:RDF>'
+)
+DEEP_XML = f"<rdf:RDF {RDF}>" + "<rdf:Description><e:p>" * 100_000 + "</e:p></rdf:Description>" * 100_000 + "</rdf:RDF>"
 
 
 @pytest.mark.parametrize(
@@ -60,10 +67,13 @@ DEEP_TRIPLE_TERMS = "<a:s> <a:p> " + "<<( <a:s> <a:p> " * 100_000 + "<a:o>" + " 
         (".nt", "<a:s> <a:p> <<( <a:s> <a:p> <a:o> )>> .", "triple terms cannot be merged"),
         (".jsonld", json.dumps({"@context": {f"t{i}": f"t{i + 1}:" for i in range(20_000)}}), "256 terms"),
         (".jsonld", '{"a:p": ' + "[" * 20_000 + "]" * 20_000 + "}", "deeper than 64"),
+        (".rdf", LAUGHS, "declares a DOCTYPE"),
+        (".rdf", DEEP_XML, "deeper than 256 levels"),
+        (".rdf", f"<rdf:RDF {RDF}><!-- </rdf:RDF> -->" + "<rdf:Description><e:p>" * 300, "deeper than 256 levels"),
     ],
 )
 def test_changeset_files_beyond_the_bounds_are_refused(tmp_path: Path, suffix: str, text: str, refusal: str) -> None:
-    """Input that would crash pyoxigraph (SIGSEGV) is refused before it parses; one triple term after."""
+    """Input that would crash, swell or stall pyoxigraph is refused before it parses; one triple term after."""
     path = tmp_path / f"change{suffix}"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ChangesetError, match=refusal):
@@ -74,3 +84,12 @@ def test_changeset_files_beyond_the_bounds_are_refused(tmp_path: Path, suffix: s
 def test_named_query_parameters_are_finite_terms(value: str) -> None:
     with pytest.raises(QueryParameterError):
         named_query("chips-above-tpp").bind({"tpp": value})
+
+
+def test_plain_rdf_xml_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "change.rdf"
+    path.write_text(f'<rdf:RDF {RDF}><rdf:Description rdf:about="http://a/b"><e:p>x</e:p></rdf:Description></rdf:RDF>')
+    change = from_files([path], [], author="a", message="m", graph=G)
+    assert [(t.subject.value, t.predicate.value, t.object.value) for t in change.add] == [
+        ("http://a/b", "http://e/p", "x")
+    ]

@@ -339,6 +339,25 @@ def test_blank_nodes_become_genid_iris(client: TestClient) -> None:
     assert ox.Triple(notes[0], ox.NamedNode(LABEL), ox.Literal("a note")) in stored
 
 
+def test_rdf_xml_is_written_too_and_a_doctype_is_refused(client: TestClient) -> None:
+    describe(client, "gsp-xml")
+    assert put(client, "gsp-xml", chips("gsp-x1", "gsp-x2")).status_code == 201
+    xml = client.get("/rdf-graphs/gsp-xml", headers={"Accept": "application/rdf+xml"}).content
+    describe(client, "gsp-xml-copy")
+    copied = client.put(
+        "/rdf-graphs/gsp-xml-copy", content=xml, headers={**auth(), "Content-Type": "application/rdf+xml"}
+    )
+    assert copied.status_code == 201, copied.text
+    assert read(client, "/rdf-graphs/gsp-xml-copy") == read(client, "/rdf-graphs/gsp-xml")
+    counts = state(client)
+    doctype = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "x">]>' + xml[xml.index(b"<rdf:RDF") :]
+    refused = client.post(
+        "/rdf-graphs/gsp-xml", content=doctype, headers={**auth(), "Content-Type": "application/rdf+xml"}
+    )
+    assert refused.status_code == 400 and "DOCTYPE" in refused.json()["message"]
+    assert state(client) == counts
+
+
 def test_multipart_post_merges_every_part(client: TestClient) -> None:
     describe(client, "gsp-multipart")
     parts = {
