@@ -63,7 +63,8 @@ def weakest(levels: Iterable[str]) -> str:
     return min(found, key=lambda level: RANK.get(level, 0))
 
 
-def _same(a: str, b: str) -> bool:
+def same_value(a: str, b: str) -> bool:
+    """Whether two values are the same: equal texts, or equal numbers (814 and 814.0)."""
     if a == b:
         return True
     try:
@@ -123,7 +124,7 @@ class ConfidenceIndex:
     def qualification(self, subject: str, prop: str, value: str, graph: str) -> Qualification | None:
         """The qualification of one statement, or None."""
         for qualification in self.statements.get((subject, prop, graph), []):
-            if _same(qualification.value, value):
+            if same_value(qualification.value, value):
                 return qualification
         return None
 
