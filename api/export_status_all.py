@@ -47,6 +47,9 @@ class ExportStatusRow(BaseModel):
 
     chip: ChipRef
     verdict: Verdict
+    confidence: str = Field(
+        "unknown", description="The weakest confidence level of the findings behind the verdict (docs/adr/0014)"
+    )
     missing: list[str]
     reasons: list[Reason]
 

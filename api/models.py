@@ -17,6 +17,20 @@ class Ref(BaseModel):
     href: str = Field("", description="The entity's URL on this server")
 
 
+class Confidence(BaseModel):
+    """How sure the graph is of one statement (docs/adr/0014)."""
+
+    level: str = Field(examples=["official", "reported", "estimated", "rumoured", "unknown"])
+    basis: str = Field(
+        examples=["source", "statement", "none"],
+        description="source: the level of the source's whole graph; statement: this statement's own level",
+    )
+    estimated_by: str | None = Field(None, description="Who worked out an estimated statement, and how")
+    derived_from: list[str] | None = Field(None, description="The qualified statements it was derived from")
+    denied_in: list[str] | None = Field(None, description="Sources reporting a denial of a rumoured statement")
+    note: str | None = None
+
+
 class Fact(BaseModel):
     """One value of a property, with the named graphs (sources) that state it."""
 
@@ -24,6 +38,9 @@ class Fact(BaseModel):
     datatype: str | None = None
     ref: Ref | None = Field(None, description="Set when the value is another entity")
     graphs: list[str] = Field(description="Named graphs stating the value; see sources")
+    confidence: dict[str, Confidence] = Field(
+        default_factory=dict, description="The confidence of the value as each source graph states it, by graph"
+    )
 
 
 class Source(BaseModel):
@@ -103,6 +120,14 @@ class UsedFact(BaseModel):
     value: str
     graph: str
     source: FactSource
+    confidence: Confidence
+
+
+class DisputedValue(BaseModel):
+    """One of the values sources give for a disputed figure."""
+
+    value: float
+    facts: list[UsedFact]
 
 
 class FigureModel(BaseModel):
@@ -114,6 +139,9 @@ class FigureModel(BaseModel):
     method: str
     missing: list[str]
     facts: list[UsedFact]
+    disputed: list[DisputedValue] = Field(
+        default_factory=list, description="When sources disagree: each value with the facts stating it"
+    )
 
 
 Verdict = Literal[
@@ -151,6 +179,8 @@ class FindingModel(BaseModel):
     explanation: str
     facts: list[UsedFact]
     missing: list[str]
+    confidence: str = Field(description="The weakest confidence level of the facts the finding rests on")
+    confidence_note: str = Field(description="Which facts make it that level")
 
 
 class ExportStatusModel(BaseModel):
@@ -166,6 +196,11 @@ class ExportStatusModel(BaseModel):
         "notice; not-yet-public: the date lies before the chip's earliest announcement or release date"
     )
     missing: list[str]
+    confidence: str = Field(
+        description="The weakest confidence level of the findings behind the verdict: official, reported, "
+        "estimated, rumoured or unknown"
+    )
+    confidence_note: str
     figures: list[FigureModel]
     findings: list[FindingModel]
 

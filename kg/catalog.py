@@ -227,6 +227,16 @@ def facts(
         text = term_text(value)
         entry = grouped.setdefault(prop, {}).setdefault(text, _value(value, labels.get(text)))
         entry["graphs"].append(graph)
+    from kg.confidence import ConfidenceIndex  # here: kg.confidence imports this module
+
+    confidence = ConfidenceIndex.read(store)
+    for prop, values in grouped.items():
+        for text, entry in values.items():
+            entry["confidence"] = {
+                graph: confidence.describe(iri, prop, text, graph)
+                for graph in entry["graphs"]
+                if confidence.level(iri, prop, text, graph) != "unknown"
+            }
     names = sorted(grouped.get(LABEL, {}))
     graphs = sorted({graph for values in grouped.values() for value in values.values() for graph in value["graphs"]})
     known = sources if sources is not None else source_index(store)

@@ -1,7 +1,8 @@
 """Conflicts: figures of one chip that sources (or rows of one source) give differently.
 
 Both statements stay in the graph, each in the graph of its source; this lists them for a
-curator, grouped by chip and property, each value with the graphs that state it.
+curator, grouped by chip and property, each value with the graphs that state it and how sure each
+is (docs/adr/0014).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.catalog import entity_id
+from kg.confidence import ConfidenceIndex
 from kg.namespaces import ONTOLOGY_NS
 from kg.store import OxigraphStore, term_text
 
@@ -24,21 +26,32 @@ class Conflict:
     entity: str
     prop: str
     values: dict[str, list[str]] = field(default_factory=dict)
+    levels: dict[tuple[str, str], str] = field(default_factory=dict)  # (value, graph) -> confidence level
 
     def to_json(self) -> dict[str, Any]:
         """The conflict as plain JSON values."""
         return {
             "entity": entity_id(self.entity),
             "property": "cg:" + self.prop.removeprefix(ONTOLOGY_NS),
-            "values": [{"value": value, "graphs": sorted(graphs)} for value, graphs in sorted(self.values.items())],
+            "values": [
+                {
+                    "value": value,
+                    "graphs": sorted(graphs),
+                    "confidence": [self.levels.get((value, graph), "unknown") for graph in sorted(graphs)],
+                }
+                for value, graphs in sorted(self.values.items())
+            ],
         }
 
 
 def conflicts(store: OxigraphStore) -> list[Conflict]:
     """Every conflicting chip figure, sorted by chip then property."""
     found: dict[tuple[str, str], Conflict] = {}
+    index = ConfidenceIndex.read(store)
     for row in store.select(QUERY.read_text(encoding="utf-8")):
         key = (term_text(row["s"]), term_text(row["p"]))
         conflict = found.setdefault(key, Conflict(*key))
-        conflict.values.setdefault(term_text(row["o"]), []).append(term_text(row["g"]))
+        value, graph = term_text(row["o"]), term_text(row["g"])
+        conflict.values.setdefault(value, []).append(graph)
+        conflict.levels[(value, graph)] = index.level(key[0], key[1], value, graph)
     return [found[key] for key in sorted(found)]

@@ -19,6 +19,7 @@ from datetime import date
 from kg import ids
 from kg.catalog import InvalidFilterError, NotFoundError, entity_id
 from kg.chip_existence import NOT_YET_PUBLIC, chip_dates, existence_finding
+from kg.confidence import rests_on, weakest
 from kg.exportcontrol import (
     OUTCOME,
     ClassificationResult,
@@ -342,6 +343,21 @@ def _status(
         missing = sorted({m for f in deciding if f.outcome == "undetermined" for m in f.missing})
     else:
         verdict = "not-required"
+    for finding in findings:
+        finding.confidence, finding.confidence_note = rests_on(finding.facts)
+    # The verdict is as sure as the findings that decide it (and the classifications they test).
+    basis = [f for f in findings if f.outcome != "informational" and f.kind != KIND] or findings
+    confidence = weakest(f.confidence for f in basis) if basis else "unknown"
+    weak = [f for f in basis if f.confidence == confidence]
+    if not basis:
+        note = "No finding: the confidence is not known."
+    elif confidence == "official":
+        note = "Every finding behind the verdict rests on official facts only."
+    else:
+        note = (
+            f"The verdict is {confidence}: the weakest finding behind it ({weak[0].subject['label']}) "
+            f"rests on {confidence} facts. {weak[0].confidence_note}"
+        )
     return ExportStatus(
         chip={"id": entity_id(chip), "label": label},
         destination=destination,
@@ -351,4 +367,6 @@ def _status(
         missing=missing,
         figures=[figure.to_json(book) for figure in figures.values()],
         findings=findings,
+        confidence=confidence,
+        confidence_note=note,
     )

@@ -42,6 +42,7 @@ def status_row(status: ExportStatus) -> dict[str, Any]:
     return {
         "chip": status.chip,
         "verdict": status.verdict,
+        "confidence": status.confidence,
         "missing": status.missing,
         "reasons": [
             {"kind": finding.kind, "outcome": finding.outcome, "subject": finding.subject, "rule": finding.rule}

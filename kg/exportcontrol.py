@@ -64,6 +64,7 @@ class FactUse:
             "value": self.value,
             "graph": self.graph,
             "source": book.source_of(self.graph),
+            "confidence": book.confidence.describe(self.subject, self.prop, self.value, self.graph),
         }
 
 
@@ -79,6 +80,20 @@ class Figure:
     value: Decimal | None
     facts: list[FactUse] = field(default_factory=list)
     method: str = ""
+    # When sources disagree: every stated value with the statements of it (empty otherwise).
+    alternatives: dict[Decimal, list[FactUse]] = field(default_factory=dict)
+
+    @property
+    def disputed(self) -> bool:
+        """Whether sources state different values of this figure."""
+        return len(self.alternatives) > 1
+
+    def dispute_text(self) -> str:
+        """The values sources give, each with its graphs, e.g. '300 (graph:a), 400 (graph:b)'."""
+        return ", ".join(
+            f"{_number(value)} ({', '.join(sorted({fact.graph.rsplit('/', 1)[-1] for fact in facts}))})"
+            for value, facts in sorted(self.alternatives.items())
+        )
 
     def to_json(self, book: Rulebook) -> dict[str, Any]:
         """The figure as the API shows it."""
@@ -89,6 +104,12 @@ class Figure:
             "method": self.method,
             "missing": [] if self.value is not None else [MISSING[self.name]],
             "facts": [fact.to_json(book) for fact in self.facts],
+            "disputed": [
+                {"value": float(value), "facts": [fact.to_json(book) for fact in facts]}
+                for value, facts in sorted(self.alternatives.items())
+            ]
+            if self.disputed
+            else [],
         }
 
 
@@ -103,17 +124,29 @@ def chip_figures(store: OxigraphStore, chip: str) -> dict[str, Figure]:
     """TPP, performance density and chip-to-chip bandwidth of ``chip`` with the facts behind each."""
     rows = store.select(fill(query("figures"), {"CHIP": sparql_iri(chip)}))
     found: dict[str, tuple[Decimal, list[FactUse]]] = {}
+    links: dict[Decimal, list[FactUse]] = {}
     for row in rows:
         name, value = term_text(row["figure"]), _decimal(term_text(row["value"]))
         if value is None:
             continue
         fact = FactUse(chip, term_text(row["p"]), term_text(row["v"]), term_text(row["g"]))
+        if name == CG + "interconnectBandwidthGBps" and fact not in links.setdefault(value, []):
+            links[value].append(fact)
         best = found.get(name)
         if best is None or value > best[0]:
             found[name] = (value, [fact])
         elif value == best[0] and fact not in best[1]:
             best[1].append(fact)
-    return _figures(found)
+    figures = _figures(found)
+    if len(links) > 1:
+        link = figures["interconnect_gbps"]
+        link.alternatives = links
+        link.facts = [fact for value in sorted(links) for fact in links[value]]
+        link.method = (
+            f"sources disagree ({link.dispute_text()}): each value is tested; where the choice changes a test, "
+            "the test is undetermined"
+        )
+    return figures
 
 
 def _figures(found: dict[str, tuple[Decimal, list[FactUse]]]) -> dict[str, Figure]:
@@ -201,6 +234,28 @@ def check_criterion(criterion: Node, figures: dict[str, Figure], segments: Segme
             outcomes.append(None)
             continue
         limit = Decimal(threshold)
+        if figure.disputed:
+            answers = {value >= limit if comparison == ">=" else value < limit for value in figure.alternatives}
+            if len(answers) > 1:
+                tests.append(
+                    f"{FIGURE_NAMES[name]} {comparison} {threshold}: undetermined: sources disagree "
+                    f"({figure.dispute_text()}) and the choice changes this test"
+                )
+                missing.append(
+                    f"which {FIGURE_NAMES[name]} is right: sources disagree ({figure.dispute_text()}) "
+                    f"and the answer depends on it"
+                )
+                outcomes.append(None)
+            else:
+                holds = answers.pop()
+                tests.append(
+                    f"{FIGURE_NAMES[name]} {comparison} {threshold}: {'yes' if holds else 'no'} with every value "
+                    f"sources give ({figure.dispute_text()}): the disagreement does not change this test"
+                )
+                outcomes.append(holds)
+            if figure not in used:
+                used.append(figure)
+            continue
         holds = figure.value >= limit if comparison == ">=" else figure.value < limit
         tests.append(
             f"{FIGURE_NAMES[name]} {_number(figure.value)} {comparison} {threshold}: {'yes' if holds else 'no'}"
@@ -275,6 +330,9 @@ class Finding:
     explanation: str
     facts: list[dict[str, Any]]
     missing: list[str] = field(default_factory=list)
+    # The weakest confidence level of the facts it rests on, and a sentence saying so (docs/adr/0014).
+    confidence: str = "unknown"
+    confidence_note: str = ""
 
 
 @dataclass
@@ -289,6 +347,8 @@ class ExportStatus:
     missing: list[str]
     figures: list[dict[str, Any]]
     findings: list[Finding]
+    confidence: str = "unknown"
+    confidence_note: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The answer as plain JSON values."""
@@ -299,6 +359,8 @@ class ExportStatus:
             "buyer": self.buyer,
             "verdict": self.verdict,
             "missing": self.missing,
+            "confidence": self.confidence,
+            "confidence_note": self.confidence_note,
             "figures": self.figures,
             "findings": [vars(finding) for finding in self.findings],
         }

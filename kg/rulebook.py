@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from kg.catalog import SourceIndex, entity_id, source_index
+from kg.confidence import ConfidenceIndex
 from kg.namespaces import ONTOLOGY_NS
 from kg.rdf import fill, sparql_iri
 from kg.store import OxigraphStore, term_text
@@ -103,6 +104,7 @@ class Rulebook:
     sources: SourceIndex
     policies: dict[str, Node] = field(default_factory=dict)
     exceptions: dict[str, Node] = field(default_factory=dict)
+    confidence: ConfidenceIndex = field(default_factory=ConfidenceIndex)
 
     @classmethod
     def read(cls, store: OxigraphStore) -> Rulebook:
@@ -116,6 +118,7 @@ class Rulebook:
             sources=source_index(store),
             policies=nodes_of(store, "LicensingPolicy"),
             exceptions=nodes_of(store, "LicenceException"),
+            confidence=ConfidenceIndex.read(store),
         )
 
     def classification_of(self, criterion: Node) -> Node | None:

@@ -151,7 +151,7 @@ FORMATTED: list[tuple[list[str], list[str], Callable[[Any], list[str]]]] = [
     ),
     (
         ["conflicts"],
-        ["chip", "property", "value", "graphs"],
+        ["chip", "property", "value", "graphs", "confidence"],
         lambda data: [item["entity"] for item in data for _ in item["values"]],
     ),
     (

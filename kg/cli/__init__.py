@@ -18,6 +18,7 @@ from kg.cli import (  # noqa: F401  (registers the commands)
     imports,
     mcp,
     serve,
+    sources,
 )
 from kg.cli.common import app
 

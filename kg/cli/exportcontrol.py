@@ -57,6 +57,7 @@ def print_trail(status: ExportStatus) -> None:
     style = VERDICT_STYLE[status.verdict]
     head = f"[bold]{escape(status.chip['label'])}[/] to {status.destination} on {status.date}"
     out.print(f"{head}: [{style}]{status.verdict}[/]")
+    out.print(f"  confidence: {status.confidence}. {escape(status.confidence_note)}")
     for missing in status.missing:
         out.print(f"  missing: {escape(missing)}")
     for figure in status.figures:
@@ -72,10 +73,13 @@ def print_trail(status: ExportStatus) -> None:
             out.print(f"   in force: {finding.valid_from or '…'} to {finding.valid_until or 'now'}")
         for line in finding.explanation.splitlines():
             out.print(f"   {escape(line)}")
+        out.print(f"   confidence: {finding.confidence}. {escape(finding.confidence_note)}")
         for missing in finding.missing:
             out.print(f"   missing: {escape(missing)}")
         for fact in finding.facts:
             source = fact["source"]["title"] or fact["graph"]
+            level = fact.get("confidence", {}).get("level", "unknown")
             out.print(
-                f"   - {fact['subject']} {fact['property']} {escape(fact['value'])}  [dim]source: {escape(source)}[/]"
+                f"   - {fact['subject']} {fact['property']} {escape(fact['value'])}  "
+                f"[dim]source: {escape(source)} ({level})[/]"
             )

@@ -128,22 +128,28 @@ def conflicts(
         graph.close()
     data = [conflict.to_json() for conflict in found]
     rows = [
-        (item["entity"], item["property"], value["value"], [g.rsplit("/", 1)[-1] for g in value["graphs"]])
+        (
+            item["entity"],
+            item["property"],
+            value["value"],
+            [g.rsplit("/", 1)[-1] for g in value["graphs"]],
+            value["confidence"],
+        )
         for item in data
         for value in item["values"]
     ]
 
     def table() -> Table:
-        made = Table("chip", "property", "value", "graphs")
-        for chip, prop, value, graphs in rows:
-            made.add_row(chip, prop, value, ", ".join(graphs))
+        made = Table("chip", "property", "value", "graphs", "confidence")
+        for chip, prop, value, graphs, levels in rows:
+            made.add_row(chip, prop, value, ", ".join(graphs), ", ".join(levels))
         return made
 
     emit(
         chosen(output_format, as_json),
         tables=table,
         data=data,
-        header=("chip", "property", "value", "graphs"),
+        header=("chip", "property", "value", "graphs", "confidence"),
         rows=rows,
     )
     err.print(f"{len(found)} conflicting figure(s)")

@@ -235,6 +235,7 @@ class Dataset:
     licence: str
     url: str
     citation: str
+    confidence: str = "Reported"  # the level of its statements (docs/adr/0014): a compiled data set reports
 
     def slug(self, checksum: str) -> str:
         """The slug of one file version's graph and source."""
@@ -251,6 +252,7 @@ class Dataset:
             ox.Triple(source, cg("licence"), ox.Literal(self.licence)),
             ox.Triple(source, cg("url"), ox.Literal(self.url, datatype=ox.NamedNode(XSD + "anyURI"))),
             ox.Triple(source, cg("checksumSha256"), ox.Literal(checksum)),
+            ox.Triple(source, cg("confidence"), cg(self.confidence)),
             ox.Triple(source, cg("sourceCitation"), ox.Literal(f"{self.citation} File SHA-256 {checksum}.")),
         }
         if snapshot is not None:

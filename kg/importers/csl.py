@@ -42,6 +42,7 @@ DATASET = Dataset(
     licence="US Government work (public domain in the United States)",
     url="https://www.trade.gov/consolidated-screening-list",
     citation="Consolidated Screening List, trade.gov; rows of the Entity List (Bureau of Industry and Security).",
+    confidence="Official",
 )
 ENTITY_LIST = "Entity List (EL) - Bureau of Industry and Security"
 REQUIRED = ["source", "name", "alt_names", "federal_register_notice", "start_date", "end_date", "license_policy"]
