@@ -135,6 +135,24 @@ def test_an_inference_stays_while_one_support_is_left_and_goes_with_the_last(bas
     assert_as_recomputed(store)
 
 
+def test_removing_both_links_of_a_chain_at_once_removes_what_only_they_supported(
+    base_quads: tuple[ox.Quad, ...],
+) -> None:
+    """Both inverses stated too: the over-deletion must join two removed triples with each other."""
+    store = fresh(base_quads)
+    links = {
+        ox.Triple(A, cg("subsidiaryOf"), B),
+        ox.Triple(B, cg("subsidiaryOf"), C),
+        ox.Triple(B, cg("hasSubsidiary"), A),
+        ox.Triple(C, cg("hasSubsidiary"), B),
+    }
+    merge(store, [change(EPOCH, links)])
+    assert ox.Triple(A, cg("subsidiaryOf"), C) in inferred(store)
+    merge(store, [change(EPOCH, set(), links)])
+    assert ox.Triple(A, cg("subsidiaryOf"), C) not in inferred(store)
+    assert_as_recomputed(store)
+
+
 def test_a_triple_removed_from_one_source_keeps_its_consequences_while_another_states_it(
     base_quads: tuple[ox.Quad, ...],
 ) -> None:
