@@ -3,9 +3,10 @@
 Everything a merge writes (the data, the history records, the inferences to their fixpoint, the
 derived figures) is one SPARQL update, which Oxigraph applies as one transaction: readers never
 see half a merge, and a kill at any moment leaves the store exactly before or exactly after it.
-The update ends by proving its own fixpoint: should the rules still have something to add after
-the rounds it ran, it fails on purpose (rolled back whole) and is sent again with twice the
-rounds. A refused merge writes nothing. ``revert`` undoes a merged changeset with a new,
+The inferences are updated by what the merge changes (kg/incremental_inference.py, docs/adr/0014),
+or recomputed whole where that does not apply. The update proves its own fixpoint: should the
+rules still have something to add after the rounds it ran, it fails on purpose (rolled back
+whole) and is sent again with twice the rounds. A refused merge writes nothing. ``revert`` undoes a merged changeset with a new,
 validated changeset. Each operation that writes a named graph comes with its mirror from
 kg/union.py, so the default graph stays the merge of the named graphs (docs/adr/0010).
 
