@@ -31,17 +31,17 @@ class NotRecomputedError(AssertionError):
     """Raised when the inferred graph differs from a full recompute after the benchmark."""
 
 
-def whole_merge(store: OxigraphStore, eco: Ecosystem, size: int, seed: int) -> float:
-    """Wall-clock milliseconds of kg.merge.merge of one changeset of about ``size`` triples."""
+def whole_merge(store: OxigraphStore, eco: Ecosystem, size: int, seed: int) -> tuple[float, float]:
+    """Wall-clock and CPU milliseconds of kg.merge.merge of one changeset of about ``size`` triples."""
     change = changeset(eco, size, seed)
-    return timed(lambda: merge(store, [change], allow_warnings=True))[0]
+    return timed(lambda: merge(store, [change], allow_warnings=True))
 
 
-def transaction(store: OxigraphStore, eco: Ecosystem, size: int, seed: int, incremental: bool) -> float:
-    """Wall-clock milliseconds of kg.merge.write of one changeset, incremental or recomputing."""
+def transaction(store: OxigraphStore, eco: Ecosystem, size: int, seed: int, incremental: bool) -> tuple[float, float]:
+    """Wall-clock and CPU milliseconds of kg.merge.write of one changeset, incremental or recomputing."""
     sequence = next_sequence(store)
     change = changeset(eco, size, seed).stamped(now(), sequence)
-    return timed(lambda: write(store, [change], sequence, incremental=incremental))[0]
+    return timed(lambda: write(store, [change], sequence, incremental=incremental))
 
 
 def check_as_recomputed(store: OxigraphStore) -> int:
@@ -58,28 +58,42 @@ def check_as_recomputed(store: OxigraphStore) -> int:
     return len(kept)
 
 
+def median(samples: list[tuple[float, float]], index: int) -> float:
+    """The median of the wall-clock (0) or CPU (1) times."""
+    return statistics.median(sample[index] for sample in samples)
+
+
+def cell(samples: list[tuple[float, float]]) -> str:
+    """A table cell: median wall clock (median CPU), or "not run"."""
+    return f"{median(samples, 0):.0f} ms ({median(samples, 1):.0f} ms CPU)" if samples else "not run"
+
+
 def row(scale: int, args: argparse.Namespace) -> str:
     """One Markdown table row of the scale's medians (and the check)."""
     start = time.perf_counter()
     store, eco = load(scale)
     loaded = time.perf_counter() - start
     seed = 1000
-    samples: dict[str, list[float]] = {"merge": [], "incremental": [], "full": []}
+    samples: dict[str, list[tuple[float, float]]] = {"merge": [], "incremental": [], "full": []}
     for index in range(args.repeat):
         samples["merge"].append(whole_merge(store, eco, args.size, seed := seed + 1))
         samples["incremental"].append(transaction(store, eco, args.size, seed := seed + 1, True))
         if index < args.full_repeat and scale <= args.full_max:
             samples["full"].append(transaction(store, eco, args.size, seed := seed + 1, False))
     inferred = check_as_recomputed(store)
-    cells = [f"{statistics.median(samples[k]):.0f} ms" if samples[k] else "not run" for k in samples]
+    cells = [cell(samples[kind]) for kind in samples]
     full = samples["full"]
-    ratio = f"{statistics.median(full) / statistics.median(samples['incremental']):.0f}x" if full else ""
+    ratio = f"{median(full, 0) / median(samples['incremental'], 0):.0f}x" if full else ""
     quads = store.quad_count()
     return f"| {scale:,} | {quads:,} | {loaded:.0f} s | {' | '.join(cells)} | {ratio} | equal ({inferred:,}) |"
 
 
 def main() -> None:
-    """Print a Markdown table: per scale, whole merge, transaction incremental and full, the check."""
+    """Print a Markdown table: per scale, whole merge, transaction incremental and full, the check.
+
+    Each time cell is the median wall clock with the median CPU time of this process (which
+    resists a busy machine) in brackets; the ratio is of wall-clock medians.
+    """
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--size", type=int, default=100)
