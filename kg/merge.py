@@ -6,8 +6,8 @@ see half a merge, and a kill at any moment leaves the store exactly before or ex
 The inferences are updated by what the merge changes (kg/incremental_inference.py, docs/adr/0014),
 or recomputed whole where that does not apply. The update proves its own fixpoint: should the
 rules still have something to add after the rounds it ran, it fails on purpose (rolled back
-whole) and is sent again with twice the rounds. A refused merge writes nothing. ``revert`` undoes a merged changeset with a new,
-validated changeset. Each operation that writes a named graph comes with its mirror from
+whole) and is sent again with twice the rounds. A refused merge writes nothing. ``revert``
+undoes a merged changeset with a new, validated changeset. Each operation that writes a named graph comes with its mirror from
 kg/union.py, so the default graph stays the merge of the named graphs (docs/adr/0010).
 
 Every IRI and literal in the update text is a pyoxigraph term serialised by pyoxigraph (which
