@@ -7,8 +7,9 @@ The inferences are updated by what the merge changes (kg/incremental_inference.p
 or recomputed whole where that does not apply. The update proves its own fixpoint: should the
 rules still have something to add after the rounds it ran, it fails on purpose (rolled back
 whole) and is sent again with twice the rounds. A refused merge writes nothing. ``revert``
-undoes a merged changeset with a new, validated changeset. Each operation that writes a named graph comes with its mirror from
-kg/union.py, so the default graph stays the merge of the named graphs (docs/adr/0010).
+undoes a merged changeset with a new, validated changeset. Each operation that writes a named
+graph comes with its mirror from kg/union.py, so the default graph stays the merge of the named
+graphs (docs/adr/0010).
 
 Every IRI and literal in the update text is a pyoxigraph term serialised by pyoxigraph (which
 refuses an IRI that could break out of its brackets); nothing is pasted from input.
