@@ -48,15 +48,21 @@ def clear(chips: set[str] | None) -> list[str]:
     graph = sparql_iri(DERIVED_GRAPH)
     if chips is None:
         return union.drop_graph(graph)
-    operations = []
+    return [operation for patterns in clear_patterns(chips) for operation in union.delete_where(graph, patterns)]
+
+
+def clear_patterns(chips: set[str]) -> list[list[str]]:
+    """The triple patterns (each list one ``DELETE WHERE``) that match the derived facts of ``chips``.
+
+    Raises ValueError (from kg.rdf.sparql_iri) for a chip that is not an IRI.
+    """
     derived_from = sparql_iri(PROV + "wasDerivedFrom")
+    patterns = []
     for chip in sorted(chips):
         derivations = [sparql_iri(f"{DERIVATION_BASE}{chip[len(CHIP_BASE) :]}/{metric}") for metric in METRICS]
-        for derivation in derivations:
-            operations += union.delete_where(graph, [f"{derivation} {derived_from} ?s", "?s ?p ?o"])
-        for node in [sparql_iri(chip), *derivations]:
-            operations += union.delete_where(graph, [f"{node} ?p ?o"])
-    return operations
+        patterns += [[f"{derivation} {derived_from} ?s", "?s ?p ?o"] for derivation in derivations]
+        patterns += [[f"{node} ?p ?o"] for node in [sparql_iri(chip), *derivations]]
+    return patterns
 
 
 def restrict(rule: str, chips: set[str] | None) -> str:

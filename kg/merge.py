@@ -3,11 +3,13 @@
 Everything a merge writes (the data, the history records, the inferences to their fixpoint, the
 derived figures) is one SPARQL update, which Oxigraph applies as one transaction: readers never
 see half a merge, and a kill at any moment leaves the store exactly before or exactly after it.
-The update ends by proving its own fixpoint: should the rules still have something to add after
-the rounds it ran, it fails on purpose (rolled back whole) and is sent again with twice the
-rounds. A refused merge writes nothing. ``revert`` undoes a merged changeset with a new,
-validated changeset. Each operation that writes a named graph comes with its mirror from
-kg/union.py, so the default graph stays the merge of the named graphs (docs/adr/0010).
+The inferences are updated by what the merge changes (kg/incremental_inference.py, docs/adr/0015),
+or recomputed whole where that does not apply. The update proves its own fixpoint: should the
+rules still have something to add after the rounds it ran, it fails on purpose (rolled back
+whole) and is sent again with twice the rounds. A refused merge writes nothing. ``revert``
+undoes a merged changeset with a new, validated changeset. Each operation that writes a named
+graph comes with its mirror from kg/union.py, so the default graph stays the merge of the named
+graphs (docs/adr/0010).
 
 Every IRI and literal in the update text is a pyoxigraph term serialised by pyoxigraph (which
 refuses an IRI that could break out of its brackets); nothing is pasted from input.
@@ -22,9 +24,18 @@ import pyoxigraph as ox
 import rdflib
 
 from kg import derive, graph_sources, inference, union
+from kg import incremental_inference as upkeep
 from kg.changes import Changeset, ChangesetError, now, nt_text, parse_nt
 from kg.derive import changed_chips
-from kg.namespaces import CHANGE_BASE, FIXPOINT_GRAPH, HISTORY_GRAPH, INFERRED_GRAPH, ONTOLOGY_NS
+from kg.namespaces import (
+    CHANGE_BASE,
+    DERIVED_GRAPH,
+    FIXPOINT_GRAPH,
+    HISTORY_GRAPH,
+    INFERRED_GRAPH,
+    ONTOLOGY_GRAPH,
+    ONTOLOGY_NS,
+)
 from kg.store import OxigraphStore, StoreError, term_text
 from kg.validate import ValidationReport, validate_changes
 
@@ -111,53 +122,117 @@ def history_triples(change: Changeset, sequence: int) -> str:
     return "\n".join(lines)
 
 
-def merge_update(changesets: list[Changeset], first_sequence: int, rounds: int = INFERENCE_ROUNDS) -> str:
-    """One SPARQL update: removals, additions, history records, inferences anew, derived figures.
-
-    Every operation that writes a named graph keeps the default graph their merge (kg/union.py).
-
-    The rules run ``rounds`` times; the update then fails (the whole transaction rolled back)
-    unless the inferences are at their fixpoint. Raises ChangesetError for a graph or source
-    that is not an IRI.
-    """
-    operations = [f"DROP SILENT GRAPH {_iri(FIXPOINT_GRAPH)}"]
+def _writes(changesets: list[Changeset], first_sequence: int, recorded: bool) -> list[str]:
+    """The operations writing the changesets and their history records (recorded for upkeep if ``recorded``)."""
+    operations = []
     for sequence, change in enumerate(changesets, start=first_sequence):
         graph = _iri(change.graph)
+        history = history_triples(change, sequence)
         operations.extend(union.delete_data(graph, change.remove))
         if change.add:
             operations.append(union.insert_data(graph, nt_text(change.add)))
-        operations.append(union.insert_data(_iri(HISTORY_GRAPH), history_triples(change, sequence)))
+        operations.append(union.insert_data(_iri(HISTORY_GRAPH), history))
+        if recorded:
+            records = ox.parse(history, format=ox.RdfFormat.N_TRIPLES)
+            operations += upkeep.record(upkeep.REMOVED, change.remove)
+            operations += upkeep.record(upkeep.ADDED, [*change.add, *records])
+    return operations
+
+
+def incremental_applies(changesets: list[Changeset]) -> bool:
+    """Whether the inferences can be kept up to date incrementally (else they are recomputed whole).
+
+    Not when a changeset writes the ontology (the rules' schema) or the inferred graph, when
+    too many chips change to name them, or when kg/rules no longer matches the incremental rules.
+    """
+    if any(change.graph in (ONTOLOGY_GRAPH, INFERRED_GRAPH) for change in changesets):
+        return False
+    return _chips(changesets) is not None and upkeep.covers_rule_files()
+
+
+def _chips(changesets: list[Changeset]) -> set[str] | None:
+    """The chips the changesets change (None: too many to name)."""
+    return changed_chips(term_text(t.subject) for change in changesets for t in change.add | change.remove)
+
+
+def merge_update(
+    changesets: list[Changeset], first_sequence: int, rounds: int = INFERENCE_ROUNDS, incremental: bool = True
+) -> str:
+    """One SPARQL update: removals, additions, history records, inferences, derived figures.
+
+    Every operation that writes a named graph keeps the default graph their merge (kg/union.py).
+
+    With ``incremental`` (and where incremental_applies), the inferences are updated by what
+    changed (kg/incremental_inference.py, docs/adr/0015); otherwise they are dropped and the
+    rules run ``rounds`` times over everything. Either way the update fails (the whole
+    transaction rolled back, FIXPOINT_GRAPH named in the error) unless the inferences are at
+    their fixpoint after ``rounds`` rounds. Raises ChangesetError for a graph or source that is
+    not an IRI.
+    """
     rule_files, derivation_files = inference.rule_files(), derive.derivation_files()
     prologue, bodies = inference.rules_without_prologue(rule_files + derivation_files)
     rules, derivations = bodies[: len(rule_files)], bodies[len(rule_files) :]
+    chips = _chips(changesets)
+    operations = [f"DROP SILENT GRAPH {_iri(FIXPOINT_GRAPH)}"]
+    if incremental and incremental_applies(changesets):
+        assert chips is not None  # incremental_applies says so
+        operations += _writes(changesets, first_sequence, recorded=True)
+        operations += _incremental_inferences(derivations, chips, rounds)
+    else:
+        operations += _writes(changesets, first_sequence, recorded=False)
+        operations += _full_inferences(rules, derivations, chips, rounds)
+    operations.append(f"CREATE GRAPH <{FIXPOINT_GRAPH}>")  # fails if a check above found more to infer
+    operations.append(f"DROP GRAPH <{FIXPOINT_GRAPH}>")
+    return prologue + "\n" + " ;\n".join(operations)
+
+
+def _incremental_inferences(derivations: list[str], chips: set[str], rounds: int) -> list[str]:
+    """Inferences kept up to date (DRed), then the chips' figures recomputed and their consequences too."""
+    operations = upkeep.maintain(rounds, FIXPOINT_GRAPH)
+    if not chips:
+        return operations
+    derived = f"<{DERIVED_GRAPH}>"
+    patterns = derive.clear_patterns(chips)
+    for pattern in patterns:  # the figures about to go, so that their consequences go too
+        operations += upkeep.record_matching(upkeep.REMOVED, derived, pattern)
+    operations += derive.clear(chips)
+    operations += [union.mirrored(derive.restrict(body, chips)) for body in derivations]
+    for pattern in patterns:
+        operations += upkeep.record_matching(upkeep.ADDED, derived, pattern)
+    return operations + upkeep.maintain(rounds, FIXPOINT_GRAPH)
+
+
+def _full_inferences(rules: list[str], derivations: list[str], chips: set[str] | None, rounds: int) -> list[str]:
+    """Inferences dropped and recomputed whole (the rules ``rounds`` times), figures, then the fixpoint checks."""
     writing_rules = [union.mirrored(rule) for rule in rules]
-    chips = changed_chips(term_text(t.subject) for change in changesets for t in change.add | change.remove)
     recompute = chips is None or bool(chips)
-    if recompute:  # first, so that no inference is drawn from figures about to go
-        operations.extend(derive.clear(chips))
+    operations = derive.clear(chips) if recompute else []  # first: no inference from figures about to go
     operations.extend(union.drop_graph(f"<{INFERRED_GRAPH}>"))
     operations.extend(writing_rules * rounds)  # the derivations read inferred facts (e.g. super-properties)
     if recompute:
         operations.extend(union.mirrored(derive.restrict(body, chips)) for body in derivations)
     operations.extend(writing_rules * 2)  # the consequences of the new derived facts (their types), then the proof:
     operations.extend(inference.fixpoint_check(rule, FIXPOINT_GRAPH) for rule in rules)
-    operations.append(f"CREATE GRAPH <{FIXPOINT_GRAPH}>")  # fails if a check above found more to infer
-    operations.append(f"DROP GRAPH <{FIXPOINT_GRAPH}>")
-    return prologue + "\n" + " ;\n".join(operations)
+    return operations
 
 
 def write(
-    store: OxigraphStore, changesets: list[Changeset], first_sequence: int, first_rounds: int = INFERENCE_ROUNDS
+    store: OxigraphStore,
+    changesets: list[Changeset],
+    first_sequence: int,
+    first_rounds: int = INFERENCE_ROUNDS,
+    incremental: bool = True,
 ) -> None:
     """Write validated, stamped changesets in one transaction, inferences at their fixpoint.
 
     The rounds double until the fixpoint is reached inside the transaction; past
-    MAX_INFERENCE_ROUNDS the StoreError is raised and nothing is written.
+    MAX_INFERENCE_ROUNDS the StoreError is raised and nothing is written. ``incremental``
+    False forces the full recompute of the inferences (for comparison).
     """
     rounds = first_rounds
     while True:
         try:
-            store.update(merge_update(changesets, first_sequence, rounds))
+            store.update(merge_update(changesets, first_sequence, rounds, incremental))
             return
         except StoreError as error:
             if FIXPOINT_GRAPH not in str(error) or rounds >= MAX_INFERENCE_ROUNDS:
