@@ -20,10 +20,10 @@ from api.models import MergeAnswer, ValidationReport
 from api.openapi import json_body
 from api.resources import Paging, conditional, paging, read_json, validated
 from api.web.render import wants_html
-from kg import merge as merging
-from kg.changes import ChangesetError, Envelope, from_envelope, nt_text
+from kg.gate import merge as merging
+from kg.gate.changes import ChangesetError, Envelope, from_envelope, nt_text
+from kg.gate.validate import validate_changes
 from kg.namespaces import CHANGE_BASE
-from kg.validate import validate_changes
 
 router = APIRouter(prefix="/changes", tags=["changes"])
 

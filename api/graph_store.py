@@ -15,7 +15,7 @@ kg.update.gate): the default graph is read-only (405, ``Allow: GET, HEAD``), sys
 refused (403 forbidden-update), and a new source graph's source must be described in the
 metadata graph (422 source-not-described): a graph GRAPH_BASE + SLUG speaks for the source
 SOURCE_BASE + SLUG, any other graph for the source its ``prov:hadPrimarySource`` names
-(kg.graph_sources). The body (Turtle, TriG, N-Triples, N-Quads or JSON-LD, UTF-8; or
+(kg.gate.graph_sources). The body (Turtle, TriG, N-Triples, N-Quads or JSON-LD, UTF-8; or
 ``multipart/form-data`` whose file parts are such documents, merged) is measured before it is
 parsed (kg.bounds); its blank nodes become ``.well-known/genid`` IRIs. ``POST /rdf-graphs``
 without ``?graph`` creates a graph under a name the server chooses (GRAPH_BASE + ``posted-``
@@ -46,9 +46,9 @@ from api.errors import ApiError
 from api.models import MergeAnswer
 from api.negotiation import acceptable
 from api.service import GraphService
-from kg import merge as merging
 from kg import update as updates
-from kg.changes import MEDIA_TYPES, Changeset, ChangesetError, parse_rdf
+from kg.gate import merge as merging
+from kg.gate.changes import MEDIA_TYPES, Changeset, ChangesetError, parse_rdf
 from kg.namespaces import GRAPH_BASE, META_GRAPH, PREFIXES
 from kg.sparql.results import GRAPH_TYPES
 from kg.store import OxigraphStore

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.deps import Graph
 from api.resources import conditional
 from api.service import GraphService
-from kg import merge as merging
+from kg.gate import merge as merging
 from kg.namespaces import ONTOLOGY_NS
 from kg.store import term_text
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from kg import backup as backups
 from kg import catalog
-from kg import merge as merging
-from kg.changes import Changeset
+from kg.gate import merge as merging
+from kg.gate.changes import Changeset
 from kg.rulebook import Rulebook
 from kg.settings import Settings
 from kg.sparql.pool import QueryPool

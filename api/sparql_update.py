@@ -3,7 +3,7 @@
 An update (``update=`` in a form, or an ``application/sparql-update`` body) needs the bearer
 token, checked before anything else. It is evaluated on a private copy of the store in a child
 process without network access (kg.update), turned into one changeset per changed graph, and
-merged like any changeset (kg.merge: validated together, written with history in one
+merged like any changeset (kg.gate.merge: validated together, written with history in one
 transaction, revertible with POST /changes/{id}/revert), all under the service's write lock.
 
 Answers: 201 with the change ids (JSON, ``Location`` of the last one), 200 with ``merged: []``
@@ -25,9 +25,9 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import check_writer
 from api.errors import ApiError
 from api.service import GraphService
-from kg import merge as merging
 from kg import update as updates
-from kg.changes import Changeset, ChangesetError
+from kg.gate import merge as merging
+from kg.gate.changes import Changeset, ChangesetError
 from kg.sparql.sandbox import SandboxUnavailableError
 from kg.store import OxigraphStore
 

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import derive, inference
 from kg.build import build, load_plan
-from kg.changes import Changeset, nt_text
-from kg.merge import log, merge, revert
+from kg.gate import derive, inference
+from kg.gate.changes import Changeset, nt_text
+from kg.gate.merge import log, merge, revert
 from kg.namespaces import DERIVED_GRAPH, ID_BASE, INFERRED_GRAPH, ONTOLOGY_NS
 from kg.store import OxigraphStore
 

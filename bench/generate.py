@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.changes import Changeset
+from kg.gate.changes import Changeset
 from kg.namespaces import GRAPH_BASE, ID_BASE, META_GRAPH, ONTOLOGY_NS, SOURCE_BASE
 
 CG = ONTOLOGY_NS

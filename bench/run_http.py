@@ -32,8 +32,9 @@ import pyoxigraph as ox
 from rich.console import Console
 
 from bench.generate import ecosystem
-from kg import derive, inference, resources
+from kg import resources
 from kg.build import parse_file
+from kg.gate import derive, inference
 from kg.namespaces import ONTOLOGY_GRAPH
 from kg.store import OxigraphStore
 

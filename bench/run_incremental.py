@@ -1,11 +1,11 @@
 """Benchmark: a ~100-triple merge with incremental inference (docs/adr/0015) against the full recompute.
 
 For each scale, on the synthetic ecosystem (bench/generate.py) in an in-memory store: the whole
-merge (``kg.merge.merge``: validate, write, inference, derived figures, history), the merge
-transaction alone (``kg.merge.write``) with incremental inference, and the same transaction with
+merge (``kg.gate.merge.merge``: validate, write, inference, derived figures, history), the merge
+transaction alone (``kg.gate.merge.write``) with incremental inference, and the same transaction with
 the inferences recomputed whole (the behaviour before ADR 0015; fewer repetitions, it is slow),
 medians over different changesets. Then the inferred graph is compared with a full recompute
-from the stated graphs (a copy, ``kg.inference.materialise``); a difference is an error.
+from the stated graphs (a copy, ``kg.gate.inference.materialise``); a difference is an error.
 
     .venv/bin/python -m bench.run_incremental --scales 10000 100000 1000000
 """
@@ -20,9 +20,9 @@ import pyoxigraph as ox
 
 from bench.generate import Ecosystem, changeset
 from bench.run_merge import load, timed
-from kg import inference
-from kg.changes import now
-from kg.merge import merge, next_sequence, write
+from kg.gate import inference
+from kg.gate.changes import now
+from kg.gate.merge import merge, next_sequence, write
 from kg.namespaces import INFERRED_GRAPH
 from kg.store import OxigraphStore
 
@@ -32,13 +32,13 @@ class NotRecomputedError(AssertionError):
 
 
 def whole_merge(store: OxigraphStore, eco: Ecosystem, size: int, seed: int) -> tuple[float, float]:
-    """Wall-clock and CPU milliseconds of kg.merge.merge of one changeset of about ``size`` triples."""
+    """Wall-clock and CPU milliseconds of kg.gate.merge.merge of one changeset of about ``size`` triples."""
     change = changeset(eco, size, seed)
     return timed(lambda: merge(store, [change], allow_warnings=True))
 
 
 def transaction(store: OxigraphStore, eco: Ecosystem, size: int, seed: int, incremental: bool) -> tuple[float, float]:
-    """Wall-clock and CPU milliseconds of kg.merge.write of one changeset, incremental or recomputing."""
+    """Wall-clock and CPU milliseconds of kg.gate.merge.write of one changeset, incremental or recomputing."""
     sequence = next_sequence(store)
     change = changeset(eco, size, seed).stamped(now(), sequence)
     return timed(lambda: write(store, [change], sequence, incremental=incremental))

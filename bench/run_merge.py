@@ -1,7 +1,7 @@
 """Benchmark: one merge's transaction, and the upkeep of the union default graph (docs/adr/0010).
 
 On the synthetic ecosystem (bench/generate.py) in an in-memory store: the time of
-``kg.merge.write`` (the merge's one update: data, history, inference to its fixpoint, derived
+``kg.gate.merge.write`` (the merge's one update: data, history, inference to its fixpoint, derived
 figures; validation is not timed) for changesets of several sizes, median over different
 changesets; then, where the checkout has it, a full resync of the default graph
 (``OxigraphStore.resync_union``), the fallback the ADR weighs against per-operation upkeep.
@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable
 
 from bench.generate import Ecosystem, changeset, ecosystem
-from kg import derive, inference, resources
+from kg import resources
 from kg.build import parse_file
-from kg.changes import now
-from kg.merge import next_sequence, write
+from kg.gate import derive, inference
+from kg.gate.changes import now
+from kg.gate.merge import next_sequence, write
 from kg.namespaces import ONTOLOGY_GRAPH
 from kg.store import OxigraphStore
 

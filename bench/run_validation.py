@@ -1,8 +1,8 @@
 """Benchmark: incremental validation of a changeset against full validation of the same graph.
 
 For each scale (synthetic ecosystem of bench/generate.py) and each changeset size, it times
-kg.validate.validate_changes (median of --repeat runs, each a different changeset) and, up to
---full-max triples, kg.validate.validate_full of the graph after one changeset of 100 triples,
+kg.gate.validate.validate_changes (median of --repeat runs, each a different changeset) and, up to
+--full-max triples, kg.gate.validate.validate_full of the graph after one changeset of 100 triples,
 in the same run. Setup (generating the graph, loading it with the build's inferences) is not
 timed. Prints a Markdown table.
 
@@ -23,9 +23,9 @@ from rich.console import Console
 from bench.generate import Ecosystem, changeset, ecosystem
 from kg import resources
 from kg.build import parse_file
+from kg.gate.validate import scratch_store, validate_changes, validate_full
 from kg.namespaces import ONTOLOGY_GRAPH
 from kg.store import OxigraphStore
-from kg.validate import scratch_store, validate_changes, validate_full
 
 console = Console(stderr=True)
 

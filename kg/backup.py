@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kg import merge
+from kg.gate import merge
 from kg.store import OxigraphStore, StoreError, ensure_free, is_store, replace_store
 
 MANIFEST = "chipgraph-backup.json"

@@ -16,13 +16,13 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import resources
-from kg.changes import Changeset, ChangesetError
+from kg.gate.changes import Changeset, ChangesetError
+from kg.gate.merge import MergeRefusedError, MergeResult, merge
+from kg.gate.validate import ValidationReport, ValidationResult
 from kg.importers import ImportFileError, default_imports, import_changesets
-from kg.merge import MergeRefusedError, MergeResult, merge
 from kg.namespaces import GRAPH_BASE, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS, source_for_graph
 from kg.rdf import rdf_format
 from kg.store import OxigraphStore, StoreLockedError, ensure_free, replace_store, term_text
-from kg.validate import ValidationReport, ValidationResult
 
 PROV_PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
 

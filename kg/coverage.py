@@ -23,11 +23,11 @@ import rdflib
 from rdflib.namespace import NamespaceManager
 
 from kg.catalog import entity_id
+from kg.gate.validate import ValidationResult, read_report, store_graph
 from kg.namespaces import ID_BASE, ONTOLOGY_NS
 from kg.rdf import sparql_iris, to_rdflib
 from kg.resources import resource_dir
 from kg.store import OxigraphStore, Store, term_text
-from kg.validate import ValidationResult, read_report, store_graph
 
 KEYS_FILE = Path(__file__).resolve().parent / "queries" / "coverage" / "key-properties.toml"
 PREFIXES = (
@@ -139,7 +139,7 @@ def coverage_warnings(store: Store, focus: set[str] | None = None) -> list[Valid
     """The coverage warnings of the entities ``focus`` (every entity when None), sorted.
 
     Advisory: they never change a validation verdict. ``store`` holds the inferred types (a
-    built store, or a kg.validate.scratch_store).
+    built store, or a kg.gate.validate.scratch_store).
     """
     if focus is not None and not focus:
         return []

@@ -1,7 +1,7 @@
 """Export-control reasoning: a chip's metrics, its classification on a date, and its status.
 
 The metrics (TPP, performance density) are computed at every merge into the derived graph
-(kg/derivations/); here they are read with the stated facts they came from. Thresholds, dates,
+(kg/gate/derivations/); here they are read with the stated facts they came from. Thresholds, dates,
 destinations and Entity List entries are data (kg/rulebook.py). ``export_status`` answers "may
 this chip go to that country on that date" as findings, each naming its rule and the source of
 every fact it used, and a verdict: licence-required, not-required or undetermined (naming what is

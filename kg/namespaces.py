@@ -12,7 +12,7 @@ INFERRED_GRAPH = GRAPH_BASE + "inferred"
 HISTORY_GRAPH = GRAPH_BASE + "history"
 DERIVED_GRAPH = GRAPH_BASE + "derived"
 SYSTEM_GRAPHS = frozenset({ONTOLOGY_GRAPH, META_GRAPH, INFERRED_GRAPH, HISTORY_GRAPH, DERIVED_GRAPH})
-FIXPOINT_GRAPH = GRAPH_BASE + "not-at-fixpoint"  # kg.merge's marker: exists only inside a failing update
+FIXPOINT_GRAPH = GRAPH_BASE + "not-at-fixpoint"  # kg.gate.merge's marker: exists only inside a failing update
 CLOSED_GRAPHS = SYSTEM_GRAPHS - {META_GRAPH} | {FIXPOINT_GRAPH}  # written by merges only, never by a changeset
 
 SOURCE_BASE = ID_BASE + "source/"

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
+from kg.gate.validate import ValidationReport
 from kg.namespaces import shorten
 from kg.store import QueryResult, Term
-from kg.validate import ValidationReport
 
 
 class OutputFormat(StrEnum):

@@ -48,7 +48,7 @@ def insert_data(graph: ox.NamedNode, data: str) -> str:
 def delete_data(graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> list[str]:
     """The operations removing ``triples`` from ``graph``, and from the default graph unless still stated.
 
-    The triples must be ground and hold no triple term (kg.changes refuses both in changesets).
+    The triples must be ground and hold no triple term (kg.gate.changes refuses both in changesets).
     """
     ground = sorted(triples, key=str)
     if not ground:
@@ -108,7 +108,7 @@ def mirrored(rule: str) -> str:
     """``rule`` with its ``INSERT { GRAPH <g> { T } }`` template made ``INSERT { GRAPH <g> { T } T }``.
 
     Raises UnionTemplateError unless the rule has exactly one INSERT template and it is one
-    GRAPH block (the shape of kg/rules/*.ru and kg/derivations/*.ru).
+    GRAPH block (the shape of kg/gate/rules/*.ru and kg/gate/derivations/*.ru).
     """
     start = rule.find("INSERT {")
     if start < 0 or rule.find("INSERT {", start + 1) >= 0:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from kg import merge
 from kg.backup import MANIFEST, read_manifest
 from kg.cli import app
+from kg.gate import merge
 from kg.store import OxigraphStore
 from tests.conftest import held
 from tests.test_store_in_use import chip_file, dump, run

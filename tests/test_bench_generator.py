@@ -5,9 +5,9 @@ from __future__ import annotations
 from bench.generate import changeset, ecosystem
 from kg import resources
 from kg.build import parse_file
-from kg.merge import merge
+from kg.gate.merge import merge
+from kg.gate.validate import scratch_store, validate_store
 from kg.namespaces import ONTOLOGY_GRAPH
-from kg.validate import scratch_store, validate_store
 
 
 def test_synthetic_ecosystem_conforms_and_its_changesets_merge() -> None:

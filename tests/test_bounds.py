@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kg import bounds
-from kg.changes import ChangesetError, from_envelope, from_files
+from kg.gate.changes import ChangesetError, from_envelope, from_files
 from kg.queries import QueryParameterError, named_query
 
 G = "https://w3id.org/chipgraph/graph/epoch-ml-hardware"

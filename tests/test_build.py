@@ -8,8 +8,8 @@ import pyoxigraph as ox
 import pytest
 
 from kg.build import BuildError, BuildSummary, build, load_plan, parse_file
+from kg.gate.inference import materialise
 from kg.importers import default_imports
-from kg.inference import materialise
 from kg.namespaces import INFERRED_GRAPH, META_GRAPH, SYSTEM_GRAPHS
 from kg.resources import source_files
 from kg.store import OxigraphStore, QuerySyntaxError, term_text

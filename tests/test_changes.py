@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.changes import Changeset, ChangesetError, from_envelope, from_files, nt_text, parse_nt
+from kg.gate.changes import Changeset, ChangesetError, from_envelope, from_files, nt_text, parse_nt
 
 G = "https://w3id.org/chipgraph/graph/epoch-ml-hardware"
 CHIP = "https://w3id.org/chipgraph/id/chip/x"

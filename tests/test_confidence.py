@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kg import changes
 from kg.build import build
 from kg.cli import app
 from kg.conflicts import conflicts
 from kg.export_status import export_status
-from kg.merge import merge
+from kg.gate import changes
+from kg.gate.merge import merge
+from kg.gate.validate import validate_store
 from kg.source_audit import audit
 from kg.store import OxigraphStore
-from kg.validate import validate_store
 from tests.test_shapes import example_store
 
 DATA = Path(__file__).parent / "data"

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from kg.catalog import entity_id
 from kg.cli import app
 from kg.coverage import UnknownSectionError, coverage, coverage_warnings, sections
+from kg.gate.validate import validate_store
 from kg.store import OxigraphStore, term_text
-from kg.validate import validate_store
 
 CG = "https://w3id.org/chipgraph/ontology#"
 PREFIX = f"PREFIX cg: <{CG}> PREFIX ct: <https://w3id.org/chipgraph/id/country/> "

@@ -14,8 +14,8 @@ import pytest
 
 from bench.crash_loop import recomputed, run
 from kg.build import build, load_plan
-from kg.changes import Changeset, ChangesetError, now
-from kg.merge import log, merge, next_sequence, revert, write
+from kg.gate.changes import Changeset, ChangesetError, now
+from kg.gate.merge import log, merge, next_sequence, revert, write
 from kg.namespaces import DERIVED_GRAPH, HISTORY_GRAPH, ID_BASE, INFERRED_GRAPH, ONTOLOGY_NS
 from kg.store import OxigraphStore
 
@@ -98,7 +98,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("source", HOSTILE)
 def test_a_hostile_source_is_refused_and_writes_nothing(store: OxigraphStore, source: str) -> None:
-    """Refused when the changeset is made (kg.changes) or, should one get through, by the merge."""
+    """Refused when the changeset is made (kg.gate.changes) or, should one get through, by the merge."""
     before = store.dump_nquads()
     chip = ox.NamedNode(ID_BASE + "chip/nvidia-h100")
     add = frozenset({ox.Triple(chip, LABEL, ox.Literal("H100 again"))})

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kg import changes
 from kg.build import build
 from kg.cli import app
 from kg.export_status import export_status
 from kg.exportcontrol import ExportStatus, chip_figures, classify
-from kg.merge import merge
+from kg.gate import changes
+from kg.gate.merge import merge
 from kg.queries import named_query
 from kg.rulebook import Rulebook
 from kg.store import OxigraphStore, term_text
@@ -210,7 +210,7 @@ def test_cli_export_status_prints_json_and_a_trail(store_dir: Path) -> None:
 
 def test_a_merge_recomputes_the_derived_figures_of_the_chips_it_changes(tmp_path: Path) -> None:
     """Per-chip recomputation inside the merge gives exactly what a full recomputation gives."""
-    from kg import derive
+    from kg.gate import derive
     from kg.namespaces import DERIVED_GRAPH
 
     _, store = build(None)

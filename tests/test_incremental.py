@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg.changes import Changeset
+from kg.gate.changes import Changeset
+from kg.gate.validate import ValidationResult, validate_changes, validate_full, validate_store
 from kg.store import OxigraphStore
-from kg.validate import ValidationResult, validate_changes, validate_full, validate_store
 
 CG = "https://w3id.org/chipgraph/ontology#"
 ID = "https://w3id.org/chipgraph/id/"

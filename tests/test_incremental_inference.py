@@ -1,6 +1,6 @@
 """A merge keeps the inferred graph up to date by what changed (docs/adr/0015), equal to a full recompute.
 
-Real merges (kg.merge.merge: validated, one transaction) on a copy of the curated build; after
+Real merges (kg.gate.merge.merge: validated, one transaction) on a copy of the curated build; after
 each, the inferred graph is compared with the rules run from nothing on the stated graphs.
 """
 
@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg import incremental_inference, inference
-from kg.changes import Changeset, now
-from kg.merge import MergeRefusedError, merge, merge_update, next_sequence, write
+from kg.gate import incremental_inference, inference
+from kg.gate.changes import Changeset, now
+from kg.gate.merge import MergeRefusedError, merge, merge_update, next_sequence, write
 from kg.namespaces import GRAPH_BASE, ID_BASE, INFERRED_GRAPH, ONTOLOGY_NS
 from kg.store import OxigraphStore
 

@@ -6,8 +6,8 @@ import pyoxigraph as ox
 import pytest
 
 from kg.build import build, load_plan
-from kg.changes import Changeset, ChangesetError
-from kg.merge import MergeRefusedError, UnknownChangeError, log, merge, revert, show
+from kg.gate.changes import Changeset, ChangesetError
+from kg.gate.merge import MergeRefusedError, UnknownChangeError, log, merge, revert, show
 from kg.namespaces import INFERRED_GRAPH
 from kg.store import OxigraphStore
 from tests.conftest import data_without_history

@@ -31,7 +31,7 @@ def test_wheel_carries_ontology_data_and_queries(wheel: Path) -> None:
         "kg/_resources/data/sources.ttl",
         "kg/_resources/shapes/chips.ttl",
         "kg/queries/huawei-foundries.rq",
-        "kg/rules/10-subclass-types.ru",
+        "kg/gate/rules/10-subclass-types.ru",
     }
     assert expected <= names
     data_files = {path.name for path in (ROOT / "data").glob("*.trig")}

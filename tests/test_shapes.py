@@ -14,9 +14,9 @@ from rdflib.namespace import RDF, SH
 
 from kg import resources
 from kg.build import parse_file
+from kg.gate.validate import scratch_store, shapes_graph, validate_store
 from kg.namespaces import ONTOLOGY_GRAPH
 from kg.store import OxigraphStore
-from kg.validate import scratch_store, shapes_graph, validate_store
 
 EXAMPLES = Path(__file__).parent / "data"
 CG = "https://w3id.org/chipgraph/ontology#"

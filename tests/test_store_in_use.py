@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kg import merge
+from kg.gate import merge
 from kg.store import OxigraphStore, StoreLockedError
 from tests.conftest import dump, held
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 import pytest
 
-from kg import derive
 from kg.build import BuildSummary, build
+from kg.gate import derive
 from kg.importers import default_imports
 from kg.importers.common import sha256
 from kg.importers.epoch import COLUMNS, DATASET, IGNORED, THROUGHPUT

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from kg import union
 from kg.build import build, load_plan
-from kg.changes import Changeset, now
-from kg.merge import merge, next_sequence, revert, write
+from kg.gate.changes import Changeset, now
+from kg.gate.merge import merge, next_sequence, revert, write
 from kg.namespaces import DERIVED_GRAPH, GRAPH_BASE, ID_BASE, INFERRED_GRAPH, ONTOLOGY_NS
 from kg.service_description import describe
 from kg.store import OxigraphStore, StoreFormatError, term_text
@@ -222,7 +222,7 @@ STEP = st.tuples(
 def test_random_writes_keep_the_default_graph_the_set_of_the_named_graphs_triples(
     steps: list[tuple[str, set[int], set[int]]],
 ) -> None:
-    """Unvalidated writes (kg.merge.write, the merge's own transaction): the invariant is the write path's."""
+    """Unvalidated writes (kg.gate.merge.write, the merge's own transaction): the invariant is the write path's."""
     store = OxigraphStore.in_memory()
     store.add_quads(curated())
     for graph, added, removed in steps:

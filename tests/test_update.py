@@ -14,7 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from kg import merge as merging
+from kg.gate import merge as merging
 from kg.store import OxigraphStore
 from kg.update import SKOLEM_BASE, UpdateError, UsingDataset, changesets, evaluate, plan
 from tests.conftest import dump

@@ -14,10 +14,10 @@ from fastapi import Request
 
 from api.service import GraphService
 from api.web.render import iri_cell
-from kg import merge as merging
 from kg.catalog import derivation_inputs
 from kg.conflicts import conflicts
-from kg.derive import DERIVATIONS_DIR
+from kg.gate import merge as merging
+from kg.gate.derive import DERIVATIONS_DIR
 from kg.queries import named_query
 
 ENTITY_PAGES = {"get_chip", "get_company", "get_regulation", "get_entity", "resolve"}

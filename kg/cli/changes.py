@@ -10,8 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kg import changes, merge
-from kg.changes import Changeset, ChangesetError, nt_text
 from kg.cli.common import (
     FormatOption,
     JsonOption,
@@ -27,10 +25,12 @@ from kg.cli.common import (
 )
 from kg.cli.coverage import changed_subjects, print_coverage_warnings
 from kg.coverage import coverage_warnings
+from kg.gate import changes, merge
+from kg.gate.changes import Changeset, ChangesetError, nt_text
+from kg.gate.validate import ValidationReport, apply_changes, scratch_store, stated_quads, validate_changes
 from kg.namespaces import GRAPH_BASE, shorten
 from kg.output import OutputFormat, report_table
 from kg.store import OxigraphStore
-from kg.validate import ValidationReport, apply_changes, scratch_store, stated_quads, validate_changes
 
 AuthorOption = Annotated[str, typer.Option("--author", help="Who makes the change.")]
 MessageOption = Annotated[str, typer.Option("--message", "-m", help="Why the change is made.")]

@@ -9,12 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from kg.changes import Changeset
 from kg.cli.common import FormatOption, JsonOption, StoreOption, app, chosen, emit, fail, open_store, out
 from kg.coverage import UnknownSectionError, coverage
+from kg.gate.changes import Changeset
+from kg.gate.validate import ValidationResult
 from kg.namespaces import shorten
 from kg.output import OutputFormat
-from kg.validate import ValidationResult
 
 
 @app.command("coverage")

@@ -25,9 +25,9 @@ from kg.cli.common import (
     open_store,
     out,
 )
+from kg.gate.merge import MergeRefusedError
 from kg.importers import IMPORTERS, ImportFileError, run_import
 from kg.importers.common import ImportReport
-from kg.merge import MergeRefusedError
 from kg.output import OutputFormat, print_table, report_table
 from kg.store import OxigraphStore
 

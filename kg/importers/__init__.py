@@ -26,13 +26,13 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import resources
-from kg.changes import Changeset
+from kg.gate.changes import Changeset
+from kg.gate.merge import effective, merge
+from kg.gate.validate import ValidationReport, validate_changes
 from kg.importers import csl, epoch, eto
 from kg.importers.common import Dataset, ImportFileError, ImportReport, file_bytes, sha256
-from kg.merge import effective, merge
 from kg.namespaces import META_GRAPH
 from kg.store import OxigraphStore
-from kg.validate import ValidationReport, validate_changes
 
 __all__ = ["IMPORTERS", "ImportFileError", "Importer", "default_imports", "import_changesets", "run_import"]
 

@@ -3,7 +3,7 @@
 What goes in: reading an update (``plan``: a structured parse, the graphs each operation can
 write, the refusals), evaluating it on a private copy of the store in a sandboxed child process
 (``evaluate``: the triples it would add and remove per named graph, blank nodes skolemised),
-and turning that difference into changesets (``changesets``) that ``kg.merge.merge`` validates
+and turning that difference into changesets (``changesets``) that ``kg.gate.merge.merge`` validates
 and writes like any other (docs/adr/0013).
 
 What it promises:

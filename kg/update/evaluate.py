@@ -28,7 +28,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import union
-from kg.changes import nt_text, parse_nt
+from kg.gate.changes import nt_text, parse_nt
 from kg.sparql.sandbox import SandboxUnavailableError, lock_out_and_greet
 from kg.store import OxigraphStore
 from kg.update.plan import SKOLEM_BASE, UpdateError, UsingDataset, forbidden, plan

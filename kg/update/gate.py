@@ -1,15 +1,15 @@
-"""From an update's difference to changesets that kg.merge validates and writes like any other.
+"""From an update's difference to changesets that kg.gate.merge validates and writes like any other.
 
 The difference is checked again here, on what the update did rather than on what the parse
 said: no changed graph may be a system graph (kg.update.plan's rule), and every changed graph's
 source must be described in the metadata graph, in the store or by the same update
-(kg.graph_sources, the merge's rule), else the update is refused with a message saying how.
+(kg.gate.graph_sources, the merge's rule), else the update is refused with a message saying how.
 """
 
 from __future__ import annotations
 
-from kg import graph_sources
-from kg.changes import Changeset, ChangesetError
+from kg.gate import graph_sources
+from kg.gate.changes import Changeset, ChangesetError
 from kg.store import OxigraphStore
 from kg.update.evaluate import GraphDiff
 from kg.update.plan import UpdateError, check_writable

@@ -12,7 +12,7 @@ Refused here, before anything is evaluated (``UpdateError``):
 - ``forbidden-update``: LOAD (nothing is fetched), SERVICE (nothing is queried elsewhere),
   writes to the default graph (a read-only view: the merge of the named graphs), to the system
   graphs, or to every graph at once (CLEAR/DROP ALL or NAMED). Any other graph may be written
-  once its source is described (kg.graph_sources, checked on the difference).
+  once its source is described (kg.gate.graph_sources, checked on the difference).
 The parse gives the clear message; the guarantees are elsewhere: the evaluation cannot open a
 socket (kg.sparql.sandbox), and the difference it returns is checked again graph by graph
 (kg.update.gate), so a construct this parse misread can lose a write, never make a forbidden one.
@@ -246,7 +246,7 @@ def _uses_service(operation: CompValue) -> bool:
 def check_writable(graph: str) -> None:
     """Raise UpdateError (forbidden-update, system-graph) if ``graph`` is one that only merges write.
 
-    Any other graph may be written once its source is described (kg.graph_sources, checked on the
+    Any other graph may be written once its source is described (kg.gate.graph_sources, checked on the
     update's difference).
     """
     if graph in CLOSED_GRAPHS:

@@ -21,7 +21,7 @@ tests to chipgraph's data model, both stated once:
   meaning, and maps the Graph Store Protocol's direct URLs onto ``/rdf-graphs/SLUG``.
   ``setup_update`` describes each such graph's source and loads the ``ut:graphData`` files into
   their renamed graphs. (Graphs of other IRIs are writable too once their source is described,
-  kg/graph_sources.py; tests/test_update.py and tests/http/test_graph_store.py show it.)
+  kg/gate/graph_sources.py; tests/test_update.py and tests/http/test_graph_store.py show it.)
 - **A graph named by the server.** ``POST /gsp`` (a new graph whose name the server chooses)
   gets ``?source=`` the IRI of a described source, which chipgraph requires of every new graph.
 - **The default graph.** chipgraph's unnamed default graph is a read-only view, the merge of the

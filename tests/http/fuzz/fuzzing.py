@@ -21,7 +21,7 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 
 from api.errors import STATUS
-from kg import merge as merging
+from kg.gate import merge as merging
 from kg.store import OxigraphStore
 
 Fingerprint = tuple[int, int]

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from hypothesis import strategies as st
 
-from kg.changes import FORMATS, MEDIA_TYPES
+from kg.gate.changes import FORMATS, MEDIA_TYPES
 from kg.namespaces import GRAPH_BASE, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_NS
 
 EPOCH = GRAPH_BASE + "epoch-ml-hardware"
@@ -47,7 +47,7 @@ def is_iri(text: str) -> bool:
 
 SCHEMES = ("http://", "https://", "urn:", "file:///", "tag:", "x-y.z+w:", "rdf:")
 # Subjects in every scheme: a change about <tag:x> or <rdf:x> once failed validation with a
-# TypeError (pyshacl reads such focus nodes as CURIEs; fixed in kg/validate.py).
+# TypeError (pyshacl reads such focus nodes as CURIEs; fixed in kg/gate/validate.py).
 SUBJECT_SCHEMES = SCHEMES
 
 

@@ -20,7 +20,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kg import bounds
-from kg.changes import FORMATS, MEDIA_TYPES
+from kg.gate.changes import FORMATS, MEDIA_TYPES
 from tests.http.conftest import auth
 from tests.http.fuzz.fuzzing import StoreWatch, answer_problem, fuzz_settings
 from tests.http.fuzz.strategies import EPOCH, JSON_LD_SIDE, RdfDocument, envelopes, json_bytes, mutated, rdf_documents
@@ -101,7 +101,7 @@ def accepted_triples(document: RdfDocument, graph: str) -> frozenset[ox.Triple] 
 
 
 def hits_the_reported_bug(quads: list[ox.Quad] | None) -> bool:
-    """Whether a subject's IRI has a scheme pyshacl takes for a CURIE prefix (kg/validate.py then fails: a 500).
+    """Whether a subject's IRI has a scheme pyshacl takes for a CURIE prefix (kg/gate/validate.py then fails: a 500).
 
     Reported with issue #10 and pinned by test_a_subject_of_any_scheme_is_validated; the
     generated cases step around it (hypothesis' assume) so that they can find something else.
@@ -169,7 +169,7 @@ def test_a_subject_of_any_scheme_is_validated(client: TestClient, watch: StoreWa
     """A change about <tag:x> (any absolute IRI) is validated: 200 in a dry run, not a 500.
 
     pyshacl 0.40 takes a focus node that does not start with http:, https:, urn: or file: for a
-    CURIE of the data graph (kg/validate.py now binds no prefix there, so each stays itself).
+    CURIE of the data graph (kg/gate/validate.py now binds no prefix there, so each stays itself).
     """
     data = '<tag:x> <http://www.w3.org/2000/01/rdf-schema#label> "x" .'
     document = RdfDocument("n-triples", data, frozenset())

@@ -1,4 +1,4 @@
-"""Materialised inference: SPARQL update rules (kg/rules/*.ru) run by the store to a fixpoint.
+"""Materialised inference: SPARQL update rules (kg/gate/rules/*.ru) run by the store to a fixpoint.
 
 The rules write only into the inferred-facts graph, so a query can tell stated facts from
 inferred ones, and a rebuild recomputes them from scratch. See docs/adr/0003 for which rules
@@ -60,7 +60,7 @@ def rules_without_prologue(files: list[Path] | None = None) -> tuple[str, list[s
 def fixpoint_check(rule: str, graph: str) -> str:
     """The rule made into a check: it writes one triple into ``graph`` if it would infer anything.
 
-    Each rule has one ``INSERT { GRAPH <inferred> { ... } }`` line (kg/rules/*.ru); raises
+    Each rule has one ``INSERT { GRAPH <inferred> { ... } }`` line (kg/gate/rules/*.ru); raises
     InferenceError for a rule without it.
     """
     lines = rule.splitlines()

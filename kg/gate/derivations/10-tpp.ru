@@ -5,7 +5,7 @@
 # and the reason). Each figure that attains the maximum is recorded as an input, with its
 # property (whose cg:processingUnitKind and cg:epochColumn say which unit and which column it
 # counts) and the graph (source) stating it.
-# "#CHIPS#" is replaced by VALUES ?chip { ... } to recompute only the chips a merge changed (kg/derive.py).
+# "#CHIPS#" is replaced by VALUES ?chip { ... } to recompute only the chips a merge changed (kg/gate/derive.py).
 PREFIX cg:   <https://w3id.org/chipgraph/ontology#>
 PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

@@ -134,7 +134,7 @@ def check_iri(value: str, name: str) -> None:
 def check_graph(graph: str) -> None:
     """Raise ChangesetError unless ``graph`` is an IRI and not a system graph other than the metadata graph.
 
-    Whether the graph's source is described is the merge's check (kg.graph_sources).
+    Whether the graph's source is described is the merge's check (kg.gate.graph_sources).
     """
     check_iri(graph, "graph")
     if graph in CLOSED_GRAPHS:

@@ -12,7 +12,7 @@ old stated triples to the closure of the new ones by looking only at what change
 4. *insert* the consequences of the rederived and of the newly stated triples, semi-naively.
 
 Each loop runs a fixed number of rounds and then proves that its frontier is empty: otherwise a
-marker graph is written and the update fails on purpose (kg/merge.py retries with more rounds).
+marker graph is written and the update fails on purpose (kg/gate/merge.py retries with more rounds).
 
 "Stated" is every named graph but the inferred one; the rules read the default graph, which is
 the union of the named graphs (kg/union.py), so a triple removed from one source but stated in
@@ -20,7 +20,7 @@ another keeps its consequences. The scratch sets (removed, added, over-deleted, 
 in scratch graphs as triple terms (``<u> <u> <<( s p o )>>``), so no ``GRAPH ?g`` pattern and
 no union upkeep ever mistakes them for data; they exist only inside the update.
 
-RULES mirrors kg/rules/*.ru one for one; ``covers_rule_files`` says whether it still does (a
+RULES mirrors kg/gate/rules/*.ru one for one; ``covers_rule_files`` says whether it still does (a
 merge falls back to the full recompute when it does not).
 """
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg import inference
+from kg.gate import inference
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
@@ -91,7 +91,7 @@ RULES = (
 
 
 def covers_rule_files() -> bool:
-    """Whether RULES mirrors exactly the rule files kg/inference.py runs (by file name)."""
+    """Whether RULES mirrors exactly the rule files kg/gate/inference.py runs (by file name)."""
     return [rule.file for rule in RULES] == [path.name for path in inference.rule_files()]
 
 

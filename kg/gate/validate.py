@@ -1,7 +1,7 @@
 """SHACL validation, as one typed report: of a whole store, or of changesets before they merge.
 
 Changesets are validated incrementally: only the focus nodes the change can affect, on the
-neighbourhood their shapes read (kg/affected.py), after applying the change and the inference
+neighbourhood their shapes read (kg/gate/affected.py), after applying the change and the inference
 rules to that neighbourhood in a scratch store. The store itself is never written. Tests prove
 the verdict equals full validation of the graph after the change.
 """
@@ -17,8 +17,9 @@ import pyshacl
 import rdflib
 from rdflib.namespace import RDF, SH, NamespaceManager
 
-from kg import affected, inference, resources, sparql_cache
-from kg.changes import Changeset
+from kg import resources, sparql_cache
+from kg.gate import affected, inference
+from kg.gate.changes import Changeset
 from kg.namespaces import INFERRED_GRAPH
 from kg.rdf import to_rdflib
 from kg.store import OxigraphStore, Store

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 import pyoxigraph as ox
 
-from kg.changes import Changeset, ChangesetError
+from kg.gate.changes import Changeset, ChangesetError
 from kg.namespaces import META_GRAPH, ONTOLOGY_NS
 from kg.store import OxigraphStore
 

@@ -1,6 +1,6 @@
 # Performance density of each chip: computed TPP / the smallest stated die area in mm2 (the
 # smallest gives the highest density: where sources disagree, the stricter reading).
-# "#CHIPS#" is replaced by VALUES ?chip { ... } to recompute only the chips a merge changed (kg/derive.py).
+# "#CHIPS#" is replaced by VALUES ?chip { ... } to recompute only the chips a merge changed (kg/gate/derive.py).
 PREFIX cg:   <https://w3id.org/chipgraph/ontology#>
 PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
 PREFIX prov: <http://www.w3.org/ns/prov#>

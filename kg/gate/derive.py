@@ -1,9 +1,9 @@
-"""Derived figures: metrics computed from stated facts (kg/derivations/*.ru) into their own graph.
+"""Derived figures: metrics computed from stated facts (kg/gate/derivations/*.ru) into their own graph.
 
-Unlike inference (kg/inference.py), a derivation computes new values (a chip's total processing
+Unlike inference (kg/gate/inference.py), a derivation computes new values (a chip's total processing
 performance, its performance density) and records, as PROV-O, the stated facts each was computed
 from. A chip's figures depend only on its own stated facts, so a merge recomputes them only for
-the chips it changes, inside its transaction (kg/merge.py); the rules run once, in file order.
+the chips it changes, inside its transaction (kg/gate/merge.py); the rules run once, in file order.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Everything a merge writes (the data, the history records, the inferences to their fixpoint, the
 derived figures) is one SPARQL update, which Oxigraph applies as one transaction: readers never
 see half a merge, and a kill at any moment leaves the store exactly before or exactly after it.
-The inferences are updated by what the merge changes (kg/incremental_inference.py, docs/adr/0015),
+The inferences are updated by what the merge changes (kg/gate/incremental_inference.py, docs/adr/0015),
 or recomputed whole where that does not apply. The update proves its own fixpoint: should the
 rules still have something to add after the rounds it ran, it fails on purpose (rolled back
 whole) and is sent again with twice the rounds. A refused merge writes nothing. ``revert``
@@ -23,10 +23,12 @@ from dataclasses import dataclass, replace
 import pyoxigraph as ox
 import rdflib
 
-from kg import derive, graph_sources, inference, union
-from kg import incremental_inference as upkeep
-from kg.changes import Changeset, ChangesetError, now, nt_text, parse_nt
-from kg.derive import changed_chips
+from kg import union
+from kg.gate import derive, graph_sources, inference
+from kg.gate import incremental_inference as upkeep
+from kg.gate.changes import Changeset, ChangesetError, now, nt_text, parse_nt
+from kg.gate.derive import changed_chips
+from kg.gate.validate import ValidationReport, validate_changes
 from kg.namespaces import (
     CHANGE_BASE,
     DERIVED_GRAPH,
@@ -37,7 +39,6 @@ from kg.namespaces import (
     ONTOLOGY_NS,
 )
 from kg.store import OxigraphStore, StoreError, term_text
-from kg.validate import ValidationReport, validate_changes
 
 CG = ONTOLOGY_NS
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -143,7 +144,7 @@ def incremental_applies(changesets: list[Changeset]) -> bool:
     """Whether the inferences can be kept up to date incrementally (else they are recomputed whole).
 
     Not when a changeset writes the ontology (the rules' schema) or the inferred graph, when
-    too many chips change to name them, or when kg/rules no longer matches the incremental rules.
+    too many chips change to name them, or when kg/gate/rules no longer matches the incremental rules.
     """
     if any(change.graph in (ONTOLOGY_GRAPH, INFERRED_GRAPH) for change in changesets):
         return False
@@ -163,7 +164,7 @@ def merge_update(
     Every operation that writes a named graph keeps the default graph their merge (kg/union.py).
 
     With ``incremental`` (and where incremental_applies), the inferences are updated by what
-    changed (kg/incremental_inference.py, docs/adr/0015); otherwise they are dropped and the
+    changed (kg/gate/incremental_inference.py, docs/adr/0015); otherwise they are dropped and the
     rules run ``rounds`` times over everything. Either way the update fails (the whole
     transaction rolled back, FIXPOINT_GRAPH named in the error) unless the inferences are at
     their fixpoint after ``rounds`` rounds. Raises ChangesetError for a graph or source that is
