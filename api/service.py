@@ -45,8 +45,14 @@ class GraphService:
         self._export_control_chips: tuple[str, set[str]] | None = None
         self._refresh()
 
-    def _refresh(self) -> None:
-        """Take a new snapshot for the workers and record the graph's version (newest change id)."""
+    def _refresh(self, merged: list[Changeset] | None = None) -> None:
+        """Take a new snapshot for the workers and record the graph's version (newest change id).
+
+        With the ``merged`` changesets, the label index is updated from them (the names of the
+        entities they touch re-read) rather than re-read whole; the other indexes are re-read on
+        first use.
+        """
+        previous = self._labels[1] if self._labels is not None else None
         self._generation += 1
         target = self._snapshots / str(self._generation)
         shutil.rmtree(target, ignore_errors=True)
@@ -57,7 +63,10 @@ class GraphService:
             if old.name.isdigit() and int(old.name) < self._generation - 1:
                 shutil.rmtree(old, ignore_errors=True)
         newest = merging.log(self.store, limit=1)
-        self.version = newest[0].id if newest else "empty"
+        version = newest[0].id if newest else "empty"
+        if merged is not None and previous is not None:
+            self._labels = (version, catalog.updated_labels(self.store, previous, merged))
+        self.version = version
         self.label_index()  # read now, so that no request waits for them (0.5 s at 1 M triples)
         self.export_control_chips()
 
@@ -96,7 +105,7 @@ class GraphService:
         with self._write_lock:
             result = merging.merge(self.store, changesets, allow_warnings=allow_warnings)
             if result.merged:
-                self._refresh()
+                self._refresh(result.merged)
             return result
 
     def merge_from(
@@ -110,7 +119,7 @@ class GraphService:
         with self._write_lock:
             result = merging.merge(self.store, changes(self.store), allow_warnings=allow_warnings)
             if result.merged:
-                self._refresh()
+                self._refresh(result.merged)
             return result
 
     def revert(self, change_id: str, *, author: str, allow_warnings: bool) -> merging.MergeResult:
@@ -118,7 +127,7 @@ class GraphService:
         with self._write_lock:
             result = merging.revert(self.store, change_id, author=author, allow_warnings=allow_warnings)
             if result.merged:
-                self._refresh()
+                self._refresh(result.merged)
             return result
 
     def backup(self) -> tuple[str, backups.BackupManifest]:

@@ -15,13 +15,18 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from kg.namespaces import ID_BASE, ONTOLOGY_NS
 from kg.rdf import fill, sparql_iri, sparql_iris, sparql_literal
 from kg.store import OxigraphStore, term_text
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from kg.gate.changes import Changeset
 
 QUERIES = Path(__file__).resolve().parent / "queries" / "rest"
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # used with fullmatch ($ allows a final newline)
@@ -279,6 +284,24 @@ def label_index(store: OxigraphStore, entities: set[str] | None = None) -> Label
         if entity not in names or name < names[entity]:
             names[entity] = name
     return names
+
+
+def updated_labels(store: OxigraphStore, labels: LabelIndex, merged: Iterable[Changeset]) -> LabelIndex:
+    """``labels`` (a label_index of the store before the merge) updated by the ``merged`` changesets.
+
+    Only the names of the subjects the changesets touch are read again; the result equals
+    label_index(store) when the names of no other entity changed (a name is a stated
+    rdfs:label of the entity itself, so only a changeset about that entity changes it).
+    """
+    touched = {
+        triple.subject.value
+        for change in merged
+        for triple in (*change.add, *change.remove)
+        if isinstance(triple.subject, ox.NamedNode)
+    }
+    updated = {entity: name for entity, name in labels.items() if entity not in touched}
+    updated.update(label_index(store, touched))
+    return updated
 
 
 def export_control_chips(store: OxigraphStore) -> set[str]:
