@@ -61,6 +61,11 @@ QUERIES = {
 def write_store(path: Path, scale: int) -> int:
     """Write the synthetic ecosystem and its inferences to an on-disk store; return the chip count."""
     quads, _ = ecosystem(scale)
+    return write_quads(path, quads)
+
+
+def write_quads(path: Path, quads: list[ox.Quad]) -> int:
+    """Write ``quads`` (the ecosystem), the ontology and the inferences to an on-disk store; return the chip count."""
     store = OxigraphStore.create(path)
     store.add_quads(quad for file in resources.ontology_files() for quad in parse_file(file, ONTOLOGY_GRAPH))
     store.add_quads(quads)
