@@ -160,12 +160,14 @@ def serve(path: Path, port: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         env={**os.environ, "CHIPGRAPH_QUERY_WORKERS": "2"},
     )
-    for _ in range(300):
+    deadline = time.monotonic() + 600  # a large store takes minutes to open on a loaded machine
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     server.kill()
     raise RuntimeError("chipgraph serve did not come up")
 
