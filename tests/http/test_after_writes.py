@@ -227,3 +227,23 @@ def test_a_body_that_is_not_utf8_is_refused_in_the_error_shape(
     assert response.status_code == status, response.text
     assert set(response.json()) == {"code", "message", "context"}
     assert client.get("/changes", params={"limit": 1}).json()["total"] == history
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("application/sparql-results+json;q=0, */*;q=0.1", "application/sparql-results+xml"),
+        ("*/*;q=0.1, text/csv;q=0.5", "text/csv"),  # the specific range outranks the wildcard
+        ("text/csv;q=nan, text/tab-separated-values;q=0.3", "text/tab-separated-values"),
+        ("text/csv;q=0", None),
+        ("text/csv;q=oops", None),
+    ],
+)
+def test_sparql_negotiation_with_q0_invalid_q_and_wildcards(client: TestClient, accept: str, media: str | None) -> None:
+    response = client.get(
+        "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"}, headers={"Accept": accept}
+    )
+    if media is None:
+        assert response.status_code == 406 and response.json()["code"] == "not-acceptable"
+    else:
+        assert response.status_code == 200 and response.headers["content-type"].split(";")[0] == media
