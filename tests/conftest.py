@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -52,10 +53,24 @@ def built() -> tuple[BuildSummary, OxigraphStore]:
 
 
 @pytest.fixture(scope="session")
-def curated() -> OxigraphStore:
-    """The curated data only (no data set imports): smaller, for tests of algorithms, not coverage."""
+def curated_build() -> tuple[OxigraphStore, tuple[ox.Quad, ...]]:
+    """The curated build and its quads as built (a copy taken before any test could write to the store)."""
     _, store = build(None, plan=load_plan())
     assert store is not None
+    return store, tuple(store.all_quads())
+
+
+@pytest.fixture(scope="session")
+def curated(curated_build: tuple[OxigraphStore, tuple[ox.Quad, ...]]) -> OxigraphStore:
+    """The curated data only (no data set imports): smaller, for tests of algorithms, not coverage."""
+    return curated_build[0]
+
+
+@pytest.fixture
+def fresh_curated(curated_build: tuple[OxigraphStore, tuple[ox.Quad, ...]]) -> OxigraphStore:
+    """A private, writable in-memory store equal to a fresh curated build (its quads copied: a tenth of a build)."""
+    store = OxigraphStore.in_memory()
+    store.add_quads(curated_build[1])
     return store
 
 
