@@ -10,7 +10,7 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=
 # Playwright drives Debian's Chromium (tests/browser/conftest.py finds it); it must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test build lint java browser clean
+.PHONY: run test build lint coverage java browser clean
 
 run: $(VENV)/.installed
 	$(BIN)/chipgraph build
@@ -22,6 +22,13 @@ build: $(VENV)/.installed
 
 test: $(VENV)/.installed java browser lint
 	$(BIN)/pytest
+
+# Branch coverage of kg/ and api/ over the whole suite, query workers included ([tool.coverage] in pyproject.toml).
+coverage: $(VENV)/.installed java browser
+	rm -f .coverage .coverage.*
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage combine -q
+	$(BIN)/coverage report --sort=cover
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

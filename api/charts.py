@@ -64,4 +64,4 @@ async def chart_data(
         "in_force": charts.in_force(regions, day),
         "regions": regions,
     }
-    return conditional(request, graph, body)
+    return conditional(request, graph, body, day=day)

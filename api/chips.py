@@ -83,33 +83,40 @@ async def get_export_status(
     Each finding names its rule and the source of every fact it used.
     """
     chip = ids.slug_of(resolve_id(graph, "chip", chip_id))
+    day = on or date.today()
     try:
-        status = export_status(graph.store, chip, destination, on or date.today(), buyer=buyer, book=graph.rulebook())
+        status = export_status(graph.store, chip, destination, day, buyer=buyer, book=graph.rulebook())
     except catalog.InvalidFilterError as error:
         raise ApiError("invalid-parameter", str(error)) from error
     except ids.UnknownIdError as error:
         raise not_found(error) from error
     except catalog.NotFoundError as error:
         raise ApiError("entity-not-found", f"no such entity: {catalog.entity_id(str(error))}") from error
-    return conditional(request, graph, status.to_json())
+    return conditional(request, graph, status.to_json(), day=day)
 
 
 @router.get("/{chip_id:path}", response_model=Chip)
-async def get_chip(chip_id: str, request: Request, graph: Graph) -> Response:
-    """One chip: facts with sources, linked entities, export-control facts, classification today.
+async def get_chip(
+    chip_id: str,
+    request: Request,
+    graph: Graph,
+    on: date | None = Query(None, alias="date", description="The classification on this date (default: today)"),
+) -> Response:
+    """One chip: facts with sources, linked entities, export-control facts, classification today (or on ``date``).
 
-    The classification tests each criterion in force today against the chip's figures.
+    The classification tests each criterion in force on the day against the chip's figures.
     """
-    return conditional(request, graph, chip_details(graph, entity(graph, "chip", chip_id)))
+    day = on or date.today()
+    return conditional(request, graph, chip_details(graph, entity(graph, "chip", chip_id), day), day=day)
 
 
-def chip_details(graph: GraphService, chip: dict[str, Any]) -> dict[str, Any]:
-    """Add the export-control facts and today's classification to a chip's facts, in place."""
+def chip_details(graph: GraphService, chip: dict[str, Any], day: date | None = None) -> dict[str, Any]:
+    """Add the export-control facts and the classification on ``day`` (default today) to a chip's facts, in place."""
     known = chip["iri"] in graph.export_control_chips()
     chip["export_control"] = linked(catalog.export_control(graph.store, chip["iri"])) if known else []
-    today = date.today()
+    day = day or date.today()
     figures = exportcontrol.figures_from_facts(chip["facts"])
     segments = exportcontrol.segments_from_facts(chip["iri"], chip["facts"])
-    results = exportcontrol.classify(graph.rulebook(), figures, today, segments)
-    chip["classification"] = linked(exportcontrol.classification_summary(results, today))
+    results = exportcontrol.classify(graph.rulebook(), figures, day, segments)
+    chip["classification"] = linked(exportcontrol.classification_summary(results, day))
     return chip

@@ -113,4 +113,4 @@ async def list_export_status(
         raise ApiError("entity-not-found", f"no such entity: {catalog.entity_id(str(error))}") from error
     body = {"destination": destination, "date": day.isoformat(), "buyer": buyer, "total": result.total}
     body |= {"offset": paging.offset, "limit": paging.limit, "items": linked(result.items)}
-    return conditional(request, graph, body)
+    return conditional(request, graph, body, day=day)

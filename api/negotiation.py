@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def _parse(accept: str) -> list[tuple[str, float, int]]:
     ranges = []
@@ -14,9 +16,11 @@ def _parse(accept: str) -> list[tuple[str, float, int]]:
             name, _, value = field.partition("=")
             if name.strip().lower() == "q":
                 try:
-                    quality = max(0.0, min(1.0, float(value)))
+                    number = float(value)
                 except ValueError:
-                    quality = 0.0
+                    number = 0.0
+                # not a number (also "nan", "inf", which float() reads) admits nothing; others are clamped
+                quality = max(0.0, min(1.0, number)) if math.isfinite(number) else 0.0
         ranges.append((fields[0].lower(), quality, index))
     return ranges
 

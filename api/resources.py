@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from typing import Any, TypeVar
 
 import orjson
@@ -78,8 +79,18 @@ async def paging(offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query
     return Paging(offset, limit)
 
 
-def conditional(request: Request, graph: GraphService, payload: Any, media_type: str = "application/json") -> Response:
+def conditional(
+    request: Request,
+    graph: GraphService,
+    payload: Any,
+    media_type: str = "application/json",
+    *,
+    day: date | None = None,
+) -> Response:
     """The payload with an ETag (graph version, URL, media type); 304 when If-None-Match already has it.
+
+    ``day`` is the date the answer was computed for when the URL does not fix it (a route whose
+    date defaults to today): it goes into the ETag, so yesterday's tag is no 304 today.
 
     A JSON payload asked for by a browser (Accept prefers text/html) is answered as the route's
     HTML page, filled with that payload (api.web).
@@ -88,7 +99,8 @@ def conditional(request: Request, graph: GraphService, payload: Any, media_type:
     if as_page:
         media_type = HTML
     target = f"{request.scope['path']}?{request.scope['query_string'].decode('latin-1')}"  # cheaper than request.url
-    tag = '"' + hashlib.sha256(f"{graph.version}|{CODE_VERSION}|{target}|{media_type}".encode()).hexdigest()[:32] + '"'
+    variant = f"{graph.version}|{CODE_VERSION}|{target}|{media_type}|{day.isoformat() if day else ''}"
+    tag = '"' + hashlib.sha256(variant.encode()).hexdigest()[:32] + '"'
     headers = {"ETag": tag, "Vary": "Accept"}
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)

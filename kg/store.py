@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol, TypeAlias
 
@@ -129,17 +129,24 @@ class OxigraphStore:
         return cls(_open_for_writing(path, wait), path)
 
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = True, wait: float = 0.0) -> OxigraphStore:
+    def open(
+        cls,
+        path: Path,
+        *,
+        read_only: bool = True,
+        wait: float = 0.0,
+        on_wait: Callable[[], None] | None = None,
+    ) -> OxigraphStore:
         """Open an existing store; raise StoreNotFoundError if none was built at ``path``.
 
         Read-only opening takes no lock. Opening for writing retries for up to ``wait`` seconds
-        while another process holds the store, then raises StoreLockedError; any other failure
-        raises StoreError.
+        while another process holds the store (``on_wait`` is called once when it starts waiting),
+        then raises StoreLockedError; any other failure raises StoreError.
         """
         if not is_store(path):
             raise StoreNotFoundError(f"no chipgraph store at {path}: run `chipgraph build` first")
         if not read_only:
-            return cls(_open_for_writing(path, wait), path)
+            return cls(_open_for_writing(path, wait, on_wait), path)
         try:
             opened = ox.Store.read_only(str(path))
         except OSError as error:
@@ -295,10 +302,11 @@ def _is_lock_error(error: OSError) -> bool:
     return "While lock file" in message or "lock hold by current process" in message
 
 
-def _open_for_writing(path: Path, wait: float) -> ox.Store:
+def _open_for_writing(path: Path, wait: float, on_wait: Callable[[], None] | None = None) -> ox.Store:
     """Open the store at ``path`` for writing, retrying while it is locked for up to ``wait`` seconds.
 
-    Raises StoreLockedError when the lock is still held at the deadline, StoreError on any other failure.
+    ``on_wait`` is called once, when the store is found held and there is time to wait. Raises
+    StoreLockedError when the lock is still held at the deadline, StoreError on any other failure.
     """
     deadline = time.monotonic() + wait
     pause = 0.05
@@ -311,6 +319,9 @@ def _open_for_writing(path: Path, wait: float) -> ox.Store:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise StoreLockedError(path) from None
+        if on_wait is not None:
+            on_wait()
+            on_wait = None
         time.sleep(min(pause, remaining))
         pause = min(pause * 2, 0.5)
 

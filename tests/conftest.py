@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
+from hypothesis import HealthCheck, settings
 
 from kg.build import BuildSummary, build, load_plan
 from kg.store import OxigraphStore, Row, term_text
+
+# Property tests are reproducible by default: a fixed seed ("ci", derandomize), no example database, so a
+# red run is red again. HYPOTHESIS_PROFILE=long draws new cases, ten times as many (bench/README.md).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None)
+settings.register_profile(
+    "long",
+    derandomize=False,
+    print_blob=True,
+    deadline=None,
+    max_examples=1000,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def examples(in_ci: int) -> int:
+    """A property test's number of cases: ``in_ci`` by default, ten times as many with HYPOTHESIS_PROFILE=long."""
+    return in_ci * 10 if settings().derandomize is False else in_ci
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    """Return once ``condition()`` is true; fail naming ``what`` after ``timeout`` seconds (no sleep that guesses)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout:g} s: {what}"
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="session")
@@ -23,10 +53,24 @@ def built() -> tuple[BuildSummary, OxigraphStore]:
 
 
 @pytest.fixture(scope="session")
-def curated() -> OxigraphStore:
-    """The curated data only (no data set imports): smaller, for tests of algorithms, not coverage."""
+def curated_build() -> tuple[OxigraphStore, tuple[ox.Quad, ...]]:
+    """The curated build and its quads as built (a copy taken before any test could write to the store)."""
     _, store = build(None, plan=load_plan())
     assert store is not None
+    return store, tuple(store.all_quads())
+
+
+@pytest.fixture(scope="session")
+def curated(curated_build: tuple[OxigraphStore, tuple[ox.Quad, ...]]) -> OxigraphStore:
+    """The curated data only (no data set imports): smaller, for tests of algorithms, not coverage."""
+    return curated_build[0]
+
+
+@pytest.fixture
+def fresh_curated(curated_build: tuple[OxigraphStore, tuple[ox.Quad, ...]]) -> OxigraphStore:
+    """A private, writable in-memory store equal to a fresh curated build (its quads copied: a tenth of a build)."""
+    store = OxigraphStore.in_memory()
+    store.add_quads(curated_build[1])
     return store
 
 

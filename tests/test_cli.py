@@ -352,3 +352,42 @@ def test_an_eto_folder_with_a_binary_file_is_one_error_line(curated_store: Path,
     shutil.copytree(ETO_FOLDER, eto)
     written(eto / "provision.csv", RANDOM)
     assert f"{eto / 'provision.csv'}: line 1: not UTF-8 text" in refused(curated_store, "import", "eto", str(eto))
+
+
+def test_merge_revert_merge_in_one_second_gives_distinct_ids_on_the_command_line(
+    disk_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: with SOURCE_DATE_EPOCH all three merges share one time; ids, log, show and revert stay unambiguous."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    store = ("--store", str(disk_store))
+    chip = str(chip_file(tmp_path, "nvidia"))
+    merging = ("merge", chip, "--graph", "epoch-ml-hardware", "--author", "cli", "-m", "add", *store, "--json")
+    code, out, _ = invoke(*merging)
+    assert code == 0
+    (first,) = json.loads(out)["merged"]
+    code, out, _ = invoke("revert", first, "--author", "cli", *store, "--json")
+    assert code == 0
+    (undo,) = json.loads(out)["merged"]
+    code, out, _ = invoke(*merging)
+    assert code == 0
+    (again,) = json.loads(out)["merged"]
+    assert len({first, undo, again}) == 3
+    assert len({first[:16], undo[:16], again[:16]}) == 1  # the same second, "20251201T000000Z"
+    code, out, _ = invoke("log", "--json", "-n", "3", *store)
+    assert [record["id"] for record in json.loads(out)] == [again, undo, first]
+    code, out, _ = invoke("log", "--json", "-n", "1000", *store)
+    every = [record["id"] for record in json.loads(out)]
+    assert len(every) == len(set(every))
+    shown = {change: json.loads(invoke("show", change, "--json", *store)[1]) for change in (first, undo, again)}
+    assert [shown[change]["id"] for change in (first, undo, again)] == [first, undo, again]
+    assert (shown[first]["reverts"], shown[undo]["reverts"], shown[again]["reverts"]) == (None, first, None)
+    code, out, _ = invoke("revert", again, "--author", "cli", *store, "--json")
+    assert code == 0
+    (undo_again,) = json.loads(out)["merged"]
+    assert json.loads(invoke("show", undo_again, "--json", *store)[1])["reverts"] == again
+    assert undo_again not in {first, undo, again}
+    opened = OxigraphStore.open(disk_store)
+    try:
+        assert not opened.query("ASK { <https://w3id.org/chipgraph/id/chip/cli-test> ?p ?o }")
+    finally:
+        opened.close()

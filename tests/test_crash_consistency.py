@@ -13,7 +13,6 @@ import pyoxigraph as ox
 import pytest
 
 from bench.crash_loop import recomputed, run
-from kg.build import build, load_plan
 from kg.gate.changes import Changeset, ChangesetError, now
 from kg.gate.merge import log, merge, next_sequence, revert, write
 from kg.namespaces import DERIVED_GRAPH, HISTORY_GRAPH, ID_BASE, INFERRED_GRAPH, ONTOLOGY_NS
@@ -39,10 +38,8 @@ def test_kill_minus_nine_of_the_server_during_posted_merges_loses_nothing(tmp_pa
 
 
 @pytest.fixture
-def store() -> OxigraphStore:
-    _, built = build(None, plan=load_plan())
-    assert built is not None
-    return built
+def store(fresh_curated: OxigraphStore) -> OxigraphStore:
+    return fresh_curated
 
 
 def org(number: int) -> ox.NamedNode:

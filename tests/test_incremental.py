@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from kg.gate.changes import Changeset
 from kg.gate.validate import ValidationResult, validate_changes, validate_full, validate_store
 from kg.store import OxigraphStore
+from tests.conftest import examples
 
 CG = "https://w3id.org/chipgraph/ontology#"
 ID = "https://w3id.org/chipgraph/id/"
@@ -150,7 +151,7 @@ def base_results(curated: OxigraphStore) -> set[tuple[str | None, ...]]:
     return {key(result) for result in report.results}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=changesets())
 def test_incremental_validation_agrees_with_full_validation(
     curated: OxigraphStore, base_results: set[tuple[str | None, ...]], changes: list[Changeset]
@@ -161,3 +162,49 @@ def test_incremental_validation_agrees_with_full_validation(
     found, expected = {key(r) for r in incremental.results}, {key(r) for r in full.results}
     assert found <= expected, found - expected
     assert expected - found <= base_results, (expected - found) - base_results
+
+
+UNDECLARED = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix cg: <https://w3id.org/chipgraph/ontology#> .
+@prefix cgs: <https://w3id.org/chipgraph/shapes#> .
+cgs:UndeclaredReadShape a sh:NodeShape ;
+    sh:targetClass cg:Chip ;
+    sh:sparql [
+        a sh:SPARQLConstraint ;
+        sh:message "The chip's designer is labelled FORBIDDEN." ;
+        sh:select \"\"\"SELECT $this WHERE {
+            $this <https://w3id.org/chipgraph/ontology#designedBy> ?designer .
+            ?designer <http://www.w3.org/2000/01/rdf-schema#label> "FORBIDDEN" }\"\"\" ;
+    ] .
+"""
+
+
+def test_a_sparql_constraint_that_does_not_declare_what_it_reads_means_full_validation(
+    curated: OxigraphStore,
+) -> None:
+    """Relabelling a designer changes a fact of the designer only: the chips' constraint that reads it
+    (undeclared) is only checked because validation falls back to the whole graph."""
+    from kg.gate import affected
+    from kg.gate.validate import shapes_graph
+
+    relabel = Changeset(
+        G + "epoch-ml-hardware",
+        frozenset({fact("organization/nvidia", "label", "FORBIDDEN")}),
+        frozenset(),
+        "tester",
+        "a label a shape forbids",
+    )
+    assert validate_changes(curated, [relabel]).conforms  # the real shapes: nothing reads a designer's label
+    shapes = shapes_graph()
+    extra = shapes.parse(data=UNDECLARED, format="turtle")
+    try:
+        with pytest.raises(affected.UnsupportedShapesError, match="readsProperties"):
+            affected.shapes_reach(extra)
+        report = validate_changes(curated, [relabel])
+        full = validate_full(curated, [relabel])
+    finally:
+        shapes_graph.cache_clear()  # the next caller parses the real shapes again
+    focus = {result.focus_node for result in report.results}
+    assert not report.conforms and ID + "chip/nvidia-h100-sxm5" in focus
+    assert focus == {result.focus_node for result in full.results}
+    assert validate_changes(curated, [relabel]).conforms  # the cache holds the real shapes again

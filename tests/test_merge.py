@@ -5,7 +5,6 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kg.build import build, load_plan
 from kg.gate.changes import Changeset, ChangesetError
 from kg.gate.merge import MergeRefusedError, UnknownChangeError, log, merge, revert, show
 from kg.namespaces import INFERRED_GRAPH
@@ -30,11 +29,9 @@ def change(add: set[ox.Triple], remove: set[ox.Triple] = frozenset(), graph: str
 
 
 @pytest.fixture
-def store() -> OxigraphStore:
+def store(fresh_curated: OxigraphStore) -> OxigraphStore:
     """A fresh store of the curated data (no data set imports: merges here are about the algorithm)."""
-    _, built = build(None, plan=load_plan())
-    assert built is not None
-    return built
+    return fresh_curated
 
 
 def new_chip(slug: str, designer: str) -> set[ox.Triple]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.sparql.pool import QueryJob, QueryPool, execute
+from tests.conftest import wait_for
 
 JSON = ("application/sparql-results+json",)
 BIG = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 20000"  # several megabytes of JSON
@@ -38,12 +40,24 @@ def in_process(snapshot: Path, job: QueryJob) -> bytes:
     return b"".join(chunks)
 
 
+def oxigraph_rows(snapshot: Path, query: str) -> list[str]:
+    """The query's solutions as Oxigraph itself writes them (SPARQL JSON), one sorted canonical row each."""
+    solutions = ox.Store.read_only(str(snapshot)).query(query)
+    written = json.loads(solutions.serialize(format=ox.QueryResultsFormat.JSON))
+    return sorted(json.dumps(row, sort_keys=True) for row in written["results"]["bindings"])
+
+
+def pool_rows(body: bytes) -> list[str]:
+    return sorted(json.dumps(row, sort_keys=True) for row in json.loads(body)["results"]["bindings"])
+
+
 def test_a_small_answer_comes_whole_and_frees_the_worker(pool: QueryPool, snapshot: Path) -> None:
     job = QueryJob("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", JSON)
     first = pool.run(job)
     assert first.rest is None
     assert first.media_type == JSON[0]
     assert first.first == in_process(snapshot, job)
+    assert pool_rows(first.first) == oxigraph_rows(snapshot, job.query)  # an independent writer agrees
     assert pool.run(job).first == first.first  # the single worker was released
 
 
@@ -54,6 +68,7 @@ def test_a_long_answer_streams_in_chunks_and_is_complete(pool: QueryPool, snapsh
     chunks = [answer.first, *answer.rest]
     assert len(chunks) > 1
     assert b"".join(chunks) == in_process(snapshot, job)
+    assert pool_rows(b"".join(chunks)) == oxigraph_rows(snapshot, BIG)  # 20 000 rows, as Oxigraph answers them
 
 
 def test_a_reader_that_walks_away_mid_stream_leaves_the_pool_working(pool: QueryPool) -> None:
@@ -89,7 +104,7 @@ def test_run_async_answers_and_waits_for_a_busy_pool(snapshot: Path) -> None:
 
         thread = threading.Thread(target=runaway)
         thread.start()
-        time.sleep(0.3)
+        wait_for(lambda: pool.health().idle == 0, "the runaway query holds the only worker")
         pool.timeout = 20.0  # the runaway keeps its 1.5 s; the waiting query may wait for a new worker
         started = time.monotonic()
         answer = asyncio.run(pool.run_async(small, "b"))

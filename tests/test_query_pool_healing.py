@@ -16,6 +16,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.sparql.pool import QueryBusyError, QueryError, QueryJob, QueryPool
+from tests.conftest import wait_for
 
 JSON = ("application/sparql-results+json",)
 ASK = QueryJob("ASK { ?s ?p ?o }", JSON)
@@ -58,6 +59,7 @@ def answers_at_once(pool: QueryPool) -> None:
 @pytest.mark.parametrize("query", CRASHERS, ids=["negations", "groups", "parentheses"])
 def test_a_query_that_kills_its_worker_is_answered_and_the_worker_replaced(pool: QueryPool, query: str) -> None:
     for _ in range(3):  # more crashes than workers
+        wait_for(lambda: pool.health().idle > 0, "a worker (perhaps a replacement) is idle")
         with pytest.raises(QueryError) as raised:
             pool.run(QueryJob(query, JSON), "attacker")
         assert raised.value.code in ("query-failed", "invalid-query")
@@ -79,7 +81,7 @@ def test_a_reader_that_stops_reading_loses_its_worker_at_the_time_limit(pool: Qu
     assert all(answer.rest is not None for answer in answers)
     with pytest.raises(QueryBusyError):
         pool.run(ASK, "third")  # both workers held
-    time.sleep(3.0)  # past the 2 s limit and the watchdog's grace
+    wait_for(lambda: free(pool), "the watchdog frees the workers of the stalled readers")  # after the 2 s limit
     answers_at_once(pool)
     with pytest.raises(QueryError):  # the abandoned stream reports the time-out if read again
         list(answers[0].rest or [])
@@ -98,7 +100,7 @@ def test_a_busy_pool_answers_quickly_not_after_the_time_limit(pool: QueryPool) -
     threads = [threading.Thread(target=lambda c=c: _swallow(pool, c)) for c in ("slow-1", "slow-2")]
     for thread in threads:
         thread.start()
-    time.sleep(0.4)
+    wait_for(lambda: pool.health().idle == 0, "both workers run a slow query")
     started = time.monotonic()
     with pytest.raises(QueryBusyError) as raised:
         pool.run(ASK, "patient")
@@ -113,7 +115,7 @@ def test_a_busy_pool_answers_quickly_not_after_the_time_limit(pool: QueryPool) -
 def test_one_client_cannot_take_every_worker(pool: QueryPool) -> None:
     thread = threading.Thread(target=lambda: _swallow(pool, "greedy"))
     thread.start()
-    time.sleep(0.4)
+    wait_for(lambda: pool.health().idle == 1, "the greedy client's first query holds a worker")
     started = time.monotonic()
     with pytest.raises(QueryBusyError) as raised:
         pool.run(ASK, "greedy")
@@ -134,6 +136,52 @@ def test_more_slow_clients_than_workers(pool: QueryPool) -> None:
         thread.join()
     assert sorted(outcomes).count("query-timeout") == 2 and outcomes.count("pool-busy") == 8
     answers_at_once(pool)
+
+
+def free(pool: QueryPool) -> bool:
+    """Whether a simple query is answered now (False while every worker is held)."""
+    try:
+        return b"true" in pool.run(ASK, "prober").first
+    except QueryBusyError:
+        return False
+
+
+def test_a_worker_that_dies_mid_stream_fails_the_stream_with_query_failed(pool: QueryPool) -> None:
+    """The reader has the first chunk; the worker is killed from outside (as the OOM killer would): reading on
+    raises QueryError "query-failed" (not a time-out, not a silent short result), and the pool heals."""
+    answer = pool.run(BIG, "reader")
+    assert answer.rest is not None and answer._lease is not None
+    answer._lease.worker.process.kill()
+    started = time.monotonic()
+    with pytest.raises(QueryError) as raised:
+        for _ in answer.rest:
+            pass
+    assert raised.value.code == "query-failed"
+    assert time.monotonic() - started < 1.5  # told at once, not at the 2 s limit
+    answers_at_once(pool)
+
+
+def test_a_stream_read_past_its_time_limit_fails_with_query_timeout(pool: QueryPool) -> None:
+    """A reader that reads too slowly: once the limit passes, the next read raises "query-timeout"."""
+    answer = pool.run(BIG, "slow-reader")
+    assert answer.rest is not None and answer._lease is not None
+    lease = answer._lease
+    next(answer.rest)
+    wait_for(lambda: lease.released, "the watchdog ends the lease at the time limit", timeout=10)
+    with pytest.raises(QueryError) as raised:
+        next(answer.rest)
+    assert raised.value.code == "query-timeout"
+    answers_at_once(pool)
+
+
+def test_an_error_reported_by_the_worker_is_passed_on_and_the_worker_kept(pool: QueryPool) -> None:
+    """A query Oxigraph refuses (a parse error) comes back as invalid-query; the worker serves the next query."""
+    pids = {worker.process.pid for worker in pool._idle}
+    with pytest.raises(QueryError) as raised:
+        pool.run(QueryJob("SELEC * WHERE { ?s ?p ?o }", JSON), "typo")
+    assert raised.value.code == "invalid-query"
+    assert b"true" in pool.run(ASK, "next").first
+    assert {worker.process.pid for worker in pool._idle} == pids  # no worker was replaced
 
 
 def _swallow(pool: QueryPool, client: object) -> str:

@@ -79,7 +79,9 @@ def test_a_writer_waits_for_the_store_to_be_let_go(disk_store: Path, tmp_path: P
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(2.5)  # the command starts in about a second, then finds the store held
+        assert waiting.stderr is not None
+        told = waiting.stderr.readline()  # the command says it waits once it found the store held
+        assert "is in use; waiting up to 20 s" in told, told
         assert waiting.poll() is None
     out, err = waiting.communicate(timeout=30)
     assert waiting.returncode == 0, err

@@ -22,6 +22,7 @@ from kg.gate.merge import merge, next_sequence, revert, write
 from kg.namespaces import DERIVED_GRAPH, GRAPH_BASE, ID_BASE, INFERRED_GRAPH, ONTOLOGY_NS
 from kg.service_description import describe
 from kg.store import OxigraphStore, StoreFormatError, term_text
+from tests.conftest import examples
 
 CG, ID, GRAPH = ONTOLOGY_NS, ID_BASE, GRAPH_BASE
 EPOCH = GRAPH + "epoch-ml-hardware"
@@ -217,7 +218,7 @@ STEP = st.tuples(
 )
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=examples(12), deadline=None)
 @given(steps=st.lists(STEP, min_size=1, max_size=4))
 def test_random_writes_keep_the_default_graph_the_set_of_the_named_graphs_triples(
     steps: list[tuple[str, set[int], set[int]]],
@@ -265,7 +266,7 @@ def _operations(kind: str, graph: ox.NamedNode, pairs: set[tuple[int, int]]) -> 
     return [union.mirrored(RULE.replace("$G", str(graph)))]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(operations=st.lists(OPERATION, min_size=1, max_size=12), one_update=st.booleans())
 def test_every_union_operation_keeps_the_invariant(
     operations: list[tuple[str, int, frozenset[tuple[int, int]]]], one_update: bool

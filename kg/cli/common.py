@@ -203,7 +203,12 @@ def open_store(store: Path | None, *, write: bool = False, wait: float | None = 
     ``wait`` seconds (writing only: reading takes no lock) exits 3 through ChipgraphGroup.
     """
     try:
-        return OxigraphStore.open(store_path(store), read_only=not write, wait=lock_wait(wait) if write else 0.0)
+        waited = lock_wait(wait) if write else 0.0
+        path = store_path(store)
+        told = lambda: err.print(  # noqa: E731
+            f"the store at {path} is in use; waiting up to {waited:g} s", markup=False, highlight=False, soft_wrap=True
+        )
+        return OxigraphStore.open(path, read_only=not write, wait=waited, on_wait=told)
     except StoreLockedError:
         raise
     except StoreError as error:

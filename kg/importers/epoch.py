@@ -184,13 +184,21 @@ def _usable(context: Context, match: Match, number: int, name: str, kind: str) -
 
 
 def organisation(context: Context, name: str, number: int, row_name: str, *, role: str) -> str | None:
-    """The organisation ``name`` denotes (created with ``role`` if new); None when uncertain."""
+    """The organisation ``name`` denotes (created with ``role`` if new); None when uncertain.
+
+    An uncertain designer skips the row; an uncertain foundry is only left out of it (a note), the
+    chip imported without it: either way the candidates are listed for review.
+    """
     match = context.organisations.match(name)
     if match.how == "uncertain":
         context.report.review.append(
             {"row": number, "name": name, "kind": "organization", "candidates": match.candidates}
         )
-        context.report.skip(number, row_name, f"uncertain organisation match for {name!r}: add it to data/aliases.csv")
+        why = f"uncertain organisation match for {name!r}: add it to data/aliases.csv"
+        if role == "ChipDesigner":
+            context.report.skip(number, row_name, why)
+        else:
+            context.report.notes.append(f"row {number} ({row_name}): {role.lower()} left out: {why}")
         return None
     assert match.iri is not None
     node = ox.NamedNode(match.iri)

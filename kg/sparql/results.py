@@ -112,8 +112,10 @@ def select_chunks(
 
 def _select_head(names: list[str], kind: str, truncated: bool) -> str:
     if kind == "json":
+        # "truncated" comes before "results": streaming parsers (Oxigraph's) refuse members after the bindings
         link = ',"link":' + json.dumps([TRUNCATED_LINK]) if truncated else ""
-        return '{"head":{"vars":' + json.dumps(names) + link + '},"results":{"bindings":['
+        flag = ',"truncated":true' if truncated else ""
+        return '{"head":{"vars":' + json.dumps(names) + link + "}" + flag + ',"results":{"bindings":['
     if kind == "xml":
         variables = "".join(f"<variable name={quoteattr(name)}/>" for name in names)
         link = f"<link href={quoteattr(TRUNCATED_LINK)}/>" if truncated else ""
@@ -141,7 +143,7 @@ def _select_row(names: list[str], solution: ox.QuerySolution, kind: str, *, firs
 
 def _select_tail(kind: str, truncated: bool) -> str:
     if kind == "json":
-        return "]}" + (',"truncated":true' if truncated else "") + "}"
+        return "]}}"
     if kind == "xml":
         return "</results></sparql>\n"
     return ""

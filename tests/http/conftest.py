@@ -1,4 +1,4 @@
-"""The real app on a real built store (a fresh copy per test module: writes change it)."""
+"""The real app on a real built store (a private copy per test module: writes change it)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,21 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api import create_app
-from kg.build import build
 from kg.settings import Settings
+from kg.store import OxigraphStore
 
 TOKEN = "test-token-123"
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A private copy of the session's built store (a checkpoint: hard links, not a build per module)."""
     path = tmp_path_factory.mktemp("api") / "store"
-    build(path)
+    source = OxigraphStore.open(store_dir)
+    try:
+        source.backup(path)
+    finally:
+        source.close()
     return Settings(
         store=path,
         write_token=SecretStr(TOKEN),

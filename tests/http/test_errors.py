@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
 from api.errors import STATUS
 from tests.http.conftest import auth
+
+
+def documented() -> dict[str, int]:
+    """Code -> status as README.md's table documents it (the expectation: not read from api/errors.py)."""
+    text = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table: dict[str, int] = {}
+    for status, codes in re.findall(r"^\| (\d{3}) \| (.+) \|$", text, flags=re.MULTILINE):
+        for code in re.findall(r"`([a-z-]+)`", codes):
+            table[code] = int(status)
+    return table
+
+
+DOCUMENTED = documented()
 
 CASES = [
     ("get", "/chips/nope", {}, "entity-not-found"),
@@ -44,7 +60,7 @@ def test_error_shape(client: TestClient, method: str, path: str, kwargs: dict, c
     response = getattr(client, method)(path, **kwargs)
     body = response.json()
     assert set(body) == {"code", "message", "context"}
-    assert body["code"] == code and response.status_code == STATUS[code]
+    assert body["code"] == code and response.status_code == DOCUMENTED[code]
     assert isinstance(body["message"], str) and body["message"]
     assert isinstance(body["context"], dict)
     assert response.status_code < 500
@@ -52,3 +68,9 @@ def test_error_shape(client: TestClient, method: str, path: str, kwargs: dict, c
 
 def test_every_code_has_a_4xx_or_5xx_status() -> None:
     assert all(400 <= status < 600 for status in STATUS.values())
+
+
+def test_the_code_table_is_the_documented_one() -> None:
+    """README's table and api/errors.py agree, code for code: a change to either without the other fails."""
+    assert len(DOCUMENTED) >= 20
+    assert DOCUMENTED == STATUS

@@ -34,10 +34,37 @@ def test_export_status_errors_have_the_one_shape(client: TestClient) -> None:
         assert set(response.json()) == {"code", "message", "context"}
 
 
-def test_chip_page_shows_metrics_and_todays_classification(client: TestClient) -> None:
-    body = Chip.model_validate(client.get("/chips/nvidia-a100-sxm4-80gb").json())
+def test_chip_page_shows_metrics_and_the_classification_on_a_date(client: TestClient) -> None:
+    """The classification is of a date (default today): the test sets it, so it holds whatever today is."""
+    url = "/chips/nvidia-a100-sxm4-80gb"
+    response = client.get(url, params={"date": "2025-06-01"})
+    body = Chip.model_validate(response.json())
     assert [fact.value for fact in body.facts["cg:computedTPP"]] == ["4992"]
     assert body.facts["cg:computedTPP"][0].graphs == ["https://w3id.org/chipgraph/graph/derived"]
     outcomes = {item.eccn.id: item.outcome for item in body.classification}
     assert outcomes["eccn/3A090-a"] == "applies"
     assert outcomes["eccn/3A090-b"] == "does-not-apply"
+    earlier = client.get(url, params={"date": "2023-06-01"})  # the October 2022 rule: 3A090 had no .a and .b
+    assert {item["eccn"]["id"]: item["outcome"] for item in earlier.json()["classification"]} == {
+        "eccn/3A090": "applies"
+    }
+    assert earlier.headers["etag"] != response.headers["etag"]
+    same = client.get(url, params={"date": "2025-06-01"}, headers={"If-None-Match": response.headers["etag"]})
+    assert same.status_code == 304
+    assert client.get(url, params={"date": "2025-02-30"}).status_code == 400
+
+
+def test_a_route_dated_today_by_default_answers_as_for_todays_date(client: TestClient) -> None:
+    """Without date= the answer is today's: the same as with today's date set, and another day's differs."""
+    from datetime import date
+
+    today = date.today().isoformat()
+    for url, params in [("/chips/nvidia-h20/export-status", {"destination": "CN"}), ("/charts", {})]:
+        implicit = client.get(url, params=params)
+        assert implicit.status_code == 200
+        assert implicit.json() == client.get(url, params={**params, "date": today}).json()
+        assert (
+            implicit.json()["date"] == today != client.get(url, params={**params, "date": "2024-01-02"}).json()["date"]
+        )
+        again = client.get(url, params=params, headers={"If-None-Match": implicit.headers["etag"]})
+        assert again.status_code == 304

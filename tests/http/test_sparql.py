@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from kg.build import build
 from kg.store import term_text
+from tests.conftest import wait_for
 
 CG = "https://w3id.org/chipgraph/ontology#"
 SELECT = f"SELECT ?chip ?label WHERE {{ ?chip a <{CG}TPU> ; <http://www.w3.org/2000/01/rdf-schema#label> ?label }}"
@@ -184,7 +185,7 @@ def test_a_runaway_query_is_stopped_while_another_is_answered(client: TestClient
 
     thread = threading.Thread(target=slow)
     thread.start()
-    time.sleep(0.5)
+    wait_for(lambda: client.get("/readyz").json()["workers"]["idle"] == 1, "the runaway query holds a worker")
     quick = client.get(
         "/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/sparql-results+json"}
     )
