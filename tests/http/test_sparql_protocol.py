@@ -60,7 +60,8 @@ def test_relative_iris_of_an_update_resolve_against_the_endpoint(client: TestCli
         content="INSERT DATA { GRAPH <graph/x> { <a> <b> <c> } }",
         headers={"Content-Type": "application/sparql-update", **auth()},
     )
-    assert response.status_code == 403, response.text
+    assert response.status_code == 422, response.text  # a graph of any IRI, once its source is described
+    assert response.json()["code"] == "source-not-described"
     assert response.json()["context"]["graph"] == "http://testserver/graph/x"
 
 
@@ -166,7 +167,11 @@ def test_a_capped_xml_result_has_a_link_in_its_head(client: TestClient) -> None:
 def test_a_capped_csv_result_says_so_in_the_header_only(client: TestClient) -> None:
     response = client.get("/sparql", params={"query": EVERYTHING}, headers={"Accept": "text/csv"})
     assert response.headers["x-result-truncated"] == "true"
-    assert len(list(csv.reader(io.StringIO(response.text)))) == 1001
+    limit = csv.field_size_limit(16 * 1024 * 1024)  # a history record's triples make one long cell
+    try:
+        assert len(list(csv.reader(io.StringIO(response.text)))) == 1001
+    finally:
+        csv.field_size_limit(limit)
 
 
 @pytest.mark.parametrize("media", ["text/turtle", "application/n-triples"])
