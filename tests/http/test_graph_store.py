@@ -471,3 +471,18 @@ def test_curl_like_requests_on_a_live_server(disk_store: Path, tmp_path: Path) -
         assert raw(base, "DELETE", "/rdf-graphs/gsp-live")[0] == 401
         assert raw(base, "DELETE", "/rdf-graphs/gsp-live", headers={"Authorization": f"Bearer {TOKEN}"})[0] == 200
         assert raw(base, "GET", "/rdf-graphs/gsp-live")[0] == 404
+
+
+def test_hostile_parameters_and_parts_are_4xx_and_change_nothing(client: TestClient) -> None:
+    """An IRI that would break out of its brackets, too many parts: refused before anything is read or written."""
+    counts = state(client)
+    breakout = "https://example.org/s> } ; DROP ALL ; #"
+    for params in ({"source": breakout}, {"graph": breakout}):
+        response = client.post("/rdf-graphs", params=params, content=chips("gsp-h1"), headers={**auth(), **TURTLE})
+        assert response.status_code == 400 and response.json()["code"] == "invalid-parameter", response.text
+    describe(client, "gsp-parts")
+    counts = state(client)
+    files = [(f"p{i}.ttl", (f"p{i}.ttl", chips(f"gsp-p{i}").encode(), "text/turtle")) for i in range(101)]
+    response = client.post("/rdf-graphs/gsp-parts", files=files, headers=auth())
+    assert response.status_code == 400 and response.json()["code"] == "invalid-changeset", response.text
+    assert state(client) == counts

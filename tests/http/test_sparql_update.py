@@ -416,3 +416,16 @@ def test_rdflib_sparql_update_store_adds_a_triple_with_the_token(disk_store: Pat
         anonymous = SPARQLUpdateStore(query_endpoint=base + "/sparql", update_endpoint=base + "/sparql")
         with pytest.raises(Exception, match="401"):
             rdflib.Graph(anonymous, identifier=rdflib.URIRef(EPOCH)).add((chip, label, rdflib.URIRef("urn:x")))
+
+
+def test_a_using_graph_uri_that_would_break_out_of_its_brackets_is_400(client: TestClient) -> None:
+    before = state(client)
+    text = f"INSERT {{ GRAPH <{EPOCH}> {{ ?c rdfs:comment ?l }} }} WHERE {{ ?c rdfs:label ?l FILTER(false) }}"
+    response = client.post(
+        "/sparql",
+        content=PREFIXES + text,
+        params={"using-graph-uri": f"{EPOCH}> }} ; DROP ALL ; #"},
+        headers={**auth(), **UPDATE},
+    )
+    assert response.status_code == 400 and response.json()["code"] == "invalid-update", response.text
+    assert state(client) == before
