@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Graphs a fresh Virtuoso 7 holds for itself (its RDF views, the LDP vocabulary, its endpoint's description).
+VIRTUOSO_GRAPHS = (
+    "http://www.openlinksw.com/schemas/virtrdf#",
+    "http://www.w3.org/ns/ldp#",
+    "http://localuriqaserver/sparql",
+    "http://www.w3.org/2002/07/owl#",
+)
 
 
 def default_store_path() -> Path:
@@ -20,6 +29,20 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHIPGRAPH_")
 
     store: Path = Field(default_factory=default_store_path, description="Oxigraph store folder")
+    store_url: str | None = Field(
+        None, description="Query endpoint of a SPARQL 1.1 server to use instead of the Oxigraph folder (in progress)"
+    )
+    update_url: str | None = Field(None, description="Update endpoint of that server (default: CHIPGRAPH_STORE_URL)")
+    store_user: str | None = Field(None, description="User name sent to the SPARQL server")
+    store_password: SecretStr | None = Field(None, description="Password sent to the SPARQL server")
+    store_auth: Literal["basic", "digest"] = Field("basic", description="HTTP authentication scheme of the server")
+    store_mirror_graph: str = Field(
+        "urn:chipgraph:default", description="Named graph holding the merge of the named graphs on a SPARQL server"
+    )
+    store_ignored_graphs: list[str] = Field(
+        default_factory=lambda: list(VIRTUOSO_GRAPHS),
+        description="The SPARQL server's own graphs, not chipgraph's (default: Virtuoso's system graphs)",
+    )
     host: str = Field("127.0.0.1", description="Address `chipgraph serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="Port `chipgraph serve` listens on")
     write_token: SecretStr | None = Field(None, description="Bearer token for writes; none set: writes are off")

@@ -18,8 +18,15 @@ the same update (one transaction):
   default graph.
 
 Each pair keeps ``default graph == set of the named graphs' triples`` true by itself, so any
-sequence of them, in any order, keeps it true. ``RESYNC`` recomputes the default graph from
-scratch (an existing store from before ADR 0010, a test's reference).
+sequence of them, in any order, keeps it true.
+
+On a SPARQL server (kg/store/remote.py) the merge lives in a named graph of its own, the store's
+``mirror_graph``: pass it as ``mirror`` and each operation writes that graph where it would write
+the default graph, and never counts it as one of the graphs that still state a triple
+(docs/adr/0018). Without ``mirror`` (the embedded store) the text is the default graph's.
+
+``RESYNC`` recomputes the default graph from scratch (an existing store from before ADR 0010, a
+test's reference).
 """
 
 from __future__ import annotations
@@ -40,13 +47,24 @@ class UnionTemplateError(ValueError):
     """Raised when an update rule does not have the one ``INSERT { GRAPH <g> { ... } }`` template mirrored() needs."""
 
 
-def insert_data(graph: ox.NamedNode, data: str) -> str:
-    """One operation inserting ``data`` (ground N-Triples text) into ``graph`` and into the default graph."""
-    return f"INSERT DATA {{ GRAPH {graph} {{ {data} }} {data} }}"
+def _merge(mirror: ox.NamedNode | None, triples: str) -> str:
+    """``triples`` (a template or data block) placed in the merge: the default graph, or the ``mirror`` graph."""
+    return triples if mirror is None else f"GRAPH {mirror} {{ {triples} }}"
 
 
-def delete_data(graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> list[str]:
-    """The operations removing ``triples`` from ``graph``, and from the default graph unless still stated.
+def _other(graph: str, mirror: ox.NamedNode | None) -> str:
+    """The condition on OTHER_GRAPH: another graph than ``graph``, and not the mirror."""
+    condition = f"{OTHER_GRAPH} != {graph}"
+    return condition if mirror is None else f"{condition} && {OTHER_GRAPH} != {mirror}"
+
+
+def insert_data(graph: ox.NamedNode, data: str, *, mirror: ox.NamedNode | None = None) -> str:
+    """One operation inserting ``data`` (ground N-Triples text) into ``graph`` and into the merge."""
+    return f"INSERT DATA {{ GRAPH {graph} {{ {data} }} {_merge(mirror, data)} }}"
+
+
+def delete_data(graph: ox.NamedNode, triples: Iterable[ox.Triple], *, mirror: ox.NamedNode | None = None) -> list[str]:
+    """The operations removing ``triples`` from ``graph``, and from the merge unless still stated.
 
     The triples must be ground and hold no triple term (kg.gate.changes refuses both in changesets).
     """
@@ -54,10 +72,11 @@ def delete_data(graph: ox.NamedNode, triples: Iterable[ox.Triple]) -> list[str]:
     if not ground:
         return []
     rows = " ".join(f"({t.subject} {t.predicate} {t.object})" for t in ground)
+    elsewhere = "" if mirror is None else f" FILTER({OTHER_GRAPH} != {mirror})"
     return [
         f"DELETE DATA {{ GRAPH {graph} {{ {_nt(ground)} }} }}",
-        f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES (?s ?p ?o) {{ {rows} }} "
-        f"FILTER NOT EXISTS {{ GRAPH {OTHER_GRAPH} {{ ?s ?p ?o }} }} }}",
+        f"DELETE {{ {_merge(mirror, '?s ?p ?o')} }} WHERE {{ VALUES (?s ?p ?o) {{ {rows} }} "
+        f"FILTER NOT EXISTS {{ GRAPH {OTHER_GRAPH} {{ ?s ?p ?o }}{elsewhere} }} }}",
     ]
 
 
@@ -66,27 +85,27 @@ def _nt(triples: Iterable[ox.Triple]) -> str:
     return "".join(f"{triple} .\n" for triple in triples)
 
 
-def _sweep(graph: str, pattern: str, triple: str) -> str:
-    """Drop from the default graph each ``triple`` matched by ``pattern`` in ``graph`` that no other graph states."""
+def _sweep(graph: str, pattern: str, triple: str, mirror: ox.NamedNode | None) -> str:
+    """Drop from the merge each ``triple`` matched by ``pattern`` in ``graph`` that no other graph states."""
     return (
-        f"DELETE {{ {triple} }} WHERE {{ GRAPH {graph} {{ {pattern} }} "
-        f"FILTER NOT EXISTS {{ GRAPH {OTHER_GRAPH} {{ {triple} }} FILTER({OTHER_GRAPH} != {graph}) }} }}"
+        f"DELETE {{ {_merge(mirror, triple)} }} WHERE {{ GRAPH {graph} {{ {pattern} }} "
+        f"FILTER NOT EXISTS {{ GRAPH {OTHER_GRAPH} {{ {triple} }} FILTER({_other(graph, mirror)}) }} }}"
     )
 
 
-def drop_graph(graph: str) -> list[str]:
-    """The operations dropping ``graph`` (an IRI in brackets; silent when absent), the default graph kept right."""
-    return [_sweep(graph, "?s ?p ?o", "?s ?p ?o"), f"DROP SILENT GRAPH {graph}"]
+def drop_graph(graph: str, *, mirror: ox.NamedNode | None = None) -> list[str]:
+    """The operations dropping ``graph`` (an IRI in brackets; silent when absent), the merge kept right."""
+    return [_sweep(graph, "?s ?p ?o", "?s ?p ?o", mirror), f"DROP SILENT GRAPH {graph}"]
 
 
-def delete_where(graph: str, patterns: list[str]) -> list[str]:
+def delete_where(graph: str, patterns: list[str], *, mirror: ox.NamedNode | None = None) -> list[str]:
     """The operations of ``DELETE WHERE { GRAPH graph { patterns } }``, the default graph kept right.
 
     ``patterns`` are the triple patterns (without the final dot), e.g. ``["<x> ?p ?o"]``.
     """
     pattern = " . ".join(patterns)
     return [
-        *(_sweep(graph, pattern, triple) for triple in patterns),
+        *(_sweep(graph, pattern, triple, mirror) for triple in patterns),
         f"DELETE WHERE {{ GRAPH {graph} {{ {pattern} }} }}",
     ]
 
@@ -104,8 +123,10 @@ def _closing_brace(text: str, opening: int) -> int:
     raise UnionTemplateError("unbalanced braces in an INSERT template")
 
 
-def mirrored(rule: str) -> str:
+def mirrored(rule: str, *, mirror: ox.NamedNode | None = None) -> str:
     """``rule`` with its ``INSERT { GRAPH <g> { T } }`` template made ``INSERT { GRAPH <g> { T } T }``.
+
+    With ``mirror``, ``T`` goes into ``GRAPH <mirror> { T }`` instead of the default graph.
 
     Raises UnionTemplateError unless the rule has exactly one INSERT template and it is one
     GRAPH block (the shape of kg/gate/rules/*.ru and kg/gate/derivations/*.ru).
@@ -122,4 +143,4 @@ def mirrored(rule: str) -> str:
     if _closing_brace(inner, block_open) != len(inner) - 1:
         raise UnionTemplateError("the INSERT template of a rule must be one GRAPH <g> { ... } block")
     body = inner[block_open + 1 : -1]
-    return f"{rule[:outer]}{{ {inner}\n{body} }}{rule[end + 1 :]}"
+    return f"{rule[:outer]}{{ {inner}\n{_merge(mirror, body)} }}{rule[end + 1 :]}"

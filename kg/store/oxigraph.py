@@ -1,4 +1,4 @@
-"""The graph store: a small interface and its embedded Oxigraph implementation.
+"""The embedded Oxigraph store, on disk or in memory (the default store).
 
 Queries are SPARQL strings run by Oxigraph's own engine. The store's default graph is the RDF
 merge of all named graphs (each triple once, however many graphs state it; kept so by every write,
@@ -12,93 +12,27 @@ import shutil
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol, TypeAlias
 
 import pyoxigraph as ox
 
 from kg import union
-
-Term: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
-Row: TypeAlias = dict[str, Term]
-QueryResult: TypeAlias = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
-
-
-class StoreError(RuntimeError):
-    """Base class of the errors the store raises."""
-
-
-class StoreNotFoundError(StoreError):
-    """Raised when a store is opened for reading at a path where none was built."""
-
-
-class StoreLockedError(StoreError):
-    """Raised when another process (a running server, another command) holds the store for writing."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"the store at {path} is in use by another chipgraph process (a running server or another command); "
-            "stop it or retry"
-        )
-        self.path = path
-
-
-class StoreFormatError(StoreError):
-    """Raised when a store built before ADR 0010 (no union default graph) is opened read-only."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"the store at {path} was built by an older chipgraph (its default graph is not yet the merge of "
-            "its named graphs): open it once for writing (`chipgraph serve`, `chipgraph backup`) to upgrade it "
-            "in place, or run `chipgraph build`"
-        )
-        self.path = path
-
-
-class QuerySyntaxError(StoreError, ValueError):
-    """Raised when a query or update is not valid SPARQL 1.1; the message is the parser's."""
-
-
-class Store(Protocol):
-    """What the rest of chipgraph needs from a store."""
-
-    def query(self, sparql: str) -> QueryResult:
-        """Run a SPARQL query over the merge of the named graphs; raise QuerySyntaxError if invalid."""
-        ...
-
-    def select(self, sparql: str) -> list[Row]:
-        """Run a SELECT query and return its rows (unbound variables are left out)."""
-        ...
-
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL update as one transaction; raise QuerySyntaxError if invalid.
-
-        The update must keep the default graph the merge of the named graphs (kg/union.py).
-        """
-        ...
-
-    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
-        """Add named-graph quads, and their triples to the default graph, as one transaction."""
-        ...
-
-    def named_graphs(self) -> list[str]:
-        """The IRIs of the named graphs, sorted."""
-        ...
-
-    def quad_count(self, graph: str | None = None) -> int:
-        """The number of quads in one named graph, or in all named graphs (the default graph not counted)."""
-        ...
-
-    def triple_count(self) -> int:
-        """The number of distinct triples: the size of the default graph, the merge of the named graphs."""
-        ...
-
-    def close(self) -> None:
-        """Release the store (flush and unlock an on-disk store)."""
-        ...
+from kg.store import (
+    QueryResult,
+    QuerySyntaxError,
+    Row,
+    StoreError,
+    StoreFormatError,
+    StoreLockedError,
+    StoreNotFoundError,
+    Term,
+    term_text,
+)
 
 
 class OxigraphStore:
     """An embedded Oxigraph store, on disk or in memory."""
+
+    mirror_graph: ox.NamedNode | None = None  # the merge is the store's own default graph
 
     def __init__(self, store: ox.Store, path: Path | None = None, *, read_only: bool = False) -> None:
         """Wrap ``store``; an on-disk store from before ADR 0010 is upgraded (writable) or refused.
@@ -358,8 +292,3 @@ def replace_store(staging: Path, target: Path, *, wait: float = 0.0) -> None:
             raise StoreLockedError(target) from None
     staging.rename(target)
     shutil.rmtree(retired, ignore_errors=True)
-
-
-def term_text(term: Term) -> str:
-    """The plain text of a term: an IRI, a literal's lexical form, or a blank node's id."""
-    return str(term.value) if not isinstance(term, ox.Triple) else str(term)

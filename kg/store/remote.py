@@ -1,0 +1,339 @@
+"""A store on a SPARQL 1.1 server over HTTP (Virtuoso first): the Query and Update protocols only.
+
+Nothing server-specific is sent: queries go to the query endpoint (``CHIPGRAPH_STORE_URL``) as a
+form POST, updates to the update endpoint (``CHIPGRAPH_UPDATE_URL``), with optional credentials
+(HTTP basic or digest). Results come back as pyoxigraph objects, the same types the embedded
+store returns: ``QuerySolutions`` and ``QueryBoolean`` parsed by ``pyoxigraph.parse_query_results``,
+``QueryTriples`` for CONSTRUCT and DESCRIBE.
+
+The default graph (docs/adr/0018). chipgraph's default graph is the RDF merge of the named graphs
+(docs/adr/0010). A server's own default graph cannot be relied on (Virtuoso's is the bag of all
+its graphs, its system graphs included, a triple once per graph that holds it), so the merge is
+kept materialised in one dedicated named graph, the *mirror* (``urn:chipgraph:default`` unless
+configured). ``query`` sends the dataset in the protocol: ``default-graph-uri=<mirror>`` and one
+``named-graph-uri`` per named graph of chipgraph, so the default graph is exactly the merge, each
+triple once, and ``GRAPH ?g`` never meets the mirror or the server's own graphs (``ignored_graphs``:
+Virtuoso's system graphs by default). Writes keep the mirror through kg/union.py with
+``mirror=store.mirror_graph``; ``add_quads`` does it itself.
+
+Errors: every HTTP call has a timeout; an unreachable server, a timeout, a refused credential and a
+server error raise StoreError naming the endpoint; a request the server rejects as invalid (HTTP
+400) raises QuerySyntaxError with the server's message.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+import httpx2 as httpx
+import orjson
+import pyoxigraph as ox
+from pyparsing import ParseException
+from rdflib.plugins.sparql.parser import parseQuery
+
+from kg.settings import VIRTUOSO_GRAPHS, Settings
+from kg.store import QueryResult, QuerySyntaxError, Row, StoreError, term_text
+
+MIRROR_GRAPH = "urn:chipgraph:default"
+NO_GRAPH = "urn:chipgraph:no-graph"  # the one named graph of a dataset that has none (never written)
+
+
+RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+TURTLE = "text/turtle"
+MESSAGE_CHARS = 600  # how much of a server's error text goes into an error message
+
+Auth = Literal["basic", "digest"]
+
+
+class RemoteStore:
+    """A chipgraph store on a SPARQL 1.1 Query + Update server.
+
+    Holds one HTTP client (connection pool); ``close`` releases it. Safe to share between the
+    threads of one process (httpx clients are).
+    """
+
+    def __init__(
+        self,
+        query_url: str,
+        update_url: str | None = None,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        auth: Auth = "basic",
+        mirror_graph: str = MIRROR_GRAPH,
+        ignored_graphs: Iterable[str] = VIRTUOSO_GRAPHS,
+        query_timeout: float = 30.0,
+        update_timeout: float = 60.0,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        """Talk to ``query_url`` for queries and ``update_url`` (default: the same) for updates.
+
+        ``user`` and ``password`` are sent with every request (``auth``: HTTP basic or digest).
+        ``query_timeout`` and ``update_timeout`` bound the wait for an answer, ``connect_timeout``
+        the wait for a connection. Nothing is sent until the first call.
+        """
+        self.query_url = query_url
+        self.update_url = update_url or query_url
+        self.mirror_graph = ox.NamedNode(mirror_graph)
+        self.ignored_graphs = frozenset(ignored_graphs) | {mirror_graph}
+        self._query_timeout = httpx.Timeout(query_timeout, connect=connect_timeout)
+        self._update_timeout = httpx.Timeout(update_timeout, connect=connect_timeout)
+        credentials: httpx.Auth | None = None
+        if user is not None:
+            secret = password or ""
+            credentials = httpx.DigestAuth(user, secret) if auth == "digest" else httpx.BasicAuth(user, secret)
+        self._client = httpx.Client(auth=credentials, follow_redirects=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RemoteStore:
+        """The remote store the settings describe; raise StoreError when CHIPGRAPH_STORE_URL is not set."""
+        if settings.store_url is None:
+            raise StoreError("no SPARQL server configured: set CHIPGRAPH_STORE_URL (and CHIPGRAPH_UPDATE_URL)")
+        return cls(
+            settings.store_url,
+            settings.update_url,
+            user=settings.store_user,
+            password=settings.store_password.get_secret_value() if settings.store_password else None,
+            auth=settings.store_auth,
+            mirror_graph=settings.store_mirror_graph,
+            ignored_graphs=settings.store_ignored_graphs,
+            query_timeout=settings.query_timeout,
+            update_timeout=settings.update_timeout,
+        )
+
+    # The protocol.
+
+    def _post(self, url: str, form: dict[str, str | list[str]], timeout: httpx.Timeout, accept: str) -> httpx.Response:
+        """POST ``form`` to ``url``; return a 2xx response or raise StoreError / QuerySyntaxError."""
+        try:
+            response = self._client.post(url, data=form, headers={"Accept": accept}, timeout=timeout)
+        except httpx.TimeoutException as error:
+            raise StoreError(
+                f"the SPARQL server at {url} did not answer in time ({error.__class__.__name__})"
+            ) from error
+        except httpx.HTTPError as error:
+            raise StoreError(f"cannot reach the SPARQL server at {url}: {error}") from error
+        if response.is_success:
+            if "X-SQL-State" in response.headers:  # Virtuoso's "anytime query": a partial result, cut at its time limit
+                message = response.headers.get("X-SQL-Message", "")
+                raise StoreError(f"the SPARQL server at {url} returned a partial result: {message}")
+            return response
+        text = response.text.strip()[:MESSAGE_CHARS]
+        if response.status_code == 400:
+            raise QuerySyntaxError(text or f"the SPARQL server at {url} rejected the request (400)")
+        if response.status_code in (401, 403):
+            raise StoreError(
+                f"the SPARQL server at {url} refused the request ({response.status_code}): check "
+                f"CHIPGRAPH_STORE_USER, CHIPGRAPH_STORE_PASSWORD and the user's update permission. {text}"
+            )
+        raise StoreError(f"the SPARQL server at {url} failed ({response.status_code}): {text}")
+
+    def query(self, sparql: str) -> QueryResult:
+        """Run a SPARQL query over chipgraph's dataset: the mirror as default graph, its named graphs as named ones.
+
+        The dataset goes in the protocol (``default-graph-uri``, one ``named-graph-uri`` per named
+        graph, listed by a first request), so the default graph is the merge, each triple once, and
+        ``GRAPH ?g`` ranges over chipgraph's graphs only (not the mirror, not the server's own). A
+        query with its own FROM or FROM NAMED keeps that dataset (the server's semantics for it).
+        Raises QuerySyntaxError if the query does not parse (here or on the server), StoreError if
+        the server cannot be reached, times out or fails.
+        """
+        return self._run(sparql, dataset=True)
+
+    def _run(self, sparql: str, *, dataset: bool) -> QueryResult:
+        """Run ``sparql``; with ``dataset``, over chipgraph's dataset unless the query names its own.
+
+        Without it the server's default dataset applies: only for queries that name their graphs.
+        """
+        graph_form, has_dataset = _shape(sparql)
+        form: dict[str, str | list[str]] = {"query": sparql}
+        if dataset and not has_dataset:
+            form["default-graph-uri"] = self.mirror_graph.value
+            # No named-graph-uri at all leaves GRAPH to the server (Virtuoso: every graph): name an empty one.
+            form["named-graph-uri"] = self.named_graphs() or [NO_GRAPH]
+        # Ask for the one format the form has (Virtuoso answers a CONSTRUCT in SPARQL JSON when that is allowed).
+        accept = N_TRIPLES if graph_form else RESULTS_JSON
+        response = self._post(self.query_url, form, self._query_timeout, accept)
+        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            if media == RESULTS_JSON and not graph_form:
+                return ox.parse_query_results(_oxigraph_json(response.content), ox.QueryResultsFormat.JSON)
+            if media in (N_TRIPLES, TURTLE) and graph_form:
+                rdf_format = ox.RdfFormat.N_TRIPLES if media == N_TRIPLES else ox.RdfFormat.TURTLE
+                return _query_triples(response.content, rdf_format)
+        except (SyntaxError, ValueError) as error:
+            message = f"the SPARQL server at {self.query_url} sent a result that does not parse: {error}"
+            raise StoreError(message) from error
+        raise StoreError(f"the SPARQL server at {self.query_url} answered in an unexpected format: {media or 'none'}")
+
+    def select(self, sparql: str) -> list[Row]:
+        """Run a SELECT query over chipgraph's dataset and return its rows (unbound variables are left out)."""
+        return self._select(sparql, dataset=True)
+
+    def _select(self, sparql: str, *, dataset: bool) -> list[Row]:
+        """The rows of a SELECT query (``dataset`` as for ``_run``); raise QuerySyntaxError for another form."""
+        result = self._run(sparql, dataset=dataset)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QuerySyntaxError("expected a SELECT query")
+        names = [variable.value for variable in result.variables]
+        return [
+            {name: term for name, term in zip(names, solution, strict=True) if term is not None} for solution in result
+        ]
+
+    def update(self, sparql: str) -> None:
+        """Send a SPARQL update as one request; raise QuerySyntaxError if invalid, StoreError if it failed.
+
+        Whether one request is one transaction depends on the server (Virtuoso: docs/adr/0018).
+        The caller keeps the mirror: kg/union.py with ``mirror=self.mirror_graph``.
+        """
+        self._post(self.update_url, {"update": sparql}, self._update_timeout, "*/*")
+
+    # Writing and reading quads.
+
+    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads of named graphs, and their triples to the mirror, in one update request.
+
+        Raises ValueError, sending nothing, for a quad in the default graph (state every triple in
+        a named graph), in the mirror graph itself, or holding a triple term (SPARQL 1.1 servers
+        have none).
+        """
+        named = list(quads)
+        if not named:
+            return
+        for quad in named:
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                raise ValueError("a quad in the default graph: state every triple in a named graph")
+            if quad.graph_name == self.mirror_graph:
+                raise ValueError(f"a quad in the mirror graph {self.mirror_graph}: it is the merge, kept by the store")
+            if any(isinstance(term, ox.Triple) for term in (quad.subject, quad.object)):
+                raise ValueError("a triple term: a SPARQL 1.1 server cannot store it")
+        by_graph: dict[str, list[str]] = {}
+        for quad in named:
+            by_graph.setdefault(str(quad.graph_name), []).append(f"{quad.triple} .")
+        by_graph.setdefault(str(self.mirror_graph), []).extend(f"{quad.triple} ." for quad in named)
+        body = " ".join(f"GRAPH {graph} {{ {' '.join(lines)} }}" for graph, lines in by_graph.items())
+        if any(isinstance(term, ox.BlankNode) for quad in named for term in (quad.subject, quad.object)):
+            # INSERT DATA may not hold blank nodes on Virtuoso 7; a template does, one fresh node per label.
+            # Its WHERE is a sub-select of the one empty solution: with a bare ``WHERE { }`` Virtuoso 7.2 writes
+            # a blank node shared by two GRAPH blocks, then fails formatting its report (SR002) with a 500.
+            self.update(f"INSERT {{ {body} }} WHERE {{ SELECT * {{ }} }}")
+        else:
+            self.update(f"INSERT DATA {{ {body} }}")
+
+    def _graph_filter(self, variable: str) -> str:
+        """A FILTER keeping ``variable`` off the mirror and the server's own graphs."""
+        graphs = ", ".join(f"<{graph}>" for graph in sorted(self.ignored_graphs))
+        return f"FILTER({variable} NOT IN ({graphs}))"
+
+    # The readers below name their graphs and run on the server's default dataset: no listing first.
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of chipgraph's named graphs that hold a triple, sorted (not the mirror, not the server's own)."""
+        rows = self._select(
+            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._graph_filter('?g')} }}", dataset=False
+        )
+        return sorted(term_text(row["g"]) for row in rows if isinstance(row.get("g"), ox.NamedNode))
+
+    def has_graph(self, graph: str) -> bool:
+        """Whether the named graph ``graph`` holds a triple."""
+        return bool(self._run(f"ASK {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}", dataset=False))
+
+    def quad_count(self, graph: str | None = None) -> int:
+        """The number of quads in one named graph, or in all of chipgraph's named graphs (the mirror not counted)."""
+        if graph is None:
+            return self._count(f"GRAPH ?g {{ ?s ?p ?o }} {self._graph_filter('?g')}")
+        return self._count(f"GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }}")
+
+    def triple_count(self) -> int:
+        """The number of distinct triples: the size of the mirror, the merge of the named graphs."""
+        return self._count(f"GRAPH {self.mirror_graph} {{ ?s ?p ?o }}")
+
+    def _count(self, pattern: str) -> int:
+        """The number of solutions of ``pattern``."""
+        rows = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}", dataset=False)
+        return int(term_text(rows[0]["n"]))
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        """Every quad of one named graph."""
+        name = ox.NamedNode(graph)
+        return [ox.Quad(triple.subject, triple.predicate, triple.object, name) for triple in self.triples(graph)]
+
+    def triples(self, graph: str | None) -> list[ox.Triple]:
+        """The triples of one named graph, or of the default graph (None: the mirror, the merge)."""
+        name = self.mirror_graph if graph is None else ox.NamedNode(graph)
+        rows = self._select(f"SELECT ?s ?p ?o WHERE {{ GRAPH {name} {{ ?s ?p ?o }} }}", dataset=False)
+        return [ox.Triple(row["s"], row["p"], row["o"]) for row in rows]  # type: ignore[arg-type]
+
+    def all_quads(self) -> list[ox.Quad]:
+        """Every quad of chipgraph's named graphs (not the mirror, not the server's own graphs)."""
+        rows = self._select(
+            f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self._graph_filter('?g')} }}", dataset=False
+        )
+        return [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]  # type: ignore[arg-type]
+
+    def contains(self, quad: ox.Quad) -> bool:
+        """Whether the store holds ``quad``, a ground quad (in the default graph: in the mirror)."""
+        graph = self.mirror_graph if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name
+        sparql = f"ASK {{ GRAPH {graph} {{ {quad.subject} {quad.predicate} {quad.object} }} }}"
+        return bool(self._run(sparql, dataset=False))
+
+    def clear(self) -> None:
+        """Drop every named graph of chipgraph and the mirror, in one update request (the server's own graphs stay)."""
+        drops = [f"DROP SILENT GRAPH <{graph}>" for graph in self.named_graphs()]
+        self.update(" ;\n".join([*drops, f"DROP SILENT GRAPH {self.mirror_graph}"]))
+
+    def close(self) -> None:
+        """Close the HTTP connections; the object must not be used afterwards."""
+        self._client.close()
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape(sparql: str) -> tuple[bool, bool]:
+    """Whether the query returns a graph (CONSTRUCT, DESCRIBE), and whether it names its own dataset (FROM).
+
+    Read from the query's parse (rdflib's parser). Raises QuerySyntaxError when it does not parse.
+    """
+    try:
+        parsed = parseQuery(sparql)
+    except ParseException as error:
+        raise QuerySyntaxError(str(error)) from error
+    query = parsed[1]
+    return query.name in ("ConstructQuery", "DescribeQuery"), "datasetClause" in query
+
+
+_BLANK_ID = re.compile(r"[^A-Za-z0-9_]")
+_PLAIN_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _blank_id(value: str) -> str:
+    """A valid blank node id for a server's blank node label (Virtuoso's read ``nodeID://b10001``: ``b10001``)."""
+    if value.startswith("nodeID://"):
+        value = value[len("nodeID://") :]
+    if _PLAIN_ID.fullmatch(value):
+        return value
+    return "b" + _BLANK_ID.sub(lambda match: f"x{ord(match.group()):x}", value)
+
+
+def _oxigraph_json(content: bytes) -> bytes:
+    """SPARQL JSON results with every blank node label made one pyoxigraph accepts (same label, same id)."""
+    document = orjson.loads(content)
+    bindings = document.get("results", {}).get("bindings")
+    if isinstance(bindings, list):
+        for binding in bindings:
+            for term in binding.values():
+                if isinstance(term, dict) and term.get("type") == "bnode":
+                    term["value"] = _blank_id(str(term.get("value", "")))
+    return orjson.dumps(document)
+
+
+def _query_triples(content: bytes, rdf_format: ox.RdfFormat) -> ox.QueryTriples:
+    """The triples of a CONSTRUCT or DESCRIBE answer as a pyoxigraph ``QueryTriples``, as the embedded store gives."""
+    scratch = ox.Store()
+    scratch.bulk_extend(ox.parse(content, format=rdf_format))
+    result = scratch.query("CONSTRUCT WHERE { ?s ?p ?o }")
+    assert isinstance(result, ox.QueryTriples)
+    return result
