@@ -69,6 +69,16 @@ class Store(Protocol):
         """
         ...
 
+    @property
+    def atomic_updates(self) -> bool:
+        """Whether an update request of several operations is applied whole or not at all.
+
+        True for the embedded store. A remote store says what its server does: Virtuoso commits
+        each operation of a request by itself (docs/adr/0018), so a request that fails part-way
+        leaves the operations before the failure applied.
+        """
+        ...
+
     def query(self, sparql: str) -> QueryResult:
         """Run a SPARQL query over the merge of the named graphs; raise QuerySyntaxError if invalid."""
         ...

@@ -33,6 +33,7 @@ class OxigraphStore:
     """An embedded Oxigraph store, on disk or in memory."""
 
     mirror_graph: ox.NamedNode | None = None  # the merge is the store's own default graph
+    atomic_updates = True  # an update request is one transaction
 
     def __init__(self, store: ox.Store, path: Path | None = None, *, read_only: bool = False) -> None:
         """Wrap ``store``; an on-disk store from before ADR 0010 is upgraded (writable) or refused.

@@ -35,7 +35,7 @@ from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery
 
 from kg.settings import VIRTUOSO_GRAPHS, Settings
-from kg.store import QueryResult, QuerySyntaxError, Row, StoreError, term_text
+from kg.store import QueryResult, QuerySyntaxError, Row, StoreError, Term, term_text
 
 MIRROR_GRAPH = "urn:chipgraph:default"
 NO_GRAPH = "urn:chipgraph:no-graph"  # the one named graph of a dataset that has none (never written)
@@ -44,6 +44,7 @@ NO_GRAPH = "urn:chipgraph:no-graph"  # the one named graph of a dataset that has
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 TURTLE = "text/turtle"
+BLOCK_TRIPLES = 1000  # triples per GRAPH block of an INSERT DATA (Virtuoso 7.2's parser: "memory exhausted" at ~5 000)
 MESSAGE_CHARS = 600  # how much of a server's error text goes into an error message
 
 Auth = Literal["basic", "digest"]
@@ -55,6 +56,9 @@ class RemoteStore:
     Holds one HTTP client (connection pool); ``close`` releases it. Safe to share between the
     threads of one process (httpx clients are).
     """
+
+    # SPARQL 1.1 Update only says a request SHOULD be atomic; Virtuoso's endpoint commits operation by operation.
+    atomic_updates = False
 
     def __init__(
         self,
@@ -195,7 +199,7 @@ class RemoteStore:
     # Writing and reading quads.
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
-        """Add quads of named graphs, and their triples to the mirror, in one update request.
+        """Add quads of named graphs, and their triples to the mirror, in one update operation.
 
         Raises ValueError, sending nothing, for a quad in the default graph (state every triple in
         a named graph), in the mirror graph itself, or holding a triple term (SPARQL 1.1 servers
@@ -215,7 +219,12 @@ class RemoteStore:
         for quad in named:
             by_graph.setdefault(str(quad.graph_name), []).append(f"{quad.triple} .")
         by_graph.setdefault(str(self.mirror_graph), []).extend(f"{quad.triple} ." for quad in named)
-        body = " ".join(f"GRAPH {graph} {{ {' '.join(lines)} }}" for graph, lines in by_graph.items())
+        # One operation (Virtuoso commits per operation), in blocks: its parser fails on a block of ~5 000 triples.
+        body = " ".join(
+            f"GRAPH {graph} {{ {' '.join(lines[start : start + BLOCK_TRIPLES])} }}"
+            for graph, lines in by_graph.items()
+            for start in range(0, len(lines), BLOCK_TRIPLES)
+        )
         if any(isinstance(term, ox.BlankNode) for quad in named for term in (quad.subject, quad.object)):
             # INSERT DATA may not hold blank nodes on Virtuoso 7; a template does, one fresh node per label.
             # Its WHERE is a sub-select of the one empty solution: with a bare ``WHERE { }`` Virtuoso 7.2 writes
@@ -318,22 +327,44 @@ def _blank_id(value: str) -> str:
     return "b" + _BLANK_ID.sub(lambda match: f"x{ord(match.group()):x}", value)
 
 
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+_BOOLEANS = {"1": "true", "0": "false"}  # Virtuoso stores a boolean as a number and writes it so
+
+
 def _oxigraph_json(content: bytes) -> bytes:
-    """SPARQL JSON results with every blank node label made one pyoxigraph accepts (same label, same id)."""
+    """SPARQL JSON results as pyoxigraph reads them, and as the embedded store would answer.
+
+    Every blank node label becomes one pyoxigraph accepts (same label, same id); a boolean
+    written ``1`` or ``0`` becomes ``true`` or ``false`` (the same value, in canonical form).
+    """
     document = orjson.loads(content)
     bindings = document.get("results", {}).get("bindings")
     if isinstance(bindings, list):
         for binding in bindings:
             for term in binding.values():
-                if isinstance(term, dict) and term.get("type") == "bnode":
+                if not isinstance(term, dict):
+                    continue
+                if term.get("type") == "bnode":
                     term["value"] = _blank_id(str(term.get("value", "")))
+                elif term.get("datatype") == XSD_BOOLEAN and term.get("value") in _BOOLEANS:
+                    term["value"] = _BOOLEANS[term["value"]]
     return orjson.dumps(document)
+
+
+def _canonical(term: Term) -> Term:
+    """``term``, a boolean written ``1`` or ``0`` made ``true`` or ``false``."""
+    if isinstance(term, ox.Literal) and term.datatype.value == XSD_BOOLEAN and term.value in _BOOLEANS:
+        return ox.Literal(_BOOLEANS[term.value], datatype=term.datatype)
+    return term
 
 
 def _query_triples(content: bytes, rdf_format: ox.RdfFormat) -> ox.QueryTriples:
     """The triples of a CONSTRUCT or DESCRIBE answer as a pyoxigraph ``QueryTriples``, as the embedded store gives."""
     scratch = ox.Store()
-    scratch.bulk_extend(ox.parse(content, format=rdf_format))
+    scratch.bulk_extend(
+        ox.Quad(quad.subject, quad.predicate, _canonical(quad.object), quad.graph_name)
+        for quad in ox.parse(content, format=rdf_format)
+    )
     result = scratch.query("CONSTRUCT WHERE { ?s ?p ?o }")
     assert isinstance(result, ox.QueryTriples)
     return result

@@ -14,6 +14,7 @@ granted the role ``SPARQL_UPDATE`` and read/write on every graph
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -86,8 +87,8 @@ MaxSortedTopRows           = 100000000
 
 GRANTS = [
     f"DB.DBA.USER_CREATE('{USER}', '{PASSWORD}');",
-    f"GRANT SPARQL_SELECT TO \"{USER}\";",
-    f"GRANT SPARQL_UPDATE TO \"{USER}\";",
+    f'GRANT SPARQL_SELECT TO "{USER}";',
+    f'GRANT SPARQL_UPDATE TO "{USER}";',
     f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{USER}', 3);",
 ]
 
@@ -159,6 +160,13 @@ class Virtuoso:
             self.process.wait(timeout=10)
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the test process dies (even by kill -9): no orphan server."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def _answers(url: str) -> bool:
     """Whether the SPARQL endpoint at ``url`` answers an ASK query."""
     try:
@@ -196,6 +204,7 @@ def start(folder: Path, timeout: float = STARTUP_TIMEOUT) -> Virtuoso:
             stdout=console,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
             env={**os.environ, "LC_ALL": "C.UTF-8"},
         )
     server = Virtuoso(folder, sql_port, http_port, process)

@@ -1,0 +1,56 @@
+"""Fixtures of the store-contract tests: a real Virtuoso for the session, and each store clean per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kg.store import OxigraphStore, RemoteStore, Store
+from tests.store.virtuoso import PASSWORD, USER, Virtuoso, VirtuosoError, start
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """Virtuoso Open Source on free loopback ports, started once; stopped at the end, failures included.
+
+    Fails (never skips) when Debian's virtuoso-opensource is not installed or the server does not
+    come up within 60 s (with its log tail).
+    """
+    try:
+        server = start(Path(tmp_path_factory.mktemp("virtuoso")))
+    except VirtuosoError as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def remote_store(server: Virtuoso, **options: float) -> RemoteStore:
+    """A RemoteStore on the test server: anonymous queries on /sparql, digest-authenticated updates on /sparql-auth."""
+    return RemoteStore(server.query_url, server.update_url, user=USER, password=PASSWORD, auth="digest", **options)
+
+
+@pytest.fixture
+def remote(virtuoso: Virtuoso) -> Iterator[RemoteStore]:
+    """A RemoteStore on the test Virtuoso, emptied of chipgraph's graphs before and after the test."""
+    store = remote_store(virtuoso)
+    store.clear()
+    try:
+        yield store
+    finally:
+        store.clear()
+        store.close()
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def any_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """Each store in turn, empty: embedded Oxigraph in memory, then a RemoteStore on the test Virtuoso."""
+    if request.param == "oxigraph":
+        store = OxigraphStore.in_memory()
+        yield store
+        store.close()
+    else:
+        yield request.getfixturevalue("remote")

@@ -1,0 +1,130 @@
+"""RemoteStore beyond the shared contract: errors, timeouts, credentials and the mirror, on a real Virtuoso."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+import pytest
+
+from kg.settings import Settings
+from kg.store import QuerySyntaxError, RemoteStore, StoreError, term_text
+from tests.store.conftest import remote_store
+from tests.store.virtuoso import PASSWORD, USER, Virtuoso, free_port
+
+G = ox.NamedNode("https://example.org/graph/g")
+S, P = ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/p")
+
+
+def test_unreachable_server_is_a_store_error_at_once() -> None:
+    url = f"http://127.0.0.1:{free_port()}/sparql"  # nothing listens there
+    store = RemoteStore(url, connect_timeout=2.0)
+    started = time.monotonic()
+    with pytest.raises(StoreError, match=r"cannot reach the SPARQL server at http://127\.0\.0\.1:\d+/sparql"):
+        store.query("ASK { ?s ?p ?o }")
+    with pytest.raises(StoreError, match="cannot reach"):
+        store.update(f"INSERT DATA {{ GRAPH {G} {{ {S} {P} 1 }} }}")
+    assert time.monotonic() - started < 5
+    store.close()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield int(listener.getsockname()[1])
+
+
+def test_a_server_that_does_not_answer_times_out(silent_port: int) -> None:
+    store = RemoteStore(f"http://127.0.0.1:{silent_port}/sparql", query_timeout=0.5, update_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="did not answer in time"):
+        store.query("ASK { ?s ?p ?o }")
+    with pytest.raises(StoreError, match="did not answer in time"):
+        store.update(f"INSERT DATA {{ GRAPH {G} {{ {S} {P} 1 }} }}")
+    assert time.monotonic() - started < 5
+    store.close()
+
+
+def test_a_server_error_is_a_store_error_with_its_message(remote: RemoteStore) -> None:
+    remote.add_quads([ox.Quad(S, P, ox.Literal("x"), G)])
+    with pytest.raises(StoreError, match=r"failed \(500\).*contains triples already") as caught:
+        remote.update(f"CREATE GRAPH {G}")
+    assert not isinstance(caught.value, QuerySyntaxError)
+
+
+def test_a_syntax_error_the_server_finds_carries_its_message(remote: RemoteStore) -> None:
+    with pytest.raises(QuerySyntaxError, match="SP030"):
+        remote.update(f"INSERT DATA {{ GRAPH {G} {{ {S} {P} }} }}")
+
+
+def test_wrong_credentials_are_refused(virtuoso: Virtuoso) -> None:
+    store = RemoteStore(virtuoso.query_url, virtuoso.update_url, user=USER, password="wrong", auth="digest")
+    with pytest.raises(StoreError, match=r"refused the request \(401\).*CHIPGRAPH_STORE_USER"):
+        store.update(f"INSERT DATA {{ GRAPH {G} {{ {S} {P} 1 }} }}")
+    store.close()
+
+
+def test_the_anonymous_endpoint_stays_read_only(virtuoso: Virtuoso, remote: RemoteStore) -> None:
+    anonymous = RemoteStore(virtuoso.query_url)
+    with pytest.raises(StoreError):
+        anonymous.update(f"INSERT DATA {{ GRAPH {G} {{ {S} {P} 1 }} }}")
+    assert remote.quad_count() == 0
+    anonymous.close()
+
+
+def test_the_mirror_is_a_named_graph_users_do_not_see(remote: RemoteStore) -> None:
+    remote.add_quads([ox.Quad(S, P, ox.Literal("x"), G)])
+    assert remote.mirror_graph == ox.NamedNode("urn:chipgraph:default")
+    assert remote.quad_count(remote.mirror_graph.value) == 1  # it is there ...
+    assert remote.named_graphs() == [G.value]  # ... but not one of chipgraph's graphs,
+    rows = remote.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert [term_text(row["g"]) for row in rows] == [G.value]  # nor one a query can name by GRAPH ?g,
+    assert not remote.query(f"ASK {{ GRAPH {remote.mirror_graph} {{ ?s ?p ?o }} }}")  # nor by its IRI
+    # Virtuoso's own graphs are there too (thousands of triples), and out of sight the same way.
+    assert remote.quad_count("http://www.openlinksw.com/schemas/virtrdf#") > 100
+    assert remote.triple_count() == 1
+    with pytest.raises(ValueError, match="mirror graph"):
+        remote.add_quads([ox.Quad(S, P, ox.Literal("y"), remote.mirror_graph)])
+
+
+def test_an_empty_store_has_an_empty_dataset(remote: RemoteStore) -> None:
+    """No named graph: GRAPH ?g matches nothing (not Virtuoso's own graphs), the default graph is empty."""
+    assert remote.select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 1") == []
+    assert remote.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1") == []
+
+
+def test_many_quads_in_one_operation(remote: RemoteStore) -> None:
+    """More triples than Virtuoso's parser takes in one block (~5 000): add_quads splits them, still one operation."""
+    quads = [ox.Quad(ox.NamedNode(f"https://example.org/s/{i}"), P, ox.Literal(str(i)), G) for i in range(12_000)]
+    remote.add_quads(quads)
+    assert remote.quad_count() == 12_000
+    assert remote.triple_count() == 12_000
+    assert len(remote.select("SELECT ?s WHERE { ?s ?p ?o }")) == 12_000  # more rows than Virtuoso's default cap
+
+
+def test_from_settings(virtuoso: Virtuoso, remote: RemoteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHIPGRAPH_STORE_URL", virtuoso.query_url)
+    monkeypatch.setenv("CHIPGRAPH_UPDATE_URL", virtuoso.update_url)
+    monkeypatch.setenv("CHIPGRAPH_STORE_USER", USER)
+    monkeypatch.setenv("CHIPGRAPH_STORE_PASSWORD", PASSWORD)
+    monkeypatch.setenv("CHIPGRAPH_STORE_AUTH", "digest")
+    store = RemoteStore.from_settings(Settings())
+    store.add_quads([ox.Quad(S, P, ox.Literal("from settings"), G)])
+    assert remote.named_graphs() == [G.value]
+    store.close()
+    monkeypatch.delenv("CHIPGRAPH_STORE_URL")
+    with pytest.raises(StoreError, match="CHIPGRAPH_STORE_URL"):
+        RemoteStore.from_settings(Settings())
+
+
+def test_two_clients_see_each_others_writes(virtuoso: Virtuoso, remote: RemoteStore) -> None:
+    other = remote_store(virtuoso)
+    other.add_quads([ox.Quad(S, P, ox.Literal("written by the other"), G)])
+    assert remote.triple_count() == 1
+    assert remote.select(f"SELECT ?o WHERE {{ {S} {P} ?o }}")[0]["o"] == ox.Literal("written by the other")
+    other.close()
