@@ -1,6 +1,6 @@
 # chipgraph: `make run` builds the graph, answers a competency question and serves the API;
-# `make test` runs every check. Both start from nothing: they create .venv, install, and bring Java and a
-# headless Chromium (for the browser tests) if missing.
+# `make test` runs every check. Both start from nothing: they create .venv, install, and bring Java, a
+# headless Chromium (for the browser tests) and Virtuoso Open Source (for the remote-store tests) if missing.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +10,7 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=
 # Playwright drives Debian's Chromium (tests/browser/conftest.py finds it); it must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test build lint coverage java browser clean
+.PHONY: run test build lint coverage java browser virtuoso clean
 
 run: $(VENV)/.installed
 	$(BIN)/chipgraph build
@@ -20,11 +20,11 @@ run: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(BIN)/chipgraph build
 
-test: $(VENV)/.installed java browser lint
+test: $(VENV)/.installed java browser virtuoso lint
 	$(BIN)/pytest
 
 # Branch coverage of kg/ and api/ over the whole suite, query workers included ([tool.coverage] in pyproject.toml).
-coverage: $(VENV)/.installed java browser
+coverage: $(VENV)/.installed java browser virtuoso
 	rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest
 	$(BIN)/coverage combine -q
@@ -54,6 +54,17 @@ browser:
 		echo "installing a headless Chromium (chromium-headless-shell)"; \
 		$(APT) update -q && { $(APT) install -y -q --no-install-recommends chromium-headless-shell fonts-liberation \
 		|| $(APT) install -y -q --no-install-recommends chromium fonts-liberation; }
+
+# The remote-store tests (tests/store) start their own Virtuoso from Debian's virtuoso-opensource (virtuoso-t,
+# isql-vt) on free loopback ports, in a temporary folder. The package's debconf question (the DBA password) is
+# left empty by the noninteractive frontend, which leaves the package's own service disabled; should a system
+# have started it anyway, it is stopped: the tests never use it.
+virtuoso:
+	@command -v virtuoso-t >/dev/null 2>&1 && command -v isql-vt >/dev/null 2>&1 || { \
+		echo "installing Virtuoso Open Source (virtuoso-opensource)"; \
+		$(APT) update -q && $(APT) install -y -q --no-install-recommends virtuoso-opensource \
+		&& { $(SUDO) systemctl disable --now virtuoso-opensource-7 >/dev/null 2>&1 \
+			|| $(SUDO) service virtuoso-opensource-7 stop >/dev/null 2>&1 || true; }; }
 
 clean:
 	rm -rf $(VENV) test-results .pytest_cache .ruff_cache .mypy_cache dist build *.egg-info
