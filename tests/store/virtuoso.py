@@ -7,9 +7,12 @@ waits for the process to end. Every wait is bounded: a server that does not come
 ``STARTUP_TIMEOUT`` seconds is killed and the error carries the tail of its log.
 
 Permissions (docs/adr/0018): the anonymous endpoint ``/sparql`` stays read-only (Virtuoso's
-default). Writes go to ``/sparql-auth`` (HTTP digest) as the SQL user ``chipgraph``, which is
-granted the role ``SPARQL_UPDATE`` and read/write on every graph
-(``DB.DBA.RDF_DEFAULT_USER_PERMS_SET('chipgraph', 3)``).
+default: its user ``SPARQL`` is not granted ``SPARQL_UPDATE``). Writes go to ``/sparql-auth``
+(HTTP digest) as the SQL user ``chipgraph``, created by ``DB.DBA.USER_CREATE`` and granted the
+role ``SPARQL_UPDATE``: all it needs for INSERT, DELETE, DROP, CLEAR and CREATE on any graph
+while graph-level security is off (Virtuoso's default; with it on, also
+``DB.DBA.RDF_DEFAULT_USER_PERMS_SET('chipgraph', 3)``). The ``dba`` account keeps its default
+password: it is reachable only on loopback, for the minutes the tests run.
 """
 
 from __future__ import annotations
@@ -87,9 +90,7 @@ MaxSortedTopRows           = 100000000
 
 GRANTS = [
     f"DB.DBA.USER_CREATE('{USER}', '{PASSWORD}');",
-    f'GRANT SPARQL_SELECT TO "{USER}";',
-    f'GRANT SPARQL_UPDATE TO "{USER}";',
-    f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{USER}', 3);",
+    f'GRANT SPARQL_UPDATE TO "{USER}";',  # the role behind INSERT, DELETE, DROP, CLEAR, CREATE (and SELECT)
 ]
 
 
