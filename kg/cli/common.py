@@ -25,7 +25,7 @@ from kg import serving
 from kg.catalog import InvalidFilterError, NotFoundError
 from kg.output import OutputFormat, print_table
 from kg.settings import Settings
-from kg.store import OxigraphStore, StoreError, StoreLockedError
+from kg.store import OxigraphStore, RemoteStore, Store, StoreError, StoreLockedError
 
 IN_USE = 3  # the exit code of a command that found the store held by another process
 
@@ -194,6 +194,18 @@ def reading(store: Path | None) -> Iterator[OxigraphStore]:
         fail(str(error))
     finally:
         graph.close()
+
+
+def open_query_store(store: Path | None) -> Store:
+    """The store a read-only query runs on (docs/adr/0018).
+
+    The SPARQL server of CHIPGRAPH_STORE_URL when it is set and no --store is given, else the
+    Oxigraph folder, opened read-only (``open_store``: a missing store exits 2).
+    """
+    settings = Settings()
+    if store is None and settings.store_url is not None:
+        return RemoteStore.from_settings(settings)
+    return open_store(store)
 
 
 def open_store(store: Path | None, *, write: bool = False, wait: float | None = None) -> OxigraphStore:

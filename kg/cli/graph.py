@@ -21,6 +21,7 @@ from kg.cli.common import (
     err,
     fail,
     lock_wait,
+    open_query_store,
     open_store,
     out,
     store_path,
@@ -31,7 +32,7 @@ from kg.inputfiles import InputFileError, read_text
 from kg.namespaces import shorten
 from kg.output import OutputFormat, cell, print_table, render_table, render_text
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
-from kg.store import StoreError
+from kg.store import QuerySyntaxError, StoreError
 
 
 @app.command()
@@ -104,9 +105,12 @@ def query(
     ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Run a SPARQL query over the union of all graphs and print the result."""
+    """Run a SPARQL query over the union of all graphs and print the result.
+
+    Runs on the SPARQL server of CHIPGRAPH_STORE_URL when it is set and no --store is given.
+    """
     text = query_text(sparql, param or [])
-    graph = open_store(store)
+    graph = open_query_store(store)
     try:
         result = graph.query(text)
         if isinstance(result, ox.QuerySolutions) and output_format is OutputFormat.table:
@@ -115,8 +119,10 @@ def query(
             err.print(f"{count} row(s)")
         else:
             typer.echo(render_text(result, output_format), nl=False)
-    except StoreError as error:
+    except QuerySyntaxError as error:
         fail(f"invalid SPARQL: {error}")
+    except StoreError as error:  # a SPARQL server that cannot be reached, times out or fails
+        fail(str(error))
     finally:
         graph.close()
 

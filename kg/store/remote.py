@@ -199,15 +199,17 @@ class RemoteStore:
     # Writing and reading quads.
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
-        """Add quads of named graphs, and their triples to the mirror, in one update operation.
+        """Add quads of named graphs, and their triples to the mirror, in one update request.
 
+        Ground quads are one ``INSERT DATA`` operation; quads with blank nodes, if any, a second
+        operation (Virtuoso 7 refuses blank nodes in INSERT DATA), all of them together so that
+        each blank node stays one node, in its graph and in the mirror. On a server that commits
+        operation by operation (``atomic_updates`` False) a failure of the second leaves the first.
         Raises ValueError, sending nothing, for a quad in the default graph (state every triple in
         a named graph), in the mirror graph itself, or holding a triple term (SPARQL 1.1 servers
         have none).
         """
         named = list(quads)
-        if not named:
-            return
         for quad in named:
             if isinstance(quad.graph_name, ox.DefaultGraph):
                 raise ValueError("a quad in the default graph: state every triple in a named graph")
@@ -215,23 +217,33 @@ class RemoteStore:
                 raise ValueError(f"a quad in the mirror graph {self.mirror_graph}: it is the merge, kept by the store")
             if any(isinstance(term, ox.Triple) for term in (quad.subject, quad.object)):
                 raise ValueError("a triple term: a SPARQL 1.1 server cannot store it")
+        blank = [quad for quad in named if _has_blank_node(quad)]
+        ground = [quad for quad in named if not _has_blank_node(quad)]
+        operations = []
+        if ground:
+            operations.append(f"INSERT DATA {{ {self._blocks(ground)} }}")
+        if blank:
+            # A template may hold blank nodes: one fresh node per label for the one solution of its WHERE, a
+            # sub-select of the empty solution (with a bare ``WHERE { }`` Virtuoso 7.2 writes a blank node shared
+            # by two GRAPH blocks, then fails formatting its report: SR002, a 500 for a write that happened).
+            operations.append(f"INSERT {{ {self._blocks(blank)} }} WHERE {{ SELECT * {{ }} }}")
+        if operations:
+            self.update(" ;\n".join(operations))
+
+    def _blocks(self, quads: list[ox.Quad]) -> str:
+        """The quads and their mirror as ``GRAPH <g> { ... }`` blocks of at most BLOCK_TRIPLES triples.
+
+        Virtuoso 7.2's parser fails ("memory exhausted") at about 5 000 triples in one block.
+        """
         by_graph: dict[str, list[str]] = {}
-        for quad in named:
+        for quad in quads:
             by_graph.setdefault(str(quad.graph_name), []).append(f"{quad.triple} .")
-        by_graph.setdefault(str(self.mirror_graph), []).extend(f"{quad.triple} ." for quad in named)
-        # One operation (Virtuoso commits per operation), in blocks: its parser fails on a block of ~5 000 triples.
-        body = " ".join(
+        by_graph.setdefault(str(self.mirror_graph), []).extend(f"{quad.triple} ." for quad in quads)
+        return " ".join(
             f"GRAPH {graph} {{ {' '.join(lines[start : start + BLOCK_TRIPLES])} }}"
             for graph, lines in by_graph.items()
             for start in range(0, len(lines), BLOCK_TRIPLES)
         )
-        if any(isinstance(term, ox.BlankNode) for quad in named for term in (quad.subject, quad.object)):
-            # INSERT DATA may not hold blank nodes on Virtuoso 7; a template does, one fresh node per label.
-            # Its WHERE is a sub-select of the one empty solution: with a bare ``WHERE { }`` Virtuoso 7.2 writes
-            # a blank node shared by two GRAPH blocks, then fails formatting its report (SR002) with a 500.
-            self.update(f"INSERT {{ {body} }} WHERE {{ SELECT * {{ }} }}")
-        else:
-            self.update(f"INSERT DATA {{ {body} }}")
 
     def _graph_filter(self, variable: str) -> str:
         """A FILTER keeping ``variable`` off the mirror and the server's own graphs."""
@@ -298,6 +310,11 @@ class RemoteStore:
     def close(self) -> None:
         """Close the HTTP connections; the object must not be used afterwards."""
         self._client.close()
+
+
+def _has_blank_node(quad: ox.Quad) -> bool:
+    """Whether the subject or the object of ``quad`` is a blank node."""
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
 
 
 @functools.lru_cache(maxsize=1024)
