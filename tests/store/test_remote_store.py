@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 
+from kg import union
 from kg.settings import Settings
 from kg.store import QuerySyntaxError, RemoteStore, StoreError, term_text
 from tests.store.conftest import remote_store
@@ -128,3 +129,24 @@ def test_two_clients_see_each_others_writes(virtuoso: Virtuoso, remote: RemoteSt
     assert remote.triple_count() == 1
     assert remote.select(f"SELECT ?o WHERE {{ {S} {P} ?o }}")[0]["o"] == ox.Literal("written by the other")
     other.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Virtuoso 7.2 rounds a decimal past 15 fractional digits when it stores it; the mirror sweep's VALUES "
+    "then no longer matches it (docs/adr/0018)",
+)
+def test_removing_a_long_decimal_keeps_the_merge(remote: RemoteStore) -> None:
+    """The derived figures have 18 fractional digits (computedPerformanceDensity of the H100: 19.449631449631449631)."""
+    value = ox.Literal("19.449631449631449631", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))
+    remote.add_quads([ox.Quad(S, P, value, G)])
+    remote.update(" ;\n".join(union.delete_data(G, [ox.Triple(S, P, value)], mirror=remote.mirror_graph)))
+    assert remote.quad_count() == 0
+    assert remote.triple_count() == 0
+
+
+def test_virtuoso_rounds_long_decimals(remote: RemoteStore) -> None:
+    """What the limit above comes from, pinned: 18 fractional digits come back as 14."""
+    value = ox.Literal("19.449631449631449631", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))
+    remote.add_quads([ox.Quad(S, P, value, G)])
+    assert [quad.object.value for quad in remote.quads(G.value)] == ["19.44963144963145"]

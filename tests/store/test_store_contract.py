@@ -89,6 +89,18 @@ def test_remove_with_delete_data_keeps_the_merge(any_store: Store) -> None:
     assert not any_store.has_graph(A.value) and not any_store.has_graph(B.value)
 
 
+def test_remove_typed_values_keeps_the_merge(any_store: Store) -> None:
+    """DELETE DATA and its mirror sweep match typed values as stored (decimals of up to 15 fractional digits)."""
+    values = [literal for literal in LITERALS if literal.datatype.value != f"{XSD}string"]
+    values.append(ox.Literal("1234567.123456789012345", datatype=ox.NamedNode(f"{XSD}decimal")))
+    any_store.add_quads([quad(S, value, A) for value in values])
+    assert any_store.triple_count() == len(values)
+    triples = [ox.Triple(S, P, value) for value in values]
+    any_store.update(" ;\n".join(union.delete_data(A, triples, mirror=any_store.mirror_graph)))
+    assert any_store.quad_count() == 0
+    assert any_store.triple_count() == 0
+
+
 def test_drop_graph_keeps_the_merge(any_store: Store) -> None:
     any_store.add_quads([quad(S, ox.Literal("shared"), A), quad(S, ox.Literal("shared"), B), quad(S, S2, A)])
     any_store.update(" ;\n".join(union.drop_graph(str(A), mirror=any_store.mirror_graph)))
