@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Iterable
 from typing import Literal
 
@@ -45,6 +46,7 @@ RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 TURTLE = "text/turtle"
 BLOCK_TRIPLES = 1000  # triples per GRAPH block of an INSERT DATA (Virtuoso 7.2's parser: "memory exhausted" at ~5 000)
+DROPS_PER_REQUEST = 100
 MESSAGE_CHARS = 600  # how much of a server's error text goes into an error message
 
 Auth = Literal["basic", "digest"]
@@ -119,6 +121,8 @@ class RemoteStore:
             raise StoreError(
                 f"the SPARQL server at {url} did not answer in time ({error.__class__.__name__})"
             ) from error
+        except (httpx.RemoteProtocolError, httpx.DecodingError) as error:  # e.g. headers past the client's limit
+            raise StoreError(f"the SPARQL server at {url} sent an answer that cannot be read: {error}") from error
         except httpx.HTTPError as error:
             raise StoreError(f"cannot reach the SPARQL server at {url}: {error}") from error
         if response.is_success:
@@ -213,6 +217,8 @@ class RemoteStore:
         for quad in named:
             if isinstance(quad.graph_name, ox.DefaultGraph):
                 raise ValueError("a quad in the default graph: state every triple in a named graph")
+            if not isinstance(quad.graph_name, ox.NamedNode):
+                raise ValueError("a graph named by a blank node: SPARQL Update cannot name it")
             if quad.graph_name == self.mirror_graph:
                 raise ValueError(f"a quad in the mirror graph {self.mirror_graph}: it is the merge, kept by the store")
             if any(isinstance(term, ox.Triple) for term in (quad.subject, quad.object)):
@@ -303,13 +309,22 @@ class RemoteStore:
         return bool(self._run(sparql, dataset=False))
 
     def clear(self) -> None:
-        """Drop every named graph of chipgraph and the mirror, in one update request (the server's own graphs stay)."""
+        """Drop every named graph of chipgraph, then the mirror (the server's own graphs stay).
+
+        In requests of DROPS_PER_REQUEST operations (Virtuoso refuses a request of a thousand:
+        "Query too large"), so not atomic: a failure leaves some graphs dropped, none half.
+        """
         drops = [f"DROP SILENT GRAPH <{graph}>" for graph in self.named_graphs()]
-        self.update(" ;\n".join([*drops, f"DROP SILENT GRAPH {self.mirror_graph}"]))
+        drops.append(f"DROP SILENT GRAPH {self.mirror_graph}")
+        for start in range(0, len(drops), DROPS_PER_REQUEST):
+            self.update(" ;\n".join(drops[start : start + DROPS_PER_REQUEST]))
 
     def close(self) -> None:
         """Close the HTTP connections; the object must not be used afterwards."""
         self._client.close()
+
+
+_PARSING = threading.Lock()
 
 
 def _has_blank_node(quad: ox.Quad) -> bool:
@@ -324,7 +339,8 @@ def _shape(sparql: str) -> tuple[bool, bool]:
     Read from the query's parse (rdflib's parser). Raises QuerySyntaxError when it does not parse.
     """
     try:
-        parsed = parseQuery(sparql)
+        with _PARSING:  # pyparsing keeps state of its own while it parses
+            parsed = parseQuery(sparql)
     except ParseException as error:
         raise QuerySyntaxError(str(error)) from error
     query = parsed[1]

@@ -150,3 +150,29 @@ def test_virtuoso_rounds_long_decimals(remote: RemoteStore) -> None:
     value = ox.Literal("19.449631449631449631", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))
     remote.add_quads([ox.Quad(S, P, value, G)])
     assert [quad.object.value for quad in remote.quads(G.value)] == ["19.44963144963145"]
+
+
+def test_many_graphs_answer_right_or_fail_clearly(remote: RemoteStore) -> None:
+    """The dataset names every graph, and Virtuoso echoes them in a response header (X-SPARQL-Named-Graph).
+
+    1 000 graphs: right answers. 3 000: the header outgrows the HTTP client's limit and the query
+    fails with a StoreError, never a wrong answer (docs/adr/0018: the limit to lift). clear()
+    drops them all, in several requests.
+    """
+
+    def graphs(count: int, start: int = 0) -> list[ox.Quad]:
+        return [
+            ox.Quad(S, P, ox.Literal("shared"), ox.NamedNode(f"https://w3id.org/chipgraph/graph/change/{index:06d}"))
+            for index in range(start, start + count)
+        ]
+
+    remote.add_quads(graphs(1000))
+    assert remote.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value == "1"
+    assert remote.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]["n"].value == "1000"
+    remote.add_quads(graphs(2000, start=1000))
+    with pytest.raises(StoreError, match="sent an answer that cannot be read"):
+        remote.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert remote.quad_count() == 3000  # the store's own readers name their graphs: no listing, no limit
+    remote.clear()
+    assert remote.named_graphs() == []
+    assert remote.triple_count() == 0
