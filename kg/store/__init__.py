@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 import pyoxigraph as ox
 
@@ -129,6 +129,15 @@ from kg.store.oxigraph import (  # noqa: E402
     replace_store,
 )
 from kg.store.remote import RemoteStore  # noqa: E402
+
+if TYPE_CHECKING:  # mypy proves that both stores are Stores
+
+    def _embedded_is_a_store(store: OxigraphStore) -> Store:
+        return store
+
+    def _remote_is_a_store(store: RemoteStore) -> Store:
+        return store
+
 
 __all__ = [
     "OxigraphStore",
