@@ -126,7 +126,8 @@ def _closing_brace(text: str, opening: int) -> int:
 def mirrored(rule: str, *, mirror: ox.NamedNode | None = None) -> str:
     """``rule`` with its ``INSERT { GRAPH <g> { T } }`` template made ``INSERT { GRAPH <g> { T } T }``.
 
-    With ``mirror``, ``T`` goes into ``GRAPH <mirror> { T }`` instead of the default graph.
+    With ``mirror``, ``T`` goes into ``GRAPH <mirror> { T }`` instead of the default graph, and the
+    WHERE group becomes a sub-select (``_subselect``).
 
     Raises UnionTemplateError unless the rule has exactly one INSERT template and it is one
     GRAPH block (the shape of kg/gate/rules/*.ru and kg/gate/derivations/*.ru).
@@ -143,4 +144,20 @@ def mirrored(rule: str, *, mirror: ox.NamedNode | None = None) -> str:
     if _closing_brace(inner, block_open) != len(inner) - 1:
         raise UnionTemplateError("the INSERT template of a rule must be one GRAPH <g> { ... } block")
     body = inner[block_open + 1 : -1]
-    return f"{rule[:outer]}{{ {inner}\n{_merge(mirror, body)} }}{rule[end + 1 :]}"
+    rest = rule[end + 1 :] if mirror is None else _subselect(rule[end + 1 :])
+    return f"{rule[:outer]}{{ {inner}\n{_merge(mirror, body)} }}{rest}"
+
+
+def _subselect(rest: str) -> str:
+    """``WHERE { P } ...`` as ``WHERE { SELECT * WHERE { P } } ...``: the same solutions.
+
+    For a template of two GRAPH blocks (a rule and its mirror): Virtuoso 7.2 writes both, then
+    answers 500 (SR002, while reporting), unless the WHERE is a sub-select (docs/adr/0018).
+    Raises UnionTemplateError when ``rest`` has no WHERE group.
+    """
+    start = rest.find("WHERE {")
+    if start < 0:
+        raise UnionTemplateError("a rule must have a WHERE { ... } group after its INSERT template")
+    opening = start + len("WHERE ")
+    closing = _closing_brace(rest, opening)
+    return f"{rest[:opening]}{{ SELECT * WHERE {rest[opening : closing + 1]} }}{rest[closing + 1 :]}"

@@ -16,7 +16,7 @@ from tests.store.conftest import remote_store
 from tests.store.virtuoso import PASSWORD, USER, Virtuoso, free_port
 
 G = ox.NamedNode("https://example.org/graph/g")
-S, P = ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/p")
+S, P, Q = (ox.NamedNode(f"https://example.org/{name}") for name in ("s", "p", "q"))
 
 
 def test_unreachable_server_is_a_store_error_at_once() -> None:
@@ -190,3 +190,20 @@ def test_an_operation_that_fails_on_a_later_row_writes_no_row(remote: RemoteStor
         )
     assert remote.quad_count() == 0
     assert remote.triple_count() == 0
+
+
+def test_virtuoso_fails_a_two_graph_template_it_has_written(remote: RemoteStore) -> None:
+    """Pinned: an INSERT template of two GRAPH blocks over a plain WHERE can be written, then answered 500 (SR002).
+
+    Why union.mirrored wraps a rule's WHERE in a sub-select when it writes a mirror graph, and why
+    a write that the server reports failed must be checked, not assumed undone (docs/adr/0018).
+    """
+    remote.add_quads([ox.Quad(S, P, G, G)])
+    other = ox.NamedNode("https://example.org/graph/other")
+    template = f"INSERT {{ GRAPH {other} {{ ?o {Q} ?s }} GRAPH {remote.mirror_graph} {{ ?o {Q} ?s }} }}"
+    with pytest.raises(StoreError, match="SR002"):
+        remote.update(f"{template} WHERE {{ GRAPH ?g {{ ?s {P} ?o }} }}")
+    assert remote.quad_count(other.value) == 1  # written all the same
+    remote.update(f"DROP SILENT GRAPH {other}")
+    remote.update(f"{template} WHERE {{ SELECT * WHERE {{ GRAPH ?g {{ ?s {P} ?o }} }} }}")  # the sub-select: no error
+    assert remote.quad_count(other.value) == 1

@@ -116,6 +116,21 @@ def test_insert_data_through_union_keeps_the_merge(any_store: Store) -> None:
     assert texts(any_store.select("SELECT ?o WHERE { ?s ?p ?o }"), "o") == {("new",)}
 
 
+def test_a_mirrored_rule_and_delete_where_keep_the_merge(any_store: Store) -> None:
+    """An inference rule's template also writes the merge; DELETE WHERE sweeps it first (kg/union.py)."""
+    any_store.add_quads([quad(S, S2, A), quad(S2, S, B), quad(S, ox.Literal("already"), C)])
+    inferred = ox.NamedNode(f"{EX}graph/inferred")
+    rule = f"INSERT {{ GRAPH {inferred} {{ ?o {Q} ?s }} }} WHERE {{ GRAPH ?g {{ ?s {P} ?o FILTER(isIRI(?o)) }} }}"
+    any_store.update(union.mirrored(rule, mirror=any_store.mirror_graph))
+    assert any_store.quad_count(inferred.value) == 2
+    assert any_store.triple_count() == 5
+    assert texts(any_store.select(f"SELECT ?s WHERE {{ ?s {Q} ?o }}"), "s") == {(S.value,), (S2.value,)}
+    any_store.update(" ;\n".join(union.delete_where(str(inferred), [f"{S2} ?p ?o"], mirror=any_store.mirror_graph)))
+    assert any_store.quad_count(inferred.value) == 1
+    assert any_store.triple_count() == 4
+    assert texts(any_store.select(f"SELECT ?s WHERE {{ ?s {Q} ?o }}"), "s") == {(S.value,)}
+
+
 def test_select_ask_construct_describe(any_store: Store) -> None:
     any_store.add_quads([quad(S, ox.Literal("x"), A), quad(S2, S, A)])
     solutions = any_store.query(f"SELECT ?o WHERE {{ {S} {P} ?o }}")
