@@ -32,7 +32,10 @@ from kg.inputfiles import InputFileError, read_text
 from kg.namespaces import shorten
 from kg.output import OutputFormat, cell, print_table, render_table, render_text
 from kg.queries import QueryParameterError, UnknownQueryError, named_queries, named_query
-from kg.store import QuerySyntaxError, StoreError
+from kg.settings import Settings
+from kg.sparql.remote import guarded_query
+from kg.sparql.worker import QueryError
+from kg.store import QuerySyntaxError, RemoteStore, StoreError
 
 
 @app.command()
@@ -107,12 +110,16 @@ def query(
 ) -> None:
     """Run a SPARQL query over the union of all graphs and print the result.
 
-    Runs on the SPARQL server of CHIPGRAPH_STORE_URL when it is set and no --store is given.
+    Runs on the SPARQL server of CHIPGRAPH_STORE_URL when it is set and no --store is given: no
+    SERVICE, CHIPGRAPH_QUERY_TIMEOUT seconds at most (kg.sparql.remote).
     """
     text = query_text(sparql, param or [])
     graph = open_query_store(store)
     try:
-        result = graph.query(text)
+        if isinstance(graph, RemoteStore):
+            result = guarded_query(graph, text, Settings().query_timeout)
+        else:
+            result = graph.query(text)
         if isinstance(result, ox.QuerySolutions) and output_format is OutputFormat.table:
             table, count = render_table(result)
             print_table(table, out)
@@ -121,6 +128,8 @@ def query(
             typer.echo(render_text(result, output_format), nl=False)
     except QuerySyntaxError as error:
         fail(f"invalid SPARQL: {error}")
+    except QueryError as error:  # the remote guard: SERVICE, time limit, invalid query, server failure
+        fail(f"invalid SPARQL: {error}" if error.code == "invalid-query" else str(error))
     except StoreError as error:  # a SPARQL server that cannot be reached, times out or fails
         fail(str(error))
     finally:

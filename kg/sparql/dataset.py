@@ -23,8 +23,8 @@ _NOISE = re.compile(
 )
 
 
-def _blanked(text: str) -> str:
-    """The query with strings, IRIs and comments replaced by spaces of the same length."""
+def blanked(text: str) -> str:
+    """The query with strings, IRIs and comments replaced by spaces of the same length (offsets kept)."""
     return _NOISE.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)
 
 
@@ -41,7 +41,7 @@ def with_row_limit(text: str, limit: int) -> str | None:
     """
     if "\\u" in text or "\\U" in text:
         return None
-    code = _blanked(text)
+    code = blanked(text)
     form = _FORM.search(code)
     if form is None or form.group(1).upper() != "SELECT":
         return None

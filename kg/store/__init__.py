@@ -27,6 +27,10 @@ class StoreError(RuntimeError):
     """Base class of the errors the store raises."""
 
 
+class StoreTimeoutError(StoreError):
+    """Raised when a server does not answer a query within its time limit (or answers with a partial result)."""
+
+
 class StoreNotFoundError(StoreError):
     """Raised when a store is opened for reading at a path where none was built."""
 
@@ -150,6 +154,7 @@ __all__ = [
     "StoreFormatError",
     "StoreLockedError",
     "StoreNotFoundError",
+    "StoreTimeoutError",
     "Term",
     "ensure_free",
     "is_store",

@@ -23,20 +23,17 @@ server error raise StoreError naming the endpoint; a request the server rejects 
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 from collections.abc import Iterable
 from typing import Literal
 
 import httpx2 as httpx
 import orjson
 import pyoxigraph as ox
-from pyparsing import ParseException
-from rdflib.plugins.sparql.parser import parseQuery
 
 from kg.settings import VIRTUOSO_GRAPHS, Settings
-from kg.store import QueryResult, QuerySyntaxError, Row, StoreError, Term, term_text
+from kg.store import QueryResult, QuerySyntaxError, Row, StoreError, StoreTimeoutError, Term, term_text
+from kg.store.shape import shape, with_dataset
 
 MIRROR_GRAPH = "urn:chipgraph:default"
 NO_GRAPH = "urn:chipgraph:no-graph"  # the one named graph of a dataset that has none (never written)
@@ -118,7 +115,7 @@ class RemoteStore:
         try:
             response = self._client.post(url, data=form, headers={"Accept": accept}, timeout=timeout)
         except httpx.TimeoutException as error:
-            raise StoreError(
+            raise StoreTimeoutError(
                 f"the SPARQL server at {url} did not answer in time ({error.__class__.__name__})"
             ) from error
         except (httpx.RemoteProtocolError, httpx.DecodingError) as error:  # e.g. headers past the client's limit
@@ -128,7 +125,7 @@ class RemoteStore:
         if response.is_success:
             if "X-SQL-State" in response.headers:  # Virtuoso's "anytime query": a partial result, cut at its time limit
                 message = response.headers.get("X-SQL-Message", "")
-                raise StoreError(f"the SPARQL server at {url} returned a partial result: {message}")
+                raise StoreTimeoutError(f"the SPARQL server at {url} returned a partial result: {message}")
             return response
         text = response.text.strip()[:MESSAGE_CHARS]
         if response.status_code == 400:
@@ -143,29 +140,62 @@ class RemoteStore:
     def query(self, sparql: str) -> QueryResult:
         """Run a SPARQL query over chipgraph's dataset: the mirror as default graph, its named graphs as named ones.
 
-        The dataset goes in the protocol (``default-graph-uri``, one ``named-graph-uri`` per named
-        graph, listed by a first request), so the default graph is the merge, each triple once, and
-        ``GRAPH ?g`` ranges over chipgraph's graphs only (not the mirror, not the server's own). A
-        query with its own FROM or FROM NAMED keeps that dataset (the server's semantics for it).
-        Raises QuerySyntaxError if the query does not parse (here or on the server), StoreError if
-        the server cannot be reached, times out or fails.
+        The default graph is the mirror (``default-graph-uri``), the merge, each triple once. A
+        query with a GRAPH pattern gets chipgraph's named graphs, listed by a first request and
+        written into it as ``FROM <mirror> FROM NAMED <g>...`` (kg.store.shape.with_dataset; in the
+        protocol when they cannot be placed for sure), so ``GRAPH ?g`` never meets the mirror or
+        the server's own graphs; a query without one skips the listing. A query with its own FROM
+        or FROM NAMED keeps that dataset (the server's semantics for it). Raises QuerySyntaxError
+        if the query does not parse (here or on the server), StoreTimeoutError if the server does
+        not answer in time, StoreError if it cannot be reached or fails.
         """
         return self._run(sparql, dataset=True)
 
-    def _run(self, sparql: str, *, dataset: bool) -> QueryResult:
+    def run_query(self, sparql: str, *, timeout: float, parameters: dict[str, str] | None = None) -> QueryResult:
+        """As ``query``, waiting at most ``timeout`` seconds for the answer, with extra protocol ``parameters``.
+
+        For the guarded path of user queries (kg.sparql.remote), which sends the server's own time limit.
+        """
+        return self._run(sparql, dataset=True, timeout=timeout, parameters=parameters)
+
+    def _dataset(self, sparql: str, form: dict[str, str | list[str]]) -> str:
+        """The query to send with chipgraph's dataset, the protocol's part of it put in ``form``."""
+        mirror = self.mirror_graph
+        if not shape(sparql).uses_graph:
+            form["default-graph-uri"] = mirror.value
+            # No named-graph-uri at all leaves GRAPH to the server (Virtuoso: every graph): name an empty one.
+            form["named-graph-uri"] = NO_GRAPH
+            return sparql
+        named = self.named_graphs() or [NO_GRAPH]
+        written = with_dataset(sparql, mirror, [ox.NamedNode(graph) for graph in named])
+        if written is not None:
+            return written  # in the query: Virtuoso echoes protocol graphs in a header (too long past ~2 000)
+        form["default-graph-uri"] = mirror.value
+        form["named-graph-uri"] = named
+        return sparql
+
+    def _run(
+        self,
+        sparql: str,
+        *,
+        dataset: bool,
+        timeout: float | None = None,
+        parameters: dict[str, str] | None = None,
+    ) -> QueryResult:
         """Run ``sparql``; with ``dataset``, over chipgraph's dataset unless the query names its own.
 
         Without it the server's default dataset applies: only for queries that name their graphs.
         """
-        graph_form, has_dataset = _shape(sparql)
-        form: dict[str, str | list[str]] = {"query": sparql}
-        if dataset and not has_dataset:
-            form["default-graph-uri"] = self.mirror_graph.value
-            # No named-graph-uri at all leaves GRAPH to the server (Virtuoso: every graph): name an empty one.
-            form["named-graph-uri"] = self.named_graphs() or [NO_GRAPH]
+        query_shape = shape(sparql)
+        graph_form = query_shape.graph_form
+        form: dict[str, str | list[str]] = dict(parameters or {})
+        if dataset and not query_shape.has_dataset:
+            sparql = self._dataset(sparql, form)
+        form["query"] = sparql
         # Ask for the one format the form has (Virtuoso answers a CONSTRUCT in SPARQL JSON when that is allowed).
         accept = N_TRIPLES if graph_form else RESULTS_JSON
-        response = self._post(self.query_url, form, self._query_timeout, accept)
+        wait = self._query_timeout if timeout is None else httpx.Timeout(timeout, connect=self._query_timeout.connect)
+        response = self._post(self.query_url, form, wait, accept)
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
             if media == RESULTS_JSON and not graph_form:
@@ -324,27 +354,9 @@ class RemoteStore:
         self._client.close()
 
 
-_PARSING = threading.Lock()
-
-
 def _has_blank_node(quad: ox.Quad) -> bool:
     """Whether the subject or the object of ``quad`` is a blank node."""
     return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
-
-
-@functools.lru_cache(maxsize=1024)
-def _shape(sparql: str) -> tuple[bool, bool]:
-    """Whether the query returns a graph (CONSTRUCT, DESCRIBE), and whether it names its own dataset (FROM).
-
-    Read from the query's parse (rdflib's parser). Raises QuerySyntaxError when it does not parse.
-    """
-    try:
-        with _PARSING:  # pyparsing keeps state of its own while it parses
-            parsed = parseQuery(sparql)
-    except ParseException as error:
-        raise QuerySyntaxError(str(error)) from error
-    query = parsed[1]
-    return query.name in ("ConstructQuery", "DescribeQuery"), "datasetClause" in query
 
 
 _BLANK_ID = re.compile(r"[^A-Za-z0-9_]")
