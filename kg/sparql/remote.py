@@ -30,6 +30,7 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from itertools import islice
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def answer(result: QueryResult, job: QueryJob) -> QueryAnswer:
     return QueryAnswer(media, b"".join(chunks), None, truncated=truncated)
 
 
-def _pick(media_types: tuple[str, ...], offered: dict[str, object], form: str) -> str:
+def _pick(media_types: tuple[str, ...], offered: Mapping[str, object], form: str) -> str:
     """The first of ``media_types`` in ``offered``; raise QueryError("not-acceptable") if none."""
     for media in media_types:
         if media in offered:
