@@ -44,7 +44,7 @@ def _graph(count: int, name: str = "https://example.org/graph/a") -> list[ox.Qua
 def test_service_is_refused_wherever_it_is(remote: RemoteStore, name: str) -> None:
     pool = RemoteQueryPool(remote, timeout=10)
     with pytest.raises(QueryError) as refused:
-        pool.run(QueryJob(SERVICE_QUERIES[name], JSON + ("text/turtle",)))
+        pool.run(QueryJob(SERVICE_QUERIES[name], (*JSON, "text/turtle")))
     assert refused.value.code == "forbidden-query"
 
 
@@ -137,7 +137,7 @@ def test_answers_equal_oxigraph(remote: RemoteStore) -> None:
         "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
     ):
         job = QueryJob(query, JSON)
-        media, emit = execute(embedded._store, job)  # type: ignore[attr-defined]
+        _media, emit = execute(embedded._store, job)  # type: ignore[attr-defined]
         chunks: list[bytes] = []
         emit(chunks.append)
         expected = json.loads(b"".join(chunks))["results"]["bindings"]
