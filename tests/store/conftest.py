@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kg.store import OxigraphStore, RemoteStore, Store
-from tests.store.virtuoso import PASSWORD, USER, Virtuoso, VirtuosoError, start
+from kg.store.virtuoso_launcher import PASSWORD, USER, Virtuoso, VirtuosoError, start
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from kg.sparql.pool import QueryTimeoutError
 from kg.sparql.remote import RemoteQueryPool, guarded_query
 from kg.sparql.worker import QueryError, QueryJob, execute
 from kg.store import OxigraphStore, RemoteStore, StoreError
-from tests.store.virtuoso import Virtuoso
+from kg.store.virtuoso_launcher import Virtuoso
 
 JSON = ("application/sparql-results+json",)
 P = ox.NamedNode("https://example.org/p")

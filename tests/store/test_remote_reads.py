@@ -18,8 +18,8 @@ from kg import catalog
 from kg.cli import app
 from kg.queries import named_queries
 from kg.store import OxigraphStore, QuerySyntaxError, RemoteStore, Row, Store
+from kg.store.virtuoso_launcher import PASSWORD, USER, Virtuoso, free_port
 from tests.store.conftest import remote_store
-from tests.store.virtuoso import PASSWORD, USER, Virtuoso, free_port
 
 runner = CliRunner()
 

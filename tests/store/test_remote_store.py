@@ -12,8 +12,8 @@ import pytest
 from kg import union
 from kg.settings import Settings
 from kg.store import QuerySyntaxError, RemoteStore, StoreError, term_text
+from kg.store.virtuoso_launcher import PASSWORD, USER, Virtuoso, free_port
 from tests.store.conftest import remote_store
-from tests.store.virtuoso import PASSWORD, USER, Virtuoso, free_port
 
 G = ox.NamedNode("https://example.org/graph/g")
 S, P, Q = (ox.NamedNode(f"https://example.org/{name}") for name in ("s", "p", "q"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.store import virtuoso as vt
+from kg.store import virtuoso_launcher as vt
 
 
 def _servers_in(folder: Path) -> list[int]:
