@@ -11,13 +11,16 @@ import time
 
 import pyoxigraph as ox
 import pytest
+from typer.testing import CliRunner
 
+from kg.cli import app
 from kg.sparql.pool import QueryTimeoutError
 from kg.sparql.remote import RemoteQueryPool, guarded_query
 from kg.sparql.worker import QueryError, QueryJob, execute
 from kg.store import OxigraphStore, RemoteStore, StoreError
 from kg.store.virtuoso_launcher import Virtuoso
 
+runner = CliRunner()
 JSON = ("application/sparql-results+json",)
 P = ox.NamedNode("https://example.org/p")
 SERVICE_QUERIES = {
@@ -144,3 +147,26 @@ def test_answers_equal_oxigraph(remote: RemoteStore) -> None:
         got = json.loads(pool.run(job).first)["results"]["bindings"]
         assert got == expected, query
     embedded.close()
+
+
+def test_chipgraph_query_on_the_server_refuses_service_and_keeps_the_time_limit(
+    remote: RemoteStore, virtuoso: Virtuoso, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`chipgraph query` with CHIPGRAPH_STORE_URL goes through the same guard (exit 2, our messages)."""
+    remote.add_quads(_graph(400))
+    monkeypatch.setenv("CHIPGRAPH_STORE_URL", virtuoso.query_url)
+    monkeypatch.setenv("CHIPGRAPH_QUERY_TIMEOUT", "1")
+    monkeypatch.setenv("CHIPGRAPH_STORE", "/nonexistent/no-store-here")
+    result = runner.invoke(app, ["query", SERVICE_QUERIES["in OPTIONAL"]])
+    assert result.exit_code == 2
+    assert "never sends requests to other servers" in result.output
+    started = time.monotonic()
+    result = runner.invoke(
+        app, ["query", "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"]
+    )
+    assert result.exit_code == 2
+    assert "longer than 1 s" in result.output
+    assert time.monotonic() - started < 5.0
+    result = runner.invoke(app, ["query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["n", "400"]
