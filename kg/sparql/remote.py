@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.settings import Settings
 from kg.sparql.dataset import with_row_limit
 from kg.sparql.pool import PoolHealth, QueryAnswer, QueryBusyError, QueryTimeoutError
 from kg.sparql.results import ASK_TYPES, GRAPH_TYPES, SELECT_TYPES, graph_chunks, select_chunks
@@ -205,3 +206,18 @@ class RemoteQueryPool:
         with self._condition:
             self._closed = True
             self._condition.notify_all()
+
+
+def remote_pool(store: RemoteStore, settings: Settings) -> RemoteQueryPool:
+    """The RemoteQueryPool of ``store`` sized and limited as ``settings`` size the embedded pool.
+
+    The hook for api/service.py once it opens a RemoteStore:
+    ``self.pool = remote_pool(store, settings) if isinstance(store, RemoteStore) else QueryPool(...)``.
+    """
+    return RemoteQueryPool(
+        store,
+        size=settings.query_workers,
+        timeout=settings.query_timeout,
+        queue_wait=settings.query_queue_wait,
+        per_client=settings.queries_per_client,
+    )

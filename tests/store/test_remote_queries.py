@@ -6,6 +6,7 @@ error, the row cap cuts with the flag, and a normal query answers the rows Oxigr
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import time
 
@@ -14,8 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
-from kg.sparql.pool import QueryTimeoutError
-from kg.sparql.remote import RemoteQueryPool, guarded_query
+from kg.settings import Settings
+from kg.sparql.pool import QueryBusyError, QueryTimeoutError
+from kg.sparql.remote import RemoteQueryPool, guarded_query, remote_pool
 from kg.sparql.worker import QueryError, QueryJob, execute
 from kg.store import OxigraphStore, RemoteStore, StoreError
 from kg.store.virtuoso_launcher import Virtuoso
@@ -170,3 +172,20 @@ def test_chipgraph_query_on_the_server_refuses_service_and_keeps_the_time_limit(
     result = runner.invoke(app, ["query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["n", "400"]
+
+
+def test_the_pool_from_settings_limits_queries_per_client(remote: RemoteStore) -> None:
+    """remote_pool takes the embedded pool's settings: here one query at a time per client."""
+    pool = remote_pool(remote, Settings(query_workers=2, queries_per_client=1, query_timeout=3.0))
+    assert (pool.size, pool.per_client, pool.timeout) == (2, 1, 3.0)
+    remote.add_quads(_graph(400))
+    slow = QueryJob("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }", JSON)
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        running = executor.submit(pool.run, slow, "client-a")
+        time.sleep(0.5)
+        with pytest.raises(QueryBusyError) as busy:
+            pool.run(QueryJob("ASK { }", JSON), "client-a")
+        assert busy.value.code == "too-many-queries"
+        assert json.loads(pool.run(QueryJob("ASK { ?s ?p ?o }", JSON), "client-b").first)["boolean"] is True
+        with pytest.raises(QueryTimeoutError):
+            running.result(timeout=10)
