@@ -123,6 +123,21 @@ def _dataset_place(sparql: str) -> int | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _proved_place(sparql: str, default: str) -> int | None:
+    """Where dataset clauses go in ``sparql``, proved by parsing it with a probe dataset there; else None."""
+    place = _dataset_place(sparql)
+    if place is None:
+        return None
+    probe = f"{sparql[:place]} FROM {ox.NamedNode(default)} FROM NAMED <{PROBE}> {sparql[place:]}"
+    try:
+        clauses = _parse(probe).get("datasetClause", [])
+    except QuerySyntaxError:
+        return None
+    found = [("named" in clause, str(clause["named" if "named" in clause else "default"])) for clause in clauses]
+    return place if found == [(False, default), (True, PROBE)] else None
+
+
 def with_dataset(sparql: str, default: ox.NamedNode, named: list[ox.NamedNode]) -> str | None:
     """``sparql`` with ``FROM <default>`` and ``FROM NAMED`` each of ``named``, or None if they cannot be placed.
 
@@ -130,16 +145,8 @@ def with_dataset(sparql: str, default: ox.NamedNode, named: list[ox.NamedNode]) 
     """
     if shape(sparql).has_dataset:
         return None
-    place = _dataset_place(sparql)
+    place = _proved_place(sparql, default.value)
     if place is None:
-        return None
-    probe = f"{sparql[:place]} FROM {default} FROM NAMED <{PROBE}> {sparql[place:]}"
-    try:
-        clauses = _parse(probe).get("datasetClause", [])
-    except QuerySyntaxError:
-        return None
-    found = [("named" in clause, str(clause["named" if "named" in clause else "default"])) for clause in clauses]
-    if found != [(False, default.value), (True, PROBE)]:
         return None
     dataset = " ".join([f"FROM {default}", *(f"FROM NAMED {graph}" for graph in named)])
     return f"{sparql[:place]} {dataset} {sparql[place:]}"
