@@ -32,10 +32,8 @@ def test_the_dataset_goes_before_the_where_clause(query: str) -> None:
             with_dataset(query, MIRROR, GRAPHS)
         return
     written = with_dataset(query, MIRROR, GRAPHS)
-    assert (
-        written
-        == f"{head} FROM <urn:chipgraph:default> FROM NAMED <https://example.org/g1> FROM NAMED <https://example.org/g2> {query[len(head) :]}"
-    )
+    dataset = "FROM <urn:chipgraph:default> FROM NAMED <https://example.org/g1> FROM NAMED <https://example.org/g2>"
+    assert written == f"{head} {dataset} {query[len(head) :]}"
     assert shape(written).has_dataset
 
 
