@@ -152,7 +152,12 @@ def run_graphs(server: Virtuoso, repeat: int) -> list[tuple[str, str, float, flo
     for count in (1000, 3000):
         remote.clear()
         remote.add_quads(
-            ox.Quad(subject, predicate, ox.Literal("x"), ox.NamedNode(f"urn:chipgraph:bench:{index}"))
+            ox.Quad(
+                subject,
+                predicate,
+                ox.Literal("x"),
+                ox.NamedNode(f"https://w3id.org/chipgraph/graph/change/{index:06d}"),
+            )
             for index in range(count)
         )
         ms_default, res_default = timed(lambda: remote.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"), repeat)
