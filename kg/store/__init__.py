@@ -2,7 +2,10 @@
 
 - ``kg.store.oxigraph``: ``OxigraphStore``, embedded Oxigraph on disk or in memory (the default);
 - ``kg.store.remote``: ``RemoteStore``, any SPARQL 1.1 Query + Update server over HTTP (Virtuoso
-  first; docs/adr/0018).
+  first; docs/adr/0018);
+- ``kg.store.shape``: what rdflib's parse of a query says (form, dataset, GRAPH, SERVICE) and
+  the query with chipgraph's dataset written into it;
+- ``kg.store.virtuoso_launcher``: a throw-away Virtuoso on loopback, for the tests and bench/.
 
 Every store promises the same: SPARQL strings in, pyoxigraph terms out; the default graph is the
 RDF merge of the named graphs (each triple once, however many graphs state it; kept so by every
