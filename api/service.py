@@ -11,6 +11,9 @@ from kg import backup as backups
 from kg import catalog
 from kg.gate import merge as merging
 from kg.gate.changes import Changeset
+from kg.gate.validate import ValidationReport, validate_changes
+from kg.gate.validation_worker import ValidationWorker
+from kg.indexes import ReadIndexes
 from kg.rulebook import Rulebook
 from kg.settings import Settings
 from kg.sparql.pool import QueryPool
@@ -21,7 +24,11 @@ class GraphService:
     """Opens the store for the server; merges one at a time and then refreshes the snapshot.
 
     REST look-ups run our named queries on the store in this process; user SPARQL runs in the
-    query workers on a snapshot that follows every merge.
+    query workers on a snapshot that follows every merge. Readers never wait for a merge: the
+    indexes of a version (kg/indexes.py) are updated from the merged changesets under the write
+    lock, then swapped in as one object; the index accessors never read the store nor take the
+    lock. SHACL validation of a change runs in a worker process (kg/gate/validation_worker.py),
+    so that a merge holds the GIL as little as possible.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -34,25 +41,29 @@ class GraphService:
             per_client=settings.queries_per_client,
             sandboxed=settings.query_sandbox,
         )
+        self.validation = ValidationWorker()
         self._snapshots = settings.store.with_name(settings.store.name + ".snapshots")
         self._write_lock = threading.Lock()
         self._generation = 0
-        self.version = ""
-        self._search: tuple[str, catalog.SearchIndex] | None = None
-        self._sources: tuple[str, catalog.SourceIndex] | None = None
-        self._rulebook: tuple[str, Rulebook] | None = None
-        self._labels: tuple[str, catalog.LabelIndex] | None = None
-        self._export_control_chips: tuple[str, set[str]] | None = None
+        self._indexes: ReadIndexes | None = None
         self._refresh()
 
-    def _refresh(self, merged: list[Changeset] | None = None) -> None:
-        """Take a new snapshot for the workers and record the graph's version (newest change id).
+    @property
+    def version(self) -> str:
+        """The version of the graph the indexes describe: the newest change id, or "empty"."""
+        return self._read_indexes().version
 
-        With the ``merged`` changesets, the label index is updated from them (the names of the
-        entities they touch re-read) rather than re-read whole; the other indexes are re-read on
-        first use.
+    def _read_indexes(self) -> ReadIndexes:
+        indexes = self._indexes
+        assert indexes is not None  # set by __init__
+        return indexes
+
+    def _refresh(self, merged: list[Changeset] | None = None) -> None:
+        """Take a new snapshot for the workers, then swap in the indexes of the new version.
+
+        With the ``merged`` changesets the indexes are updated from them (kg/indexes.py);
+        otherwise (at start) read whole.
         """
-        previous = self._labels[1] if self._labels is not None else None
         self._generation += 1
         target = self._snapshots / str(self._generation)
         shutil.rmtree(target, ignore_errors=True)
@@ -64,46 +75,42 @@ class GraphService:
                 shutil.rmtree(old, ignore_errors=True)
         newest = merging.log(self.store, limit=1)
         version = newest[0].id if newest else "empty"
-        if merged is not None and previous is not None:
-            self._labels = (version, catalog.updated_labels(self.store, previous, merged))
-        self.version = version
-        self.label_index()  # read now, so that no request waits for them (0.5 s at 1 M triples)
-        self.export_control_chips()
+        if merged is not None and self._indexes is not None:
+            self._indexes = self._indexes.updated(self.store, version, merged)
+        else:
+            self._indexes = ReadIndexes.read(self.store, version)
 
     def search_index(self) -> catalog.SearchIndex:
-        """The search index of the current version of the graph (rebuilt after a merge)."""
-        if self._search is None or self._search[0] != self.version:
-            self._search = (self.version, catalog.SearchIndex.build(self.store))
-        return self._search[1]
+        """The search index of the current version of the graph."""
+        return self._read_indexes().search
 
     def source_index(self) -> catalog.SourceIndex:
-        """The sources of the data graphs, for the current version (re-read after a merge)."""
-        if self._sources is None or self._sources[0] != self.version:
-            self._sources = (self.version, catalog.source_index(self.store))
-        return self._sources[1]
+        """The sources of the data graphs, for the current version."""
+        return self._read_indexes().sources
 
     def label_index(self) -> catalog.LabelIndex:
-        """The names of all entities, for the current version (re-read after a merge)."""
-        if self._labels is None or self._labels[0] != self.version:
-            self._labels = (self.version, catalog.label_index(self.store))
-        return self._labels[1]
+        """The names of all entities, for the current version."""
+        return self._read_indexes().labels
 
-    def export_control_chips(self) -> set[str]:
-        """The chips with export-control facts, for the current version (re-read after a merge)."""
-        if self._export_control_chips is None or self._export_control_chips[0] != self.version:
-            self._export_control_chips = (self.version, catalog.export_control_chips(self.store))
-        return self._export_control_chips[1]
+    def export_control_chips(self) -> frozenset[str]:
+        """The chips with export-control facts, for the current version."""
+        return self._read_indexes().export_control_chips
 
     def rulebook(self) -> Rulebook:
-        """The export-control rules of the current version (re-read after a merge)."""
-        if self._rulebook is None or self._rulebook[0] != self.version:
-            self._rulebook = (self.version, Rulebook.read(self.store))
-        return self._rulebook[1]
+        """The export-control rules of the current version."""
+        return self._read_indexes().rulebook
+
+    def validate(self, changesets: list[Changeset], *, allow_warnings: bool) -> ValidationReport:
+        """Validate the changesets against the graph as it is (the worker checks them); write nothing.
+
+        Raises ValidationWorkerError if the worker stops first.
+        """
+        return validate_changes(self.store, changesets, allow_warnings=allow_warnings, check=self.validation.check)
 
     def merge(self, changesets: list[Changeset], *, allow_warnings: bool) -> merging.MergeResult:
         """Merge (validated, all or nothing), then refresh the snapshot; one merge at a time."""
         with self._write_lock:
-            result = merging.merge(self.store, changesets, allow_warnings=allow_warnings)
+            result = merging.merge(self.store, changesets, allow_warnings=allow_warnings, check=self.validation.check)
             if result.merged:
                 self._refresh(result.merged)
             return result
@@ -117,7 +124,9 @@ class GraphService:
         merge can come between reading the graph and writing the result.
         """
         with self._write_lock:
-            result = merging.merge(self.store, changes(self.store), allow_warnings=allow_warnings)
+            result = merging.merge(
+                self.store, changes(self.store), allow_warnings=allow_warnings, check=self.validation.check
+            )
             if result.merged:
                 self._refresh(result.merged)
             return result
@@ -125,7 +134,9 @@ class GraphService:
     def revert(self, change_id: str, *, author: str, allow_warnings: bool) -> merging.MergeResult:
         """Revert a merged changeset (a new validated changeset), then refresh the snapshot."""
         with self._write_lock:
-            result = merging.revert(self.store, change_id, author=author, allow_warnings=allow_warnings)
+            result = merging.revert(
+                self.store, change_id, author=author, allow_warnings=allow_warnings, check=self.validation.check
+            )
             if result.merged:
                 self._refresh(result.merged)
             return result
@@ -145,5 +156,6 @@ class GraphService:
     def close(self) -> None:
         """Stop the workers, release the store, remove the snapshots."""
         self.pool.close()
+        self.validation.close()
         self.store.close()
         shutil.rmtree(self._snapshots, ignore_errors=True)

@@ -304,18 +304,29 @@ def updated_labels(store: OxigraphStore, labels: LabelIndex, merged: Iterable[Ch
     return updated
 
 
-def export_control_chips(store: OxigraphStore) -> set[str]:
-    """Every chip with at least one export-control fact (see chip-export-control.rq).
+def listed_organisations(store: OxigraphStore) -> set[str]:
+    """Every organisation with an Entity List entry, and every organisation that belongs to one."""
+    return {term_text(row["org"]) for row in store.select(_query("listed-organisations"))}
+
+
+def export_control_chips(
+    store: OxigraphStore, chips: set[str] | None = None, listed: set[str] | None = None
+) -> set[str]:
+    """Every chip with at least one export-control fact (see chip-export-control.rq); of ``chips`` only, if given.
 
     Chips a licence requirement covers, chips with a stated ECCN, and chips whose designer (or
     the designer's parent) has an Entity List entry; the other chips skip that query.
+    ``listed`` is the listed_organisations() of the store, to reuse (read when not given).
     """
-    chips = {term_text(row["chip"]) for row in store.select(_query("export-control-chips"))}
-    listed = {term_text(row["org"]) for row in store.select(_query("listed-organisations"))}
+    if chips is not None and not chips:
+        return set()
+    filters = {"FILTERS": "" if chips is None else "VALUES ?chip { " + sparql_iris(sorted(chips)) + " }"}
+    found = {term_text(row["chip"]) for row in store.select(fill(_query("export-control-chips"), filters))}
+    listed = listed_organisations(store) if listed is None else listed
     if listed:
-        rows = store.select(fill(_query("chips-of-organisations"), {"ORGS": sparql_iris(sorted(listed))}))
-        chips |= {term_text(row["chip"]) for row in rows}
-    return chips
+        query = fill(_query("chips-of-organisations"), {"ORGS": sparql_iris(sorted(listed)), **filters})
+        found |= {term_text(row["chip"]) for row in store.select(query)}
+    return found
 
 
 SourceIndex = dict[str, dict[str, Any]]
@@ -403,21 +414,34 @@ def compact(text: str) -> str:
 class SearchIndex:
     """Names and aliases of every entity, folded for case- and accent-insensitive search."""
 
-    entries: list[tuple[str, str, str]]  # (folded name, name, entity IRI)
+    entries: list[tuple[str, str, str]]  # (folded name, name, entity IRI), sorted
 
     @classmethod
-    def build(cls, store: OxigraphStore) -> SearchIndex:
+    def build(cls, store: OxigraphStore, entities: set[str] | None = None) -> SearchIndex:
         """Read every label and alternative label, and every citation of acts and sources.
 
-        A citation ("88 FR 73458", "FR Doc. 2023-23055") is found under the entity's name.
+        Of ``entities`` only, if given. A citation ("88 FR 73458", "FR Doc. 2023-23055") is found
+        under the entity's name.
         """
-        rows = store.select(_query("search"))
+        if entities is not None and not entities:
+            return cls([])
+        filters = {"FILTERS": "" if entities is None else "VALUES ?entity { " + sparql_iris(sorted(entities)) + " }"}
+        rows = store.select(fill(_query("search"), filters))
         entries = [(fold(term_text(r["name"])), term_text(r["name"]), term_text(r["entity"])) for r in rows]
-        for row in store.select(_query("citations")):
+        for row in store.select(fill(_query("citations"), filters)):
             iri = term_text(row["entity"])
             name = term_text(row["name"]) if "name" in row else entity_id(iri)
             entries.append((fold(term_text(row["citation"])), name, iri))
-        return cls(entries)
+        return cls(sorted(entries))
+
+    def updated(self, store: OxigraphStore, entities: set[str]) -> SearchIndex:
+        """A new index: this one with the entries of ``entities`` read again from ``store``.
+
+        Equals build(store) when no other entity's names or citations changed since this index
+        was read (they are statements about the entity itself, stated or inferred from such).
+        """
+        kept = [entry for entry in self.entries if entry[2] not in entities]
+        return SearchIndex(sorted(kept + SearchIndex.build(store, entities).entries))
 
     def search(self, text: str, limit: int) -> list[dict[str, Any]]:
         """Entities whose name or alias contains ``text``, best first, one hit per entity.

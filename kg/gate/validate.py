@@ -8,6 +8,7 @@ the verdict equals full validation of the graph after the change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -167,11 +168,29 @@ def validate_full(
     return validate_store(after, allow_warnings=allow_warnings)
 
 
+NeighbourhoodCheck = Callable[[set[ox.Quad], set[str], bool], ValidationReport]
+"""Validates the focus nodes of a neighbourhood (its stated quads after the change), warnings allowed or not."""
+
+
+def check_neighbourhood(quads: set[ox.Quad], focus: set[str], allow_warnings: bool) -> ValidationReport:
+    """Validate ``focus`` on ``quads`` (stated, after the change) and the build's inferences, in this process.
+
+    The default NeighbourhoodCheck; kg/gate/validation_worker.py runs this same function in a
+    worker process, so that the GIL of a server stays free for its readers.
+    """
+    return validate_graph(store_graph(scratch_store(quads)), allow_warnings=allow_warnings, focus=focus)
+
+
 def validate_changes(
-    store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: bool = False
+    store: OxigraphStore,
+    changesets: list[Changeset],
+    *,
+    allow_warnings: bool = False,
+    check: NeighbourhoodCheck = check_neighbourhood,
 ) -> ValidationReport:
     """Validate the graph as it would be after the changesets, incrementally; write nothing.
 
+    The neighbourhood is read here and validated by ``check`` (in this process by default).
     Falls back to full validation when the shapes use a feature the affected-node analysis
     does not follow.
     """
@@ -183,5 +202,4 @@ def validate_changes(
     vocabulary = affected.vocabulary(store)
     focus = affected.focus_nodes(store, changed, reach, vocabulary)
     quads = affected.neighbourhood(store, focus, changed, reach, vocabulary)
-    after = scratch_store(apply_changes(quads, changesets))
-    return validate_graph(store_graph(after), allow_warnings=allow_warnings, focus=focus)
+    return check(apply_changes(quads, changesets), focus, allow_warnings)
