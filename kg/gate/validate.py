@@ -22,7 +22,7 @@ from kg import resources, sparql_cache
 from kg.gate import affected, inference
 from kg.gate.changes import Changeset
 from kg.namespaces import INFERRED_GRAPH
-from kg.rdf import to_rdflib
+from kg.rdf import stable_blank_nodes, to_rdflib
 from kg.store import OxigraphStore, Store
 
 
@@ -68,11 +68,11 @@ class ValidationReport:
 
 @lru_cache(maxsize=1)
 def shapes_graph() -> rdflib.Graph:
-    """All shapes of shapes/*.ttl in one graph (parsed once per process)."""
+    """All shapes of shapes/*.ttl in one graph (parsed once per process; the same blank node names in each)."""
     graph = rdflib.Graph()
     for path in resources.shape_files():
         graph.parse(path, format="turtle")
-    return graph
+    return stable_blank_nodes(graph, "shape")
 
 
 def store_graph(store: Store) -> rdflib.Graph:

@@ -5,7 +5,8 @@ GIL for hundreds of milliseconds, and every reader waits. ``ValidationWorker.che
 ``validate.NeighbourhoodCheck`` that ships the neighbourhood the gate selected (the quads after
 the change, as N-Quads) and the focus nodes to one worker process, which runs exactly the code
 the server would run (``validate.check_neighbourhood``), and reads back its verdict and the
-standard report graph (N-Triples). The verdict is therefore the one in-process validation gives.
+standard report graph. The verdict and results are therefore those in-process validation gives
+(tests/test_validation_worker.py compares them).
 
 What it promises:
 - one worker process (spawned, so that no lock or thread of the server is copied into it),
@@ -43,11 +44,19 @@ def _ready() -> int:
     return os.getpid()
 
 
-def _check(nquads: bytes, focus: list[str], allow_warnings: bool) -> tuple[bool, bytes]:
-    """In the worker: validate the neighbourhood; return the verdict and the report graph (N-Triples)."""
+Report = list[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]]
+
+
+def _check(nquads: bytes, focus: list[str], allow_warnings: bool) -> tuple[bool, Report]:
+    """In the worker: validate the neighbourhood; return the verdict and the report graph's triples.
+
+    The triples travel as rdflib terms (pickled), so that blank nodes keep their names: a
+    result names an anonymous shape by its blank node (the same in every process, see
+    validate.shapes_graph).
+    """
     quads = set(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
     report = check_neighbourhood(quads, set(focus), allow_warnings)
-    return report.conforms, report.graph.serialize(format="nt", encoding="utf-8")
+    return report.conforms, list(report.graph)
 
 
 class ValidationWorker:
@@ -103,7 +112,8 @@ class ValidationWorker:
                 "the validation worker stopped before it gave a verdict; nothing was written (send the change again)"
             ) from error
         graph = rdflib.Graph()
-        graph.parse(data=report, format="nt")
+        for triple in report:
+            graph.add(triple)
         return read_report(graph, conforms)
 
     def close(self) -> None:
