@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from kg import backup as backups
@@ -19,6 +23,17 @@ from kg.settings import Settings
 from kg.sparql.pool import QueryPool
 from kg.store import OxigraphStore
 
+WRITER_NICENESS = 10  # the writer thread and the validation worker yield the CPU to readers
+
+
+def lower_priority() -> None:
+    """Give the calling thread WRITER_NICENESS more niceness (Linux: niceness is per thread); else nothing."""
+    if sys.platform != "linux":
+        return
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):  # not allowed here: merges then compete with readers as equals
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + WRITER_NICENESS))
+
 
 class GraphService:
     """Opens the store for the server; merges one at a time and then refreshes the snapshot.
@@ -28,7 +43,8 @@ class GraphService:
     indexes of a version (kg/indexes.py) are updated from the merged changesets under the write
     lock, then swapped in as one object; the index accessors never read the store nor take the
     lock. SHACL validation of a change runs in a worker process (kg/gate/validation_worker.py),
-    so that a merge holds the GIL as little as possible.
+    so that a merge holds the GIL as little as possible, and merges run in one writer thread of
+    lower CPU priority, so that on a busy machine readers are scheduled first (docs/adr/0017).
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -41,12 +57,15 @@ class GraphService:
             per_client=settings.queries_per_client,
             sandboxed=settings.query_sandbox,
         )
-        self.validation = ValidationWorker()
+        self.validation = ValidationWorker(niceness=WRITER_NICENESS)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="chipgraph-writer", initializer=lower_priority)
         self._snapshots = settings.store.with_name(settings.store.name + ".snapshots")
         self._write_lock = threading.Lock()
         self._generation = 0
         self._indexes: ReadIndexes | None = None
         self._refresh()
+        if settings.write_token is not None:  # writes on: start the validation worker now, not in the first merge
+            self._writer.submit(self.validation.start)
 
     @property
     def version(self) -> str:
@@ -107,13 +126,22 @@ class GraphService:
         """
         return validate_changes(self.store, changesets, allow_warnings=allow_warnings, check=self.validation.check)
 
+    def _written(self, action: Callable[[], merging.MergeResult]) -> merging.MergeResult:
+        """Run ``action`` in the writer thread under the write lock, then refresh if it merged anything."""
+
+        def write() -> merging.MergeResult:
+            with self._write_lock:
+                result = action()
+                if result.merged:
+                    self._refresh(result.merged)
+                return result
+
+        return self._writer.submit(write).result()
+
     def merge(self, changesets: list[Changeset], *, allow_warnings: bool) -> merging.MergeResult:
         """Merge (validated, all or nothing), then refresh the snapshot; one merge at a time."""
-        with self._write_lock:
-            result = merging.merge(self.store, changesets, allow_warnings=allow_warnings, check=self.validation.check)
-            if result.merged:
-                self._refresh(result.merged)
-            return result
+        check = self.validation.check
+        return self._written(lambda: merging.merge(self.store, changesets, allow_warnings=allow_warnings, check=check))
 
     def merge_from(
         self, changes: Callable[[OxigraphStore], list[Changeset]], *, allow_warnings: bool
@@ -123,23 +151,17 @@ class GraphService:
         For changes that depend on the graph as it is (a SPARQL update's difference): no other
         merge can come between reading the graph and writing the result.
         """
-        with self._write_lock:
-            result = merging.merge(
-                self.store, changes(self.store), allow_warnings=allow_warnings, check=self.validation.check
-            )
-            if result.merged:
-                self._refresh(result.merged)
-            return result
+        check = self.validation.check
+        return self._written(
+            lambda: merging.merge(self.store, changes(self.store), allow_warnings=allow_warnings, check=check)
+        )
 
     def revert(self, change_id: str, *, author: str, allow_warnings: bool) -> merging.MergeResult:
         """Revert a merged changeset (a new validated changeset), then refresh the snapshot."""
-        with self._write_lock:
-            result = merging.revert(
-                self.store, change_id, author=author, allow_warnings=allow_warnings, check=self.validation.check
-            )
-            if result.merged:
-                self._refresh(result.merged)
-            return result
+        check = self.validation.check
+        return self._written(
+            lambda: merging.revert(self.store, change_id, author=author, allow_warnings=allow_warnings, check=check)
+        )
 
     def backup(self) -> tuple[str, backups.BackupManifest]:
         """Back up the store between merges into STORE.backups/NAME; return NAME and the manifest.
@@ -155,6 +177,7 @@ class GraphService:
 
     def close(self) -> None:
         """Stop the workers, release the store, remove the snapshots."""
+        self._writer.shutdown(wait=True)
         self.pool.close()
         self.validation.close()
         self.store.close()

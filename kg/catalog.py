@@ -26,6 +26,7 @@ from kg.store import OxigraphStore, term_text
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from kg.confidence import ConfidenceIndex
     from kg.gate.changes import Changeset
 
 QUERIES = Path(__file__).resolve().parent / "queries" / "rest"
@@ -213,13 +214,17 @@ def list_organisations(
 
 
 def facts(
-    store: OxigraphStore, iri: str, sources: SourceIndex | None = None, labels: LabelIndex | None = None
+    store: OxigraphStore,
+    iri: str,
+    sources: SourceIndex | None = None,
+    labels: LabelIndex | None = None,
+    confidence: ConfidenceIndex | None = None,
 ) -> dict[str, Any]:
     """Every stated fact of an entity, grouped by property, each value with its source graphs.
 
-    ``sources`` is a source_index() and ``labels`` a label_index() to reuse (both are read from
-    the store, for this entity only, when not given). Raises NotFoundError when the entity has no
-    stated fact.
+    ``sources`` is a source_index(), ``labels`` a label_index() and ``confidence`` a
+    ConfidenceIndex to reuse (read from the store, for this entity only, when not given).
+    Raises NotFoundError when the entity has no stated fact.
     """
     rows = store.select(fill(_query("facts"), {"ENTITY": sparql_iri(iri)}))
     if not rows:
@@ -232,9 +237,10 @@ def facts(
         text = term_text(value)
         entry = grouped.setdefault(prop, {}).setdefault(text, _value(value, labels.get(text)))
         entry["graphs"].append(graph)
-    from kg.confidence import ConfidenceIndex  # here: kg.confidence imports this module
+    if confidence is None:
+        from kg.confidence import ConfidenceIndex as Index  # here: kg.confidence imports this module
 
-    confidence = ConfidenceIndex.read(store)
+        confidence = Index.read(store)
     for prop, values in grouped.items():
         for text, entry in values.items():
             entry["confidence"] = {

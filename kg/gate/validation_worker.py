@@ -38,6 +38,12 @@ class ValidationWorkerError(RuntimeError):
     """Raised when the validation worker stopped before it gave a verdict; nothing was written."""
 
 
+def _nice(niceness: int) -> None:
+    """In the worker, as it starts: lower its CPU priority by ``niceness``."""
+    if niceness:
+        os.nice(niceness)
+
+
 def _ready() -> int:
     """In the worker: load the shapes and the libraries; return the worker's process id."""
     shapes_graph()
@@ -62,7 +68,9 @@ def _check(nquads: bytes, focus: list[str], allow_warnings: bool) -> tuple[bool,
 class ValidationWorker:
     """One worker process that validates neighbourhoods for the gate; replaced when it dies."""
 
-    def __init__(self) -> None:
+    def __init__(self, niceness: int = 0) -> None:
+        """``niceness``: added to the worker's (so that it yields the CPU to the server's readers)."""
+        self._niceness = niceness
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._closed = False
@@ -72,7 +80,9 @@ class ValidationWorker:
             if self._closed:
                 raise ValidationWorkerError("the validation worker is closed")
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+                self._executor = ProcessPoolExecutor(
+                    max_workers=1, mp_context=get_context("spawn"), initializer=_nice, initargs=(self._niceness,)
+                )
             return self._executor
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
