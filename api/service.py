@@ -23,16 +23,14 @@ from kg.settings import Settings
 from kg.sparql.pool import QueryPool
 from kg.store import OxigraphStore
 
-WRITER_NICENESS = 10  # the writer thread and the validation worker yield the CPU to readers
 
-
-def lower_priority() -> None:
-    """Give the calling thread WRITER_NICENESS more niceness (Linux: niceness is per thread); else nothing."""
-    if sys.platform != "linux":
+def lower_priority(niceness: int) -> None:
+    """Add ``niceness`` to the calling thread's (Linux: niceness is per thread); elsewhere nothing."""
+    if sys.platform != "linux" or not niceness:
         return
     thread = threading.get_native_id()
     with contextlib.suppress(OSError):  # not allowed here: merges then compete with readers as equals
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + WRITER_NICENESS))
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + niceness))
 
 
 class GraphService:
@@ -57,8 +55,10 @@ class GraphService:
             per_client=settings.queries_per_client,
             sandboxed=settings.query_sandbox,
         )
-        self.validation = ValidationWorker(niceness=WRITER_NICENESS)
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="chipgraph-writer", initializer=lower_priority)
+        self.validation = ValidationWorker(niceness=settings.write_niceness)
+        self._writer = ThreadPoolExecutor(
+            1, thread_name_prefix="chipgraph-writer", initializer=lower_priority, initargs=(settings.write_niceness,)
+        )
         self._snapshots = settings.store.with_name(settings.store.name + ".snapshots")
         self._write_lock = threading.Lock()
         self._generation = 0
