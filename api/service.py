@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 from kg import backup as backups
 from kg import catalog
@@ -22,6 +24,19 @@ from kg.rulebook import Rulebook
 from kg.settings import Settings
 from kg.sparql.pool import QueryPool
 from kg.store import OxigraphStore
+
+
+def remove_later(folders: list[Path]) -> subprocess.Popen[bytes] | None:
+    """Delete ``folders`` (old snapshots, no longer used) in a child process, so no Python thread of the server does.
+
+    Returns the child (to be waited for), or None where there is no ``rm`` (not POSIX): then
+    they were deleted here. Errors are ignored: a folder left behind is deleted by ``close``.
+    """
+    if os.name == "posix" and shutil.which("rm"):
+        return subprocess.Popen(["rm", "-rf", "--", *map(str, folders)], stdin=subprocess.DEVNULL)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return None
 
 
 def lower_priority(niceness: int) -> None:
@@ -62,6 +77,7 @@ class GraphService:
         self._snapshots = settings.store.with_name(settings.store.name + ".snapshots")
         self._write_lock = threading.Lock()
         self._generation = 0
+        self._removers: list[subprocess.Popen[bytes]] = []
         self._indexes: ReadIndexes | None = None
         self._refresh()
         if settings.write_token is not None:  # writes on: start the validation worker now, not in the first merge
@@ -89,9 +105,12 @@ class GraphService:
         self._snapshots.mkdir(parents=True, exist_ok=True)
         self.store.backup(target)
         self.pool.use_snapshot(target)
-        for old in self._snapshots.iterdir():
-            if old.name.isdigit() and int(old.name) < self._generation - 1:
-                shutil.rmtree(old, ignore_errors=True)
+        last = self._generation - 1
+        stale = [old for old in self._snapshots.iterdir() if old.name.isdigit() and int(old.name) < last]
+        self._removers = [child for child in self._removers if child.poll() is None]
+        child = remove_later(stale) if stale else None
+        if child is not None:
+            self._removers.append(child)
         newest = merging.log(self.store, limit=1)
         version = newest[0].id if newest else "empty"
         if merged is not None and self._indexes is not None:
@@ -178,6 +197,8 @@ class GraphService:
     def close(self) -> None:
         """Stop the workers, release the store, remove the snapshots."""
         self._writer.shutdown(wait=True)
+        for child in self._removers:
+            child.wait()
         self.pool.close()
         self.validation.close()
         self.store.close()

@@ -7,6 +7,7 @@ as a term written by pyoxigraph (kg.rdf.sparql_iri, sparql_literal), never as pa
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -305,7 +306,9 @@ def updated_labels(store: OxigraphStore, labels: LabelIndex, merged: Iterable[Ch
         for triple in (*change.add, *change.remove)
         if isinstance(triple.subject, ox.NamedNode)
     }
-    updated = {entity: name for entity, name in labels.items() if entity not in touched}
+    updated = dict(labels)  # a copy in C: the old index stays as it was for its readers
+    for entity in touched:
+        updated.pop(entity, None)
     updated.update(label_index(store, touched))
     return updated
 
@@ -421,6 +424,12 @@ class SearchIndex:
     """Names and aliases of every entity, folded for case- and accent-insensitive search."""
 
     entries: list[tuple[str, str, str]]  # (folded name, name, entity IRI), sorted
+    by_entity: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.by_entity and self.entries:
+            for entry in self.entries:
+                self.by_entity.setdefault(entry[2], []).append(entry)
 
     @classmethod
     def build(cls, store: OxigraphStore, entities: set[str] | None = None) -> SearchIndex:
@@ -446,8 +455,14 @@ class SearchIndex:
         Equals build(store) when no other entity's names or citations changed since this index
         was read (they are statements about the entity itself, stated or inferred from such).
         """
-        kept = [entry for entry in self.entries if entry[2] not in entities]
-        return SearchIndex(sorted(kept + SearchIndex.build(store, entities).entries))
+        entries, by_entity = list(self.entries), dict(self.by_entity)  # copies in C: this index stays as it is
+        for entity in entities:
+            for entry in by_entity.pop(entity, []):
+                del entries[bisect.bisect_left(entries, entry)]
+        for entry in SearchIndex.build(store, entities).entries:
+            bisect.insort(entries, entry)
+            by_entity.setdefault(entry[2], []).append(entry)
+        return SearchIndex(entries, by_entity)
 
     def search(self, text: str, limit: int) -> list[dict[str, Any]]:
         """Entities whose name or alias contains ``text``, best first, one hit per entity.

@@ -15,6 +15,7 @@ from api.service import GraphService
 from kg import catalog
 from kg.indexes import ReadIndexes
 from kg.rulebook import Rulebook
+from tests.conftest import wait_for
 from tests.http.conftest import auth
 
 EPOCH = "https://w3id.org/chipgraph/graph/epoch-ml-hardware"
@@ -197,3 +198,19 @@ def test_a_new_entity_list_entry_reaches_the_rulebook_and_the_designers_chips_un
     assert KUNLUNXIN_CHIP not in service.export_control_chips()
     assert client.get("/chips/kunlunxin-p800").json()["export_control"] == []
     assert_equal_to_a_full_read(service)
+
+
+def test_old_snapshots_of_the_query_workers_are_deleted_after_merges(client: TestClient) -> None:
+    service = client.app.state.graph  # type: ignore[attr-defined]
+    for slug in ("snap-a", "snap-b", "snap-c"):
+        chip = f"{ID}chip/{slug}"
+        merged(
+            client,
+            change(
+                add=f'<{chip}> <{TYPE}> <{CG}GPU> .\n<{chip}> <{LABEL}> "{slug}" .\n'
+                f"<{chip}> <{CG}designedBy> <{ID}organization/nvidia> .\n"
+            ),
+        )
+    folder = service.settings.store.with_name(service.settings.store.name + ".snapshots")
+    wait_for(lambda: len(list(folder.iterdir())) <= 2, "the snapshots but the last two deleted")
+    assert sorted(int(path.name) for path in folder.iterdir())[-1] == service._generation
