@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -15,6 +18,7 @@ from kg.gate.merge import MergeRefusedError, merge
 from kg.gate.validate import validate_changes
 from kg.gate.validation_worker import ValidationWorker, ValidationWorkerError
 from kg.store import OxigraphStore
+from tests.conftest import wait_for
 
 CG = "https://w3id.org/chipgraph/ontology#"
 ID = "https://w3id.org/chipgraph/id/"
@@ -107,3 +111,30 @@ def test_a_closed_worker_refuses_to_check() -> None:
     worker.close()
     with pytest.raises(ValidationWorkerError):
         worker.check(set(), {ID + "chip/x"}, False)
+
+
+def test_the_worker_exits_when_its_server_is_killed() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", SERVER], stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True, cwd=Path.cwd()
+    ) as server:
+        assert server.stdout is not None
+        worker = int(server.stdout.readline())
+        assert alive(worker)
+        server.kill()
+        server.wait(30)
+        wait_for(lambda: not alive(worker), "the worker gone after its server's kill -9")
+
+
+SERVER = (
+    "from kg.gate.validation_worker import ValidationWorker; import sys; "
+    "print(ValidationWorker().start(), flush=True); sys.stdin.read()"
+)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped by init, counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return status != "Z"

@@ -10,7 +10,8 @@ standard report graph. The verdict and results are therefore those in-process va
 
 What it promises:
 - one worker process (spawned, so that no lock or thread of the server is copied into it),
-  started on first use or by ``start``; checks from several threads queue for it;
+  started on first use or by ``start``; checks from several threads queue for it; it exits
+  within a second of its server's death, even a kill -9;
 - a worker that dies (killed, out of memory, a crash) refuses the check under way, and any
   check sent before the death was noticed, with ValidationWorkerError, never with a verdict:
   the merge it belonged to writes nothing. The dead worker is replaced, and the next check runs
@@ -22,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -38,10 +40,17 @@ class ValidationWorkerError(RuntimeError):
     """Raised when the validation worker stopped before it gave a verdict; nothing was written."""
 
 
-def _nice(niceness: int) -> None:
-    """In the worker, as it starts: lower its CPU priority by ``niceness``."""
+def _started(niceness: int, server: int) -> None:
+    """In the worker, as it starts: lower its CPU priority by ``niceness``; exit when ``server`` is gone."""
     if niceness:
         os.nice(niceness)
+
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(1.0)
+        os._exit(1)  # the server died (kill -9 too): nobody will ask any more
+
+    threading.Thread(target=watch, name="server-watch", daemon=True).start()
 
 
 def _ready() -> int:
@@ -80,9 +89,8 @@ class ValidationWorker:
             if self._closed:
                 raise ValidationWorkerError("the validation worker is closed")
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=1, mp_context=get_context("spawn"), initializer=_nice, initargs=(self._niceness,)
-                )
+                started = (self._niceness, os.getpid())
+                self._executor = ProcessPoolExecutor(1, get_context("spawn"), initializer=_started, initargs=started)
             return self._executor
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
