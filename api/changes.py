@@ -22,7 +22,6 @@ from api.resources import Paging, conditional, paging, read_json, validated
 from api.web.render import wants_html
 from kg.gate import merge as merging
 from kg.gate.changes import ChangesetError, Envelope, from_envelope, nt_text
-from kg.gate.validate import validate_changes
 from kg.namespaces import CHANGE_BASE
 
 router = APIRouter(prefix="/changes", tags=["changes"])
@@ -120,7 +119,7 @@ async def post_change(
     except ChangesetError as error:
         raise ApiError("invalid-changeset", str(error)) from error
     if dry_run:
-        report = await run_in_threadpool(validate_changes, graph.store, [change], allow_warnings=allow_warnings)
+        report = await run_in_threadpool(lambda: graph.validate([change], allow_warnings=allow_warnings))
         return JSONResponse(report.to_json(), status_code=200 if report.conforms else 422)
     merge = lambda: graph.merge([change], allow_warnings=allow_warnings)  # noqa: E731
     return await run_in_threadpool(_merge_or_refuse, merge, "the query parameter allow_warnings=true")

@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from kg.gate.validation_worker import ValidationWorkerError
+
 STATUS: dict[str, int] = {
     "invalid-query": 400,
     "forbidden-query": 400,
@@ -36,6 +38,7 @@ STATUS: dict[str, int] = {
     "update-timeout": 503,
     "not-ready": 503,
     "pool-busy": 503,
+    "validation-unavailable": 503,
     "too-many-queries": 429,
     "internal-error": 500,
 }
@@ -111,6 +114,10 @@ def install(app: FastAPI) -> None:
         if error.status_code == 405:
             headers["Allow"] = allowed_methods(app, request) or headers.get("Allow", "")
         return error_response(code, str(error.detail), headers=headers)
+
+    @app.exception_handler(ValidationWorkerError)
+    async def validation_stopped(_: Request, error: ValidationWorkerError) -> JSONResponse:
+        return error_response("validation-unavailable", str(error), headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -115,7 +115,8 @@ def entity(graph: GraphService, kind: str, slug: str) -> dict[str, Any]:
     """The facts of an entity, linked; raises ApiError for a malformed or unknown id."""
     try:
         iri = resolve_id(graph, kind, slug)
-        return link_facts(catalog.facts(graph.store, iri, graph.source_index(), graph.label_index()))
+        confidence = graph.rulebook().confidence
+        return link_facts(catalog.facts(graph.store, iri, graph.source_index(), graph.label_index(), confidence))
     except catalog.InvalidFilterError as error:
         raise ApiError("invalid-parameter", str(error)) from error
     except catalog.NotFoundError as error:

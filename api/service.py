@@ -2,26 +2,62 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 from kg import backup as backups
 from kg import catalog
 from kg.gate import merge as merging
 from kg.gate.changes import Changeset
+from kg.gate.validate import ValidationReport, validate_changes
+from kg.gate.validation_worker import ValidationWorker
+from kg.indexes import ReadIndexes
 from kg.rulebook import Rulebook
 from kg.settings import Settings
 from kg.sparql.pool import QueryPool
 from kg.store import OxigraphStore
 
 
+def remove_later(folders: list[Path]) -> subprocess.Popen[bytes] | None:
+    """Delete ``folders`` (old snapshots, no longer used) in a child process, so no Python thread of the server does.
+
+    Returns the child (to be waited for), or None where there is no ``rm`` (not POSIX): then
+    they were deleted here. Errors are ignored: a folder left behind is deleted by ``close``.
+    """
+    if os.name == "posix" and shutil.which("rm"):
+        return subprocess.Popen(["rm", "-rf", "--", *map(str, folders)], stdin=subprocess.DEVNULL)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return None
+
+
+def lower_priority(niceness: int) -> None:
+    """Add ``niceness`` to the calling thread's (Linux: niceness is per thread); elsewhere nothing."""
+    if sys.platform != "linux" or not niceness:
+        return
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):  # not allowed here: merges then compete with readers as equals
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + niceness))
+
+
 class GraphService:
     """Opens the store for the server; merges one at a time and then refreshes the snapshot.
 
     REST look-ups run our named queries on the store in this process; user SPARQL runs in the
-    query workers on a snapshot that follows every merge.
+    query workers on a snapshot that follows every merge. Readers never wait for a merge: the
+    indexes of a version (kg/indexes.py) are updated from the merged changesets under the write
+    lock, then swapped in as one object; the index accessors never read the store nor take the
+    lock. SHACL validation of a change runs in a worker process (kg/gate/validation_worker.py),
+    so that a merge holds the GIL as little as possible, and merges run in one writer thread of
+    lower CPU priority, so that on a busy machine readers are scheduled first (docs/adr/0017).
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -34,79 +70,97 @@ class GraphService:
             per_client=settings.queries_per_client,
             sandboxed=settings.query_sandbox,
         )
+        self.validation = ValidationWorker(niceness=settings.write_niceness)
+        self._writer = ThreadPoolExecutor(
+            1, thread_name_prefix="chipgraph-writer", initializer=lower_priority, initargs=(settings.write_niceness,)
+        )
         self._snapshots = settings.store.with_name(settings.store.name + ".snapshots")
         self._write_lock = threading.Lock()
         self._generation = 0
-        self.version = ""
-        self._search: tuple[str, catalog.SearchIndex] | None = None
-        self._sources: tuple[str, catalog.SourceIndex] | None = None
-        self._rulebook: tuple[str, Rulebook] | None = None
-        self._labels: tuple[str, catalog.LabelIndex] | None = None
-        self._export_control_chips: tuple[str, set[str]] | None = None
+        self._removers: list[subprocess.Popen[bytes]] = []
+        self._indexes: ReadIndexes | None = None
         self._refresh()
+        if settings.write_token is not None:  # writes on: start the validation worker now, not in the first merge
+            self._writer.submit(self.validation.start)
+
+    @property
+    def version(self) -> str:
+        """The version of the graph the indexes describe: the newest change id, or "empty"."""
+        return self._read_indexes().version
+
+    def _read_indexes(self) -> ReadIndexes:
+        indexes = self._indexes
+        assert indexes is not None  # set by __init__
+        return indexes
 
     def _refresh(self, merged: list[Changeset] | None = None) -> None:
-        """Take a new snapshot for the workers and record the graph's version (newest change id).
+        """Take a new snapshot for the workers, then swap in the indexes of the new version.
 
-        With the ``merged`` changesets, the label index is updated from them (the names of the
-        entities they touch re-read) rather than re-read whole; the other indexes are re-read on
-        first use.
+        With the ``merged`` changesets the indexes are updated from them (kg/indexes.py);
+        otherwise (at start) read whole.
         """
-        previous = self._labels[1] if self._labels is not None else None
         self._generation += 1
         target = self._snapshots / str(self._generation)
         shutil.rmtree(target, ignore_errors=True)
         self._snapshots.mkdir(parents=True, exist_ok=True)
         self.store.backup(target)
         self.pool.use_snapshot(target)
-        for old in self._snapshots.iterdir():
-            if old.name.isdigit() and int(old.name) < self._generation - 1:
-                shutil.rmtree(old, ignore_errors=True)
+        last = self._generation - 1
+        stale = [old for old in self._snapshots.iterdir() if old.name.isdigit() and int(old.name) < last]
+        self._removers = [child for child in self._removers if child.poll() is None]
+        child = remove_later(stale) if stale else None
+        if child is not None:
+            self._removers.append(child)
         newest = merging.log(self.store, limit=1)
         version = newest[0].id if newest else "empty"
-        if merged is not None and previous is not None:
-            self._labels = (version, catalog.updated_labels(self.store, previous, merged))
-        self.version = version
-        self.label_index()  # read now, so that no request waits for them (0.5 s at 1 M triples)
-        self.export_control_chips()
+        if merged is not None and self._indexes is not None:
+            self._indexes = self._indexes.updated(self.store, version, merged)
+        else:
+            self._indexes = ReadIndexes.read(self.store, version)
 
     def search_index(self) -> catalog.SearchIndex:
-        """The search index of the current version of the graph (rebuilt after a merge)."""
-        if self._search is None or self._search[0] != self.version:
-            self._search = (self.version, catalog.SearchIndex.build(self.store))
-        return self._search[1]
+        """The search index of the current version of the graph."""
+        return self._read_indexes().search
 
     def source_index(self) -> catalog.SourceIndex:
-        """The sources of the data graphs, for the current version (re-read after a merge)."""
-        if self._sources is None or self._sources[0] != self.version:
-            self._sources = (self.version, catalog.source_index(self.store))
-        return self._sources[1]
+        """The sources of the data graphs, for the current version."""
+        return self._read_indexes().sources
 
     def label_index(self) -> catalog.LabelIndex:
-        """The names of all entities, for the current version (re-read after a merge)."""
-        if self._labels is None or self._labels[0] != self.version:
-            self._labels = (self.version, catalog.label_index(self.store))
-        return self._labels[1]
+        """The names of all entities, for the current version."""
+        return self._read_indexes().labels
 
-    def export_control_chips(self) -> set[str]:
-        """The chips with export-control facts, for the current version (re-read after a merge)."""
-        if self._export_control_chips is None or self._export_control_chips[0] != self.version:
-            self._export_control_chips = (self.version, catalog.export_control_chips(self.store))
-        return self._export_control_chips[1]
+    def export_control_chips(self) -> frozenset[str]:
+        """The chips with export-control facts, for the current version."""
+        return self._read_indexes().export_control_chips
 
     def rulebook(self) -> Rulebook:
-        """The export-control rules of the current version (re-read after a merge)."""
-        if self._rulebook is None or self._rulebook[0] != self.version:
-            self._rulebook = (self.version, Rulebook.read(self.store))
-        return self._rulebook[1]
+        """The export-control rules of the current version."""
+        return self._read_indexes().rulebook
+
+    def validate(self, changesets: list[Changeset], *, allow_warnings: bool) -> ValidationReport:
+        """Validate the changesets against the graph as it is (the worker checks them); write nothing.
+
+        Raises ValidationWorkerError if the worker stops first.
+        """
+        return validate_changes(self.store, changesets, allow_warnings=allow_warnings, check=self.validation.check)
+
+    def _written(self, action: Callable[[], merging.MergeResult]) -> merging.MergeResult:
+        """Run ``action`` in the writer thread under the write lock, then refresh if it merged anything."""
+
+        def write() -> merging.MergeResult:
+            with self._write_lock:
+                result = action()
+                if result.merged:
+                    self._refresh(result.merged)
+                return result
+
+        return self._writer.submit(write).result()
 
     def merge(self, changesets: list[Changeset], *, allow_warnings: bool) -> merging.MergeResult:
         """Merge (validated, all or nothing), then refresh the snapshot; one merge at a time."""
-        with self._write_lock:
-            result = merging.merge(self.store, changesets, allow_warnings=allow_warnings)
-            if result.merged:
-                self._refresh(result.merged)
-            return result
+        check = self.validation.check
+        return self._written(lambda: merging.merge(self.store, changesets, allow_warnings=allow_warnings, check=check))
 
     def merge_from(
         self, changes: Callable[[OxigraphStore], list[Changeset]], *, allow_warnings: bool
@@ -116,19 +170,17 @@ class GraphService:
         For changes that depend on the graph as it is (a SPARQL update's difference): no other
         merge can come between reading the graph and writing the result.
         """
-        with self._write_lock:
-            result = merging.merge(self.store, changes(self.store), allow_warnings=allow_warnings)
-            if result.merged:
-                self._refresh(result.merged)
-            return result
+        check = self.validation.check
+        return self._written(
+            lambda: merging.merge(self.store, changes(self.store), allow_warnings=allow_warnings, check=check)
+        )
 
     def revert(self, change_id: str, *, author: str, allow_warnings: bool) -> merging.MergeResult:
         """Revert a merged changeset (a new validated changeset), then refresh the snapshot."""
-        with self._write_lock:
-            result = merging.revert(self.store, change_id, author=author, allow_warnings=allow_warnings)
-            if result.merged:
-                self._refresh(result.merged)
-            return result
+        check = self.validation.check
+        return self._written(
+            lambda: merging.revert(self.store, change_id, author=author, allow_warnings=allow_warnings, check=check)
+        )
 
     def backup(self) -> tuple[str, backups.BackupManifest]:
         """Back up the store between merges into STORE.backups/NAME; return NAME and the manifest.
@@ -144,6 +196,10 @@ class GraphService:
 
     def close(self) -> None:
         """Stop the workers, release the store, remove the snapshots."""
+        self._writer.shutdown(wait=True)
+        for child in self._removers:
+            child.wait()
         self.pool.close()
+        self.validation.close()
         self.store.close()
         shutil.rmtree(self._snapshots, ignore_errors=True)

@@ -163,7 +163,8 @@ def serve(path: Path, port: int) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 600  # a large store takes minutes to open on a loaded machine
     while time.monotonic() < deadline and server.poll() is None:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+            # /readyz counts every quad: seconds at 1 M triples on a loaded machine
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=120).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass

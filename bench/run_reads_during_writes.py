@@ -9,6 +9,9 @@ phases, their ratio, and the merges' own latency. Machines are noisy: compare th
 one run.
 
     .venv/bin/python -m bench.run_reads_during_writes --scale 1000000 --seconds 30
+
+With ``--store PATH`` the store is built there once and kept; each run then serves a hard-linked
+copy of it (Oxigraph's backup), so that a 1 M store is written once for several runs.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ from rich.console import Console
 from bench.generate import Ecosystem, changeset, ecosystem
 from bench.run_http import serve, write_quads
 from kg.gate.changes import nt_text
+from kg.store import OxigraphStore
 
 console = Console(stderr=True)
 TOKEN = "bench-token"
+CG = "https://w3id.org/chipgraph/ontology#"
 
 
 def reads(port: int, chips: int, seconds: float, stop: threading.Event | None = None) -> list[float]:
@@ -77,20 +82,42 @@ def percentiles(samples: list[float]) -> str:
     return f"{cuts[49]:.1f} | {cuts[98]:.1f} | {max(samples):.1f} | {len(samples)}"
 
 
+def prepared_store(folder: Path, scale: int, kept: Path | None) -> tuple[Path, Ecosystem, int]:
+    """The store to serve (in ``folder``), the ecosystem and the chip count.
+
+    Without ``kept`` the ecosystem is written to ``folder``/store; with it, it is written to
+    ``kept`` if that does not exist yet, and ``folder``/store is a hard-linked copy of ``kept``.
+    """
+    with console.status(f"generating {scale} triples"):
+        quads, eco = ecosystem(scale)
+    chips = sum(1 for quad in quads if quad.predicate.value == CG + "designedBy")
+    target = folder / "store"
+    if kept is None:
+        with console.status(f"writing {scale} triples"):
+            write_quads(target, quads)
+        return target, eco, chips
+    if not kept.exists():
+        with console.status(f"writing {scale} triples to {kept}"):
+            write_quads(kept, quads)
+    store = OxigraphStore.open(kept, read_only=False)
+    store.backup(target)
+    store.close()
+    return target, eco, chips
+
+
 def main() -> None:
     """Build the store, serve it, measure reads alone and reads during merges; print Markdown."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--store", type=Path, help="build the store here once and serve a copy of it")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="chipgraph-bench-"))
     os.environ["CHIPGRAPH_WRITE_TOKEN"] = TOKEN
     try:
-        with console.status(f"writing {args.scale} triples"):
-            quads, eco = ecosystem(args.scale)
-            chips = write_quads(folder / "store", quads)
-        server = serve(folder / "store", args.port)
+        path, eco, chips = prepared_store(folder, args.scale, args.store)
+        server = serve(path, args.port)
         try:
             reads(args.port, chips, 3)  # warm-up
             alone = reads(args.port, chips, args.seconds)

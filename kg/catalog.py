@@ -7,6 +7,7 @@ as a term written by pyoxigraph (kg.rdf.sparql_iri, sparql_literal), never as pa
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -26,6 +27,7 @@ from kg.store import OxigraphStore, term_text
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from kg.confidence import ConfidenceIndex
     from kg.gate.changes import Changeset
 
 QUERIES = Path(__file__).resolve().parent / "queries" / "rest"
@@ -213,13 +215,17 @@ def list_organisations(
 
 
 def facts(
-    store: OxigraphStore, iri: str, sources: SourceIndex | None = None, labels: LabelIndex | None = None
+    store: OxigraphStore,
+    iri: str,
+    sources: SourceIndex | None = None,
+    labels: LabelIndex | None = None,
+    confidence: ConfidenceIndex | None = None,
 ) -> dict[str, Any]:
     """Every stated fact of an entity, grouped by property, each value with its source graphs.
 
-    ``sources`` is a source_index() and ``labels`` a label_index() to reuse (both are read from
-    the store, for this entity only, when not given). Raises NotFoundError when the entity has no
-    stated fact.
+    ``sources`` is a source_index(), ``labels`` a label_index() and ``confidence`` a
+    ConfidenceIndex to reuse (read from the store, for this entity only, when not given).
+    Raises NotFoundError when the entity has no stated fact.
     """
     rows = store.select(fill(_query("facts"), {"ENTITY": sparql_iri(iri)}))
     if not rows:
@@ -232,9 +238,10 @@ def facts(
         text = term_text(value)
         entry = grouped.setdefault(prop, {}).setdefault(text, _value(value, labels.get(text)))
         entry["graphs"].append(graph)
-    from kg.confidence import ConfidenceIndex  # here: kg.confidence imports this module
+    if confidence is None:
+        from kg.confidence import ConfidenceIndex as Index  # here: kg.confidence imports this module
 
-    confidence = ConfidenceIndex.read(store)
+        confidence = Index.read(store)
     for prop, values in grouped.items():
         for text, entry in values.items():
             entry["confidence"] = {
@@ -299,23 +306,36 @@ def updated_labels(store: OxigraphStore, labels: LabelIndex, merged: Iterable[Ch
         for triple in (*change.add, *change.remove)
         if isinstance(triple.subject, ox.NamedNode)
     }
-    updated = {entity: name for entity, name in labels.items() if entity not in touched}
+    updated = dict(labels)  # a copy in C: the old index stays as it was for its readers
+    for entity in touched:
+        updated.pop(entity, None)
     updated.update(label_index(store, touched))
     return updated
 
 
-def export_control_chips(store: OxigraphStore) -> set[str]:
-    """Every chip with at least one export-control fact (see chip-export-control.rq).
+def listed_organisations(store: OxigraphStore) -> set[str]:
+    """Every organisation with an Entity List entry, and every organisation that belongs to one."""
+    return {term_text(row["org"]) for row in store.select(_query("listed-organisations"))}
+
+
+def export_control_chips(
+    store: OxigraphStore, chips: set[str] | None = None, listed: set[str] | None = None
+) -> set[str]:
+    """Every chip with at least one export-control fact (see chip-export-control.rq); of ``chips`` only, if given.
 
     Chips a licence requirement covers, chips with a stated ECCN, and chips whose designer (or
     the designer's parent) has an Entity List entry; the other chips skip that query.
+    ``listed`` is the listed_organisations() of the store, to reuse (read when not given).
     """
-    chips = {term_text(row["chip"]) for row in store.select(_query("export-control-chips"))}
-    listed = {term_text(row["org"]) for row in store.select(_query("listed-organisations"))}
+    if chips is not None and not chips:
+        return set()
+    filters = {"FILTERS": "" if chips is None else "VALUES ?chip { " + sparql_iris(sorted(chips)) + " }"}
+    found = {term_text(row["chip"]) for row in store.select(fill(_query("export-control-chips"), filters))}
+    listed = listed_organisations(store) if listed is None else listed
     if listed:
-        rows = store.select(fill(_query("chips-of-organisations"), {"ORGS": sparql_iris(sorted(listed))}))
-        chips |= {term_text(row["chip"]) for row in rows}
-    return chips
+        query = fill(_query("chips-of-organisations"), {"ORGS": sparql_iris(sorted(listed)), **filters})
+        found |= {term_text(row["chip"]) for row in store.select(query)}
+    return found
 
 
 SourceIndex = dict[str, dict[str, Any]]
@@ -403,21 +423,46 @@ def compact(text: str) -> str:
 class SearchIndex:
     """Names and aliases of every entity, folded for case- and accent-insensitive search."""
 
-    entries: list[tuple[str, str, str]]  # (folded name, name, entity IRI)
+    entries: list[tuple[str, str, str]]  # (folded name, name, entity IRI), sorted
+    by_entity: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.by_entity and self.entries:
+            for entry in self.entries:
+                self.by_entity.setdefault(entry[2], []).append(entry)
 
     @classmethod
-    def build(cls, store: OxigraphStore) -> SearchIndex:
+    def build(cls, store: OxigraphStore, entities: set[str] | None = None) -> SearchIndex:
         """Read every label and alternative label, and every citation of acts and sources.
 
-        A citation ("88 FR 73458", "FR Doc. 2023-23055") is found under the entity's name.
+        Of ``entities`` only, if given. A citation ("88 FR 73458", "FR Doc. 2023-23055") is found
+        under the entity's name.
         """
-        rows = store.select(_query("search"))
+        if entities is not None and not entities:
+            return cls([])
+        filters = {"FILTERS": "" if entities is None else "VALUES ?entity { " + sparql_iris(sorted(entities)) + " }"}
+        rows = store.select(fill(_query("search"), filters))
         entries = [(fold(term_text(r["name"])), term_text(r["name"]), term_text(r["entity"])) for r in rows]
-        for row in store.select(_query("citations")):
+        for row in store.select(fill(_query("citations"), filters)):
             iri = term_text(row["entity"])
             name = term_text(row["name"]) if "name" in row else entity_id(iri)
             entries.append((fold(term_text(row["citation"])), name, iri))
-        return cls(entries)
+        return cls(sorted(entries))
+
+    def updated(self, store: OxigraphStore, entities: set[str]) -> SearchIndex:
+        """A new index: this one with the entries of ``entities`` read again from ``store``.
+
+        Equals build(store) when no other entity's names or citations changed since this index
+        was read (they are statements about the entity itself, stated or inferred from such).
+        """
+        entries, by_entity = list(self.entries), dict(self.by_entity)  # copies in C: this index stays as it is
+        for entity in entities:
+            for entry in by_entity.pop(entity, []):
+                del entries[bisect.bisect_left(entries, entry)]
+        for entry in SearchIndex.build(store, entities).entries:
+            bisect.insort(entries, entry)
+            by_entity.setdefault(entry[2], []).append(entry)
+        return SearchIndex(entries, by_entity)
 
     def search(self, text: str, limit: int) -> list[dict[str, Any]]:
         """Entities whose name or alias contains ``text``, best first, one hit per entity.

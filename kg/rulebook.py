@@ -107,15 +107,15 @@ class Rulebook:
     confidence: ConfidenceIndex = field(default_factory=ConfidenceIndex)
 
     @classmethod
-    def read(cls, store: OxigraphStore) -> Rulebook:
-        """Read the rules from ``store``."""
+    def read(cls, store: OxigraphStore, sources: SourceIndex | None = None) -> Rulebook:
+        """Read the rules from ``store`` (``sources``: its source_index(), to reuse)."""
         return cls(
             criteria=nodes_of(store, "ClassificationCriterion"),
             classifications=nodes_of(store, "ExportControlClassification"),
             requirements=nodes_of(store, "LicenceRequirement"),
             entries=nodes_of(store, "EntityListEntry"),
             acts=nodes_of(store, "LegalAct"),
-            sources=source_index(store),
+            sources=source_index(store) if sources is None else sources,
             policies=nodes_of(store, "LicensingPolicy"),
             exceptions=nodes_of(store, "LicenceException"),
             confidence=ConfidenceIndex.read(store),

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     query_timeout: float = Field(30.0, gt=0, description="Seconds a SPARQL query may run")
     update_timeout: float = Field(60.0, gt=0, description="Seconds a SPARQL update's evaluation may run")
     query_workers: int = Field(2, ge=1, le=64, description="Worker processes for SPARQL queries")
+    write_niceness: int = Field(
+        10, ge=0, le=19, description="Niceness added to the merge thread and validation worker: readers first"
+    )
     query_queue_wait: float = Field(2.0, ge=0, le=60, description="Seconds a query waits for a free worker (then 503)")
     queries_per_client: int | None = Field(
         None, ge=1, le=64, description="SPARQL queries one client address may run or queue at once (default: workers/2)"

@@ -28,7 +28,7 @@ from kg.gate import derive, graph_sources, inference
 from kg.gate import incremental_inference as upkeep
 from kg.gate.changes import Changeset, ChangesetError, now, nt_text, parse_nt
 from kg.gate.derive import changed_chips
-from kg.gate.validate import ValidationReport, validate_changes
+from kg.gate.validate import NeighbourhoodCheck, ValidationReport, check_neighbourhood, validate_changes
 from kg.namespaces import (
     CHANGE_BASE,
     DERIVED_GRAPH,
@@ -241,8 +241,17 @@ def write(
             rounds *= 2
 
 
-def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: bool = False) -> MergeResult:
+def merge(
+    store: OxigraphStore,
+    changesets: list[Changeset],
+    *,
+    allow_warnings: bool = False,
+    check: NeighbourhoodCheck = check_neighbourhood,
+) -> MergeResult:
     """Validate the changesets together, then write them all in one transaction, or nothing.
+
+    ``check`` validates the neighbourhood of the change (in this process by default; a server
+    passes kg/gate/validation_worker.py's, and whatever it raises leaves nothing written).
 
     Parts of a changeset that change nothing (additions already present, removals absent) are
     dropped first, so the history holds exactly what changed. Raises MergeRefusedError with the
@@ -255,7 +264,7 @@ def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: 
     if not reduced:
         return MergeResult(merged=[], report=ValidationReport(conforms=True, results=[], graph=rdflib.Graph()))
     reduced = graph_sources.with_sources(store, reduced)
-    report = validate_changes(store, reduced, allow_warnings=allow_warnings)
+    report = validate_changes(store, reduced, allow_warnings=allow_warnings, check=check)
     if not report.conforms:
         raise MergeRefusedError(report)
     first = next_sequence(store)
@@ -356,9 +365,15 @@ def show(store: OxigraphStore, change_id: str) -> HistoryRecord:
 
 
 def revert(
-    store: OxigraphStore, change_id: str, *, author: str, message: str | None = None, allow_warnings: bool = False
+    store: OxigraphStore,
+    change_id: str,
+    *,
+    author: str,
+    message: str | None = None,
+    allow_warnings: bool = False,
+    check: NeighbourhoodCheck = check_neighbourhood,
 ) -> MergeResult:
-    """Undo a merged changeset by merging its inverse (validated like any other changeset)."""
+    """Undo a merged changeset by merging its inverse (validated like any other changeset, by ``check``)."""
     record = show(store, change_id)
     inverse = Changeset(
         record.graph,
@@ -369,4 +384,4 @@ def revert(
         record.source,
         reverts=change_id,
     )
-    return merge(store, [inverse], allow_warnings=allow_warnings)
+    return merge(store, [inverse], allow_warnings=allow_warnings, check=check)

@@ -8,6 +8,7 @@ the verdict equals full validation of the graph after the change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -21,7 +22,7 @@ from kg import resources, sparql_cache
 from kg.gate import affected, inference
 from kg.gate.changes import Changeset
 from kg.namespaces import INFERRED_GRAPH
-from kg.rdf import to_rdflib
+from kg.rdf import stable_blank_nodes, to_rdflib
 from kg.store import OxigraphStore, Store
 
 
@@ -67,11 +68,11 @@ class ValidationReport:
 
 @lru_cache(maxsize=1)
 def shapes_graph() -> rdflib.Graph:
-    """All shapes of shapes/*.ttl in one graph (parsed once per process)."""
+    """All shapes of shapes/*.ttl in one graph (parsed once per process; the same blank node names in each)."""
     graph = rdflib.Graph()
     for path in resources.shape_files():
         graph.parse(path, format="turtle")
-    return graph
+    return stable_blank_nodes(graph, "shape")
 
 
 def store_graph(store: Store) -> rdflib.Graph:
@@ -167,11 +168,29 @@ def validate_full(
     return validate_store(after, allow_warnings=allow_warnings)
 
 
+NeighbourhoodCheck = Callable[[set[ox.Quad], set[str], bool], ValidationReport]
+"""Validates the focus nodes of a neighbourhood (its stated quads after the change), warnings allowed or not."""
+
+
+def check_neighbourhood(quads: set[ox.Quad], focus: set[str], allow_warnings: bool) -> ValidationReport:
+    """Validate ``focus`` on ``quads`` (stated, after the change) and the build's inferences, in this process.
+
+    The default NeighbourhoodCheck; kg/gate/validation_worker.py runs this same function in a
+    worker process, so that the GIL of a server stays free for its readers.
+    """
+    return validate_graph(store_graph(scratch_store(quads)), allow_warnings=allow_warnings, focus=focus)
+
+
 def validate_changes(
-    store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: bool = False
+    store: OxigraphStore,
+    changesets: list[Changeset],
+    *,
+    allow_warnings: bool = False,
+    check: NeighbourhoodCheck = check_neighbourhood,
 ) -> ValidationReport:
     """Validate the graph as it would be after the changesets, incrementally; write nothing.
 
+    The neighbourhood is read here and validated by ``check`` (in this process by default).
     Falls back to full validation when the shapes use a feature the affected-node analysis
     does not follow.
     """
@@ -183,5 +202,4 @@ def validate_changes(
     vocabulary = affected.vocabulary(store)
     focus = affected.focus_nodes(store, changed, reach, vocabulary)
     quads = affected.neighbourhood(store, focus, changed, reach, vocabulary)
-    after = scratch_store(apply_changes(quads, changesets))
-    return validate_graph(store_graph(after), allow_warnings=allow_warnings, focus=focus)
+    return check(apply_changes(quads, changesets), focus, allow_warnings)
