@@ -116,6 +116,7 @@ def run(size: int, work: Path, inferences: bool) -> list[str]:
 
 
 def main() -> None:
+    """Run the sizes asked for and print the rows."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_075_000])
     parser.add_argument("--work", type=Path, default=None, help="folder for the files and stores (default: a temp dir)")

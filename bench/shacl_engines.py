@@ -130,6 +130,8 @@ def w3c_cases(root: Path) -> list[Path]:
 
 
 def w3c_key(graph: rdflib.Graph, node: rdflib.term.Node) -> Key:
+    """A W3C result as comparable text (blank nodes as _)."""
+
     def text(value: rdflib.term.Node | None) -> str | None:
         return None if value is None else ("_" if isinstance(value, rdflib.BNode) else str(value))
 
@@ -140,6 +142,7 @@ def w3c_key(graph: rdflib.Graph, node: rdflib.term.Node) -> Key:
 
 
 def w3c_results(graph: rdflib.Graph) -> tuple[bool | None, set[Key]]:
+    """The conforms flag and results of the one report in ``graph``."""
     report = next(iter(graph.subjects(RDF.type, SH.ValidationReport)), None)
     if report is None:
         return None, set()
@@ -153,12 +156,12 @@ def run_w3c(root: Path, tally: Tally) -> None:
     """Both engines on each W3C test file (data and shapes graph are the file); counted under 'W3C'."""
     import pyshacl_turbo
 
-    MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
+    mf = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
     row = tally.rows.setdefault("W3C SHACL suite (core, sparql)", [0, 0, 0, 0])
     expected_ok = [0, 0]
     for path in w3c_cases(root):
         test = rdflib.Graph().parse(path, format="turtle")
-        result = next(iter(test.objects(None, MF.result)), None)
+        result = next(iter(test.objects(None, mf.result)), None)
         expected = (None, set()) if result is None else w3c_results(_subgraph(test, result))
         outcomes = []
         for engine in (pyshacl, pyshacl_turbo):
@@ -200,6 +203,7 @@ def _subgraph(graph: rdflib.Graph, node: rdflib.term.Node) -> rdflib.Graph:
 
 
 def main() -> None:
+    """Compare the engines on every case and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=60)
     parser.add_argument("--synthetic", type=int, default=20_000)
@@ -237,7 +241,8 @@ def main() -> None:
     if args.w3c is not None:
         run_w3c(args.w3c, tally)
     print(
-        f"\n{time.perf_counter() - started:.0f} s, pyshacl {pyshacl.__version__}, pyshacl-turbo {fast_shacl.version()}\n"
+        f"\n{time.perf_counter() - started:.0f} s, pyshacl {pyshacl.__version__}, "
+        f"pyshacl-turbo {fast_shacl.version()}\n"
     )
     print("| cases | compared | same verdict | same results | same results and messages |")
     print("|---|---:|---:|---:|---:|")

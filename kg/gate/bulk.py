@@ -1,7 +1,7 @@
 """Bulk merges: a large changeset through the same gate, at a cost close to a raw bulk load (docs/adr/0016).
 
-``merge.merge`` sends here changesets that together add at least BULK_ABOVE triples and remove
-nothing (an import of a data set). The promises are those of every merge: the result is
+``merge.merge`` sends here changesets that together add at least the bulk_above setting's
+triples (20 000) and remove nothing (an import of a data set). The promises are those of every merge: the result is
 validated against the shapes (a violation, or a warning unless allowed, refuses the whole merge
 and nothing is written), the graph's source must be described, the history records exactly what
 each changeset added (``merge.revert`` undoes it), and the store ends exactly as the ordinary
@@ -37,9 +37,9 @@ from kg.gate import affected, derive, fast_shacl, graph_sources, inference
 from kg.gate.changes import Changeset, now
 from kg.gate.validate import ValidationReport, shapes_graph, store_graph, validate_graph
 from kg.namespaces import DERIVED_GRAPH, HISTORY_GRAPH, INFERRED_GRAPH
+from kg.settings import Settings
 from kg.store import OxigraphStore
 
-BULK_ABOVE = 20_000  # triples added by one merge from which the bulk path is taken
 INFERRED = ox.NamedNode(INFERRED_GRAPH)
 DERIVED = ox.NamedNode(DERIVED_GRAPH)
 
@@ -61,9 +61,13 @@ class Timings:
             self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
 
 
-def applies(changesets: list[Changeset], threshold: int = BULK_ABOVE) -> bool:
-    """Whether the changesets go the bulk path: at least ``threshold`` additions and no removal."""
-    return not any(change.remove for change in changesets) and sum(len(c.add) for c in changesets) >= threshold
+def applies(changesets: list[Changeset], threshold: int | None = None) -> bool:
+    """Whether the changesets go the bulk path: at least ``threshold`` additions and no removal.
+
+    ``threshold`` defaults to the bulk_above setting (CHIPGRAPH_BULK_ABOVE, 20 000).
+    """
+    least = Settings().bulk_above if threshold is None else threshold
+    return not any(change.remove for change in changesets) and sum(len(c.add) for c in changesets) >= least
 
 
 def effective(store: OxigraphStore, change: Changeset) -> Changeset | None:
@@ -179,7 +183,7 @@ def write(
 
 
 def _update(gone: set[ox.Quad], new: list[ox.Quad]) -> str:
-    """One SPARQL update removing ``gone`` (system graphs' quads; the default graph keeps what is still stated) and adding ``new``."""
+    """One SPARQL update removing ``gone`` and adding ``new`` (each with its default-graph mirror, kg/union.py)."""
     operations: list[str] = []
     for graph in {quad.graph_name for quad in gone}:
         assert isinstance(graph, ox.NamedNode)

@@ -40,7 +40,7 @@ def _compiled() -> Any:
         import pyshacl_turbo
     except ImportError as error:
         raise EngineUnavailableError("pyshacl-turbo is not installed") from error
-    return pyshacl_turbo.compile_shapes(shapes_graph())
+    return pyshacl_turbo.compile_shapes(shapes_graph())  # type: ignore[no-untyped-call]
 
 
 def union_ntriples(store: Store) -> str:

@@ -249,7 +249,7 @@ def merge(store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: 
     report when the result would not conform (warnings too, unless ``allow_warnings``), and
     ChangesetError (graph_sources.SourceNotDescribedError) when a written graph's source is not
     described. Returns the merged changesets with their ids. Changesets that add at least
-    bulk.BULK_ABOVE triples and remove none take the bulk path (kg/gate/bulk.py), same promises.
+    the bulk_above setting's triples and remove none take the bulk path (kg/gate/bulk.py), same promises.
     """
     from kg.gate import bulk  # the bulk path imports this module
 
