@@ -108,17 +108,20 @@ def drawn_changes(rng: random.Random) -> list[Changeset]:
 
 
 def faults(quads: list[ox.Quad], rng: random.Random, count: int) -> list[ox.Quad]:
-    """The quads with ``count`` faults planted: figures out of range, dates as text, facts dropped."""
+    """The quads with ``count`` faults planted: figures out of range or ill-formed, dates as text, facts dropped."""
     out = list(quads)
-    for _ in range(count):
+    for number in range(count):
         index = rng.randrange(len(out))
         quad = out[index]
         if isinstance(quad.object, ox.Literal) and quad.object.datatype.value.endswith("decimal"):
+            value = "-5.0" if number % 2 else "12.x"  # out of range, or ill-formed for its datatype
             out[index] = ox.Quad(
-                quad.subject, quad.predicate, ox.Literal("-5.0", datatype=quad.object.datatype), quad.graph_name
+                quad.subject, quad.predicate, ox.Literal(value, datatype=quad.object.datatype), quad.graph_name
             )
-        elif isinstance(quad.object, ox.Literal):
-            out[index] = ox.Quad(quad.subject, quad.predicate, ox.Literal("not a date"), quad.graph_name)
+        elif isinstance(quad.object, ox.Literal) and quad.object.datatype.value.endswith("date"):
+            value = "not a date" if number % 2 else "2023-13-45"
+            datatype = None if number % 2 else quad.object.datatype
+            out[index] = ox.Quad(quad.subject, quad.predicate, ox.Literal(value, datatype=datatype), quad.graph_name)
         else:
             del out[index]
     return out
@@ -232,11 +235,11 @@ def main() -> None:
     ontology = {q for o in resources.ontology_files() for q in parse_file(o, ONTOLOGY_GRAPH)}
     quads, _ = ecosystem(args.synthetic)
     tally.compare("synthetic ecosystem", "as generated", scratch_store(set(quads) | ontology))
-    for seed in range(5):
+    for seed in range(10):
         tally.compare(
             "synthetic ecosystem",
             f"faults {seed}",
-            scratch_store(set(faults(quads, random.Random(seed), 20)) | ontology),
+            scratch_store(set(faults(quads, random.Random(seed), 40)) | ontology),
         )
     if args.w3c is not None:
         run_w3c(args.w3c, tally)
