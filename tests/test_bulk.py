@@ -85,6 +85,22 @@ def test_a_bulk_import_that_violates_the_shapes_is_refused_with_nothing_written(
     assert violation.message  # pyshacl's report, with its message
 
 
+def test_a_bulk_import_with_an_ill_formed_figure_is_refused_with_nothing_written(fresh_curated: OxigraphStore) -> None:
+    """pyshacl cannot evaluate the TPP constraint on "12.x"^^xsd:decimal (rdflib recurses); refused all the same."""
+    changesets = synthetic(1500)
+    tpp = ox.NamedNode(ONTOLOGY_NS + "statedTPP")
+    first = changesets[0]
+    old = {t for t in first.add if t.subject == CHIP and t.predicate == tpp}
+    ill = ox.Triple(CHIP, tpp, ox.Literal("12.x", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")))
+    before = fresh_curated.dump_nquads()
+    with pytest.raises(merge.MergeRefusedError) as refused:
+        bulk.merge_bulk(
+            fresh_curated, [Changeset(first.graph, (first.add - old) | {ill}, frozenset(), "t", "m"), *changesets[1:]]
+        )
+    assert fresh_curated.dump_nquads() == before
+    assert any(r.focus_node == CHIP.value and r.severity == "Violation" for r in refused.value.report.results)
+
+
 def test_a_bulk_import_with_a_warning_needs_allow_warnings(fresh_curated: OxigraphStore) -> None:
     changesets = synthetic(1500)
     bandwidth = ox.NamedNode(ONTOLOGY_NS + "memoryBandwidthGBps")
