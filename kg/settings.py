@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         256 * 1024 * 1024, ge=1, description="Largest file a command reads (changeset, query, data set file)"
     )
+    bulk_above: int = Field(
+        20_000,
+        ge=1,
+        description="Triples a merge adds (removing none) from which it takes the bulk path (docs/adr/0016)",
+    )
     max_result_rows: int = Field(100_000, ge=1, description="Most rows (or triples) a SPARQL result carries")
     lock_wait: float = Field(
         5.0, ge=0, description="Seconds a command waits for a store another chipgraph process holds for writing"

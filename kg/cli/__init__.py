@@ -10,6 +10,7 @@ server or another command) and nothing was written; the message names the server
 
 from kg.cli import (  # noqa: F401  (registers the commands)
     backup,
+    bulk,
     changes,
     coverage,
     export_status_all,

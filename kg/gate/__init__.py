@@ -27,13 +27,30 @@ Store write) goes through these modules, in this order::
     history          graph/history: who, when, why, exactly which triples; merge.revert undoes
                      a changeset with a new, validated one
 
+Large additions (at least the bulk_above setting's triples, nothing removed; ``chipgraph
+import-rdf``) take the bulk path of the same gate, ``bulk`` (docs/adr/0016): validated whole in
+a scratch copy (pyshacl-turbo for the verdict, ``fast_shacl``; pyshacl for the report of any
+result), inferences and derived figures computed there, one ``Store.extend``, the same history.
+
 The rest of chipgraph writes only through this package: ``kg.gate.merge.merge`` (and
 ``revert``); reads of the history go through ``kg.gate.merge.log``/``show``.
 """
 
 from __future__ import annotations
 
-from kg.gate import affected, changes, derive, graph_sources, incremental_inference, inference, merge, validate
+from kg.gate import (
+    affected,
+    bulk,
+    changes,
+    datasets,
+    derive,
+    fast_shacl,
+    graph_sources,
+    incremental_inference,
+    inference,
+    merge,
+    validate,
+)
 from kg.gate.changes import Changeset, ChangesetError
 from kg.gate.merge import MergeRefusedError, MergeResult, UnknownChangeError
 from kg.gate.validate import ValidationReport
@@ -46,8 +63,11 @@ __all__ = [
     "UnknownChangeError",
     "ValidationReport",
     "affected",
+    "bulk",
     "changes",
+    "datasets",
     "derive",
+    "fast_shacl",
     "graph_sources",
     "incremental_inference",
     "inference",

@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -102,7 +103,7 @@ class Changeset:
         """A copy with its merge time and sequence number set (both go into its id)."""
         return replace(self, time=time, sequence=sequence)
 
-    @property
+    @cached_property
     def id(self) -> str:
         """A unique, stable id: the merge time and a hash of sequence number, graph, triples, author, message, source.
 

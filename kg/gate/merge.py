@@ -257,8 +257,14 @@ def merge(
     dropped first, so the history holds exactly what changed. Raises MergeRefusedError with the
     report when the result would not conform (warnings too, unless ``allow_warnings``), and
     ChangesetError (graph_sources.SourceNotDescribedError) when a written graph's source is not
-    described. Returns the merged changesets with their ids.
+    described. Returns the merged changesets with their ids. Changesets that add at least
+    the bulk_above setting's triples and remove none take the bulk path (kg/gate/bulk.py), same promises.
     """
+    from kg.gate import bulk  # the bulk path imports this module
+
+    if bulk.applies(changesets):
+        merged, report = bulk.merge_bulk(store, changesets, allow_warnings=allow_warnings)
+        return MergeResult(merged=merged, report=report)
     time = now()
     reduced = [change for change in (effective(store, c) for c in changesets) if change is not None]
     if not reduced:

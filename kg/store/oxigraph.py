@@ -180,6 +180,20 @@ class OxigraphStore:
         """The quads of ``graph`` that match the pattern (None matches anything)."""
         return list(self._store.quads_for_pattern(subject, predicate, obj, graph))
 
+    def has_quads(
+        self, subject: ox.NamedNode | None, predicate: ox.NamedNode | None, obj: Term | None, graph: ox.NamedNode
+    ) -> bool:
+        """Whether ``graph`` holds at least one quad matching the pattern (None matches anything)."""
+        return next(iter(self._store.quads_for_pattern(subject, predicate, obj, graph)), None) is not None
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store itself, for bulk paths (kg/gate/bulk.py) that write a scratch copy.
+
+        A write through it must keep the default graph the merge of the named graphs (kg/union.py).
+        """
+        return self._store
+
     def backup(self, target: Path) -> None:
         """Write a consistent snapshot of an on-disk store to ``target`` (hard links: cheap)."""
         self._store.backup(str(target))
