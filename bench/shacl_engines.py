@@ -160,7 +160,7 @@ def w3c_results(graph: rdflib.Graph) -> tuple[bool | None, set[Key]]:
     if report is None:
         return None, set()
     conforms = graph.value(report, SH.conforms)
-    return (None if conforms is None else bool(conforms.toPython())), {
+    return (None if conforms is None else str(conforms).lower() in ("true", "1")), {
         w3c_key(graph, r) for r in graph.objects(report, SH.result)
     }
 
@@ -176,7 +176,7 @@ def run_w3c(root: Path, tally: Tally) -> None:
         test = rdflib.Graph().parse(path, format="turtle")
         result = next(iter(test.objects(None, mf.result)), None)
         expected = (None, set()) if result is None else w3c_results(_subgraph(test, result))
-        outcomes = []
+        outcomes: list[tuple[object, object]] = []
         for engine in (pyshacl, pyshacl_turbo):
             try:
                 conforms, report, _ = engine.validate(
