@@ -122,6 +122,14 @@ class Store(Protocol):
         ...
 
 
+def solution_rows(result: QueryResult) -> list[Row]:
+    """The rows of a SELECT query's result (unbound variables left out); QuerySyntaxError for another form."""
+    if not isinstance(result, ox.QuerySolutions):
+        raise QuerySyntaxError("expected a SELECT query")
+    names = [variable.value for variable in result.variables]
+    return [{name: term for name, term in zip(names, solution, strict=True) if term is not None} for solution in result]
+
+
 def term_text(term: Term) -> str:
     """The plain text of a term: an IRI, a literal's lexical form, or a blank node's id."""
     return str(term.value) if not isinstance(term, ox.Triple) else str(term)

@@ -25,6 +25,7 @@ from kg.store import (
     StoreLockedError,
     StoreNotFoundError,
     Term,
+    solution_rows,
     term_text,
 )
 
@@ -102,13 +103,7 @@ class OxigraphStore:
 
     def select(self, sparql: str) -> list[Row]:
         """Run a SELECT query and return its rows (unbound variables are left out)."""
-        result = self.query(sparql)
-        if not isinstance(result, ox.QuerySolutions):
-            raise QuerySyntaxError("expected a SELECT query")
-        names = [variable.value for variable in result.variables]
-        return [
-            {name: term for name, term in zip(names, solution, strict=True) if term is not None} for solution in result
-        ]
+        return solution_rows(self.query(sparql))
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL update as one transaction; raise QuerySyntaxError if invalid, StoreError if it failed.

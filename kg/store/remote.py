@@ -32,7 +32,7 @@ import orjson
 import pyoxigraph as ox
 
 from kg.settings import VIRTUOSO_GRAPHS, Settings
-from kg.store import QueryResult, QuerySyntaxError, Row, StoreError, StoreTimeoutError, Term, term_text
+from kg.store import QueryResult, QuerySyntaxError, Row, StoreError, StoreTimeoutError, Term, solution_rows, term_text
 from kg.store.shape import shape, with_dataset
 
 MIRROR_GRAPH = "urn:chipgraph:default"
@@ -214,13 +214,7 @@ class RemoteStore:
 
     def _select(self, sparql: str, *, dataset: bool) -> list[Row]:
         """The rows of a SELECT query (``dataset`` as for ``_run``); raise QuerySyntaxError for another form."""
-        result = self._run(sparql, dataset=dataset)
-        if not isinstance(result, ox.QuerySolutions):
-            raise QuerySyntaxError("expected a SELECT query")
-        names = [variable.value for variable in result.variables]
-        return [
-            {name: term for name, term in zip(names, solution, strict=True) if term is not None} for solution in result
-        ]
+        return solution_rows(self._run(sparql, dataset=dataset))
 
     def update(self, sparql: str) -> None:
         """Send a SPARQL update as one request; raise QuerySyntaxError if invalid, StoreError if it failed.
