@@ -12,7 +12,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
+from api.remote_version import VersionWatch, newest_version
 from kg import backup as backups
 from kg import catalog
 from kg.gate import merge as merging
@@ -23,7 +25,8 @@ from kg.indexes import ReadIndexes
 from kg.rulebook import Rulebook
 from kg.settings import Settings
 from kg.sparql.pool import QueryPool
-from kg.store import OxigraphStore
+from kg.sparql.remote import RemoteQueryPool, remote_pool
+from kg.store import OxigraphStore, RemoteStore, StoreError
 
 
 def remove_later(folders: list[Path]) -> subprocess.Popen[bytes] | None:
@@ -58,18 +61,34 @@ class GraphService:
     lock. SHACL validation of a change runs in a worker process (kg/gate/validation_worker.py),
     so that a merge holds the GIL as little as possible, and merges run in one writer thread of
     lower CPU priority, so that on a busy machine readers are scheduled first (docs/adr/0017).
+
+    With CHIPGRAPH_STORE_URL set the service reads a SPARQL server instead (``remote``; issue 15,
+    docs/adr/0018): a RemoteStore, user SPARQL through RemoteQueryPool (no snapshots), the
+    indexes read whole at start and again whenever the version read from the store moves
+    (api/remote_version.py). Writes are not ported: merge, revert and backup raise StoreError
+    (the routes refuse them earlier, api.deps.check_writer).
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = OxigraphStore.open(settings.store, read_only=False)
-        self.pool = QueryPool(
-            size=settings.query_workers,
-            timeout=settings.query_timeout,
-            queue_wait=settings.query_queue_wait,
-            per_client=settings.queries_per_client,
-            sandboxed=settings.query_sandbox,
-        )
+        self.remote: RemoteStore | None = RemoteStore.from_settings(settings) if settings.store_url else None
+        self._watch: VersionWatch | None = None
+        self._indexes: ReadIndexes | None = None
+        self.pool: QueryPool | RemoteQueryPool
+        if self.remote is not None:
+            # The catalog and indexes are typed with OxigraphStore but use only the read methods
+            # of the Store protocol, which RemoteStore has (tests/store/test_remote_reads.py).
+            self.store = cast(OxigraphStore, self.remote)
+            self.pool = remote_pool(self.remote, settings)
+        else:
+            self.store = OxigraphStore.open(settings.store, read_only=False)
+            self.pool = QueryPool(
+                size=settings.query_workers,
+                timeout=settings.query_timeout,
+                queue_wait=settings.query_queue_wait,
+                per_client=settings.queries_per_client,
+                sandboxed=settings.query_sandbox,
+            )
         self.validation = ValidationWorker(niceness=settings.write_niceness)
         self._writer = ThreadPoolExecutor(
             1, thread_name_prefix="chipgraph-writer", initializer=lower_priority, initargs=(settings.write_niceness,)
@@ -78,7 +97,9 @@ class GraphService:
         self._write_lock = threading.Lock()
         self._generation = 0
         self._removers: list[subprocess.Popen[bytes]] = []
-        self._indexes: ReadIndexes | None = None
+        if self.remote is not None:
+            self._open_remote(self.remote)
+            return
         self._refresh()
         if settings.write_token is not None:  # writes on: start the validation worker now, not in the first merge
             self._writer.submit(self.validation.start)
@@ -88,7 +109,19 @@ class GraphService:
         """The version of the graph the indexes describe: the newest change id, or "empty"."""
         return self._read_indexes().version
 
+    def _open_remote(self, store: RemoteStore) -> None:
+        """Read the indexes of the server's current version, and watch that version from now on."""
+        version = newest_version(store)
+        self._indexes = ReadIndexes.read(self.store, version)
+        self._watch = VersionWatch(store, self.settings.store_version_check, version, self._reread)
+
+    def _reread(self, version: str) -> None:
+        """Swap in the indexes of ``version``, read whole (another process changed the store)."""
+        self._indexes = ReadIndexes.read(self.store, version)
+
     def _read_indexes(self) -> ReadIndexes:
+        if self._watch is not None:
+            self._watch.check()
         indexes = self._indexes
         assert indexes is not None  # set by __init__
         return indexes
@@ -147,6 +180,8 @@ class GraphService:
 
     def _written(self, action: Callable[[], merging.MergeResult]) -> merging.MergeResult:
         """Run ``action`` in the writer thread under the write lock, then refresh if it merged anything."""
+        if self.remote is not None:
+            raise StoreError("writes on a remote store are not supported yet (docs/adr/0018)")
 
         def write() -> merging.MergeResult:
             with self._write_lock:
@@ -185,8 +220,11 @@ class GraphService:
     def backup(self) -> tuple[str, backups.BackupManifest]:
         """Back up the store between merges into STORE.backups/NAME; return NAME and the manifest.
 
-        NAME is new (the UTC time). Raises StoreError if the backup cannot be written.
+        NAME is new (the UTC time). Raises StoreError if the backup cannot be written, or on a
+        remote store (back the server up with its own tools).
         """
+        if self.remote is not None:
+            raise StoreError("backups of a remote store are not supported: use the server's own backup")
         with self._write_lock:
             folder = backups.server_backups_folder(self.settings.store.resolve())
             name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         default_factory=lambda: list(VIRTUOSO_GRAPHS),
         description="The SPARQL server's own graphs, not chipgraph's (default: Virtuoso's system graphs)",
     )
+    store_version_check: float = Field(
+        1.0,
+        ge=0,
+        description="Seconds `serve` on a SPARQL server trusts its graph version before reading it again (0: always)",
+    )
     host: str = Field("127.0.0.1", description="Address `chipgraph serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="Port `chipgraph serve` listens on")
     write_token: SecretStr | None = Field(None, description="Bearer token for writes; none set: writes are off")

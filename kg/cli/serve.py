@@ -24,11 +24,17 @@ def serve(
 
     While it runs, STORE.server.json beside the store records its address, so that a command
     that finds the store held can say where to send a change (POST /changes).
+
+    With CHIPGRAPH_STORE_URL set and no --store, it serves that SPARQL server instead, read-only
+    (writes answer 403 writes-unsupported; docs/adr/0018); several processes may serve one server.
     """
     from api import create_app  # the HTTP stack loads only for this command
 
     settings = Settings()
-    overrides: dict[str, object] = {"store": store_path(store)}
+    if store is None and settings.store_url is not None:
+        serve_remote(settings, host, port)
+        return
+    overrides: dict[str, object] = {"store": store_path(store), "store_url": None}
     if host is not None:
         overrides["host"] = host
     if port is not None:
@@ -44,6 +50,27 @@ def serve(
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
     finally:
         serving.forget(settings.store)
+
+
+def serve_remote(settings: Settings, host: str | None, port: int | None) -> None:
+    """Serve the SPARQL server of CHIPGRAPH_STORE_URL (no store folder, no lock, no STORE.server.json)."""
+    from api import create_app
+
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = settings.model_copy(update=overrides)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    url = f"http://{settings.host}:{settings.port}/"
+    out.print(
+        f"chipgraph serving the SPARQL server {settings.store_url} at {url} (API docs {url}docs); "
+        "writes are not supported on a remote store yet",
+        highlight=False,
+        soft_wrap=True,
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
 def banner(settings: Settings) -> str:
