@@ -21,9 +21,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(store: Path, log: Path, port: int | None = None, **environment: str) -> Iterator[str]:
+def serving(store: Path | None, log: Path, port: int | None = None, **environment: str) -> Iterator[str]:
     """Run `chipgraph serve` on ``store`` (on ``port``, else a free one) with CHIPGRAPH_* ``environment``.
 
+    ``store`` None: no --store (a SPARQL server named by ``store_url`` in ``environment``).
     Yields the base URL once /readyz answers; CHIPGRAPH_* variables of this process are not passed on.
     """
     port = port or free_port()
@@ -31,7 +32,7 @@ def serving(store: Path, log: Path, port: int | None = None, **environment: str)
     variables = {**clean, **{f"CHIPGRAPH_{key.upper()}": value for key, value in environment.items()}}
     with log.open("w") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port)],
+            [sys.executable, "-m", "kg.cli", "serve", *(["--store", str(store)] if store else []), "--port", str(port)],
             stdout=output,
             stderr=subprocess.STDOUT,
             env=variables,
