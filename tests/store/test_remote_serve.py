@@ -48,6 +48,7 @@ ROUTES = [
     "/queries/huawei-foundries",
     "/entity-list?limit=50",
     "/chips/nvidia-a100-sxm4-80gb/export-status?destination=CN&date=2025-01-01",
+    "/export-status?destination=CN&date=2025-01-01&limit=100",
     "/regulations",
     "/sparql?query=" + urllib.parse.quote(SPARQL),
 ]
@@ -176,6 +177,20 @@ def test_web_pages_by_content_negotiation(embedded: str, remotes: list[str]) -> 
         assert headers["content-type"].startswith("text/html")
         assert label in body.decode()
         assert get(base + "/healthz")[0] == 200
+
+
+def test_sparql_post_and_graph_store_reads(embedded: str, remotes: list[str]) -> None:
+    expected = answer(embedded, "/sparql?query=" + urllib.parse.quote(SPARQL))
+    graph = "/rdf-graphs?graph=" + urllib.parse.quote(ID_BASE.replace("/id/", "/graph/") + "epoch-ml-hardware")
+    triples = set(get(embedded + graph, accept="application/n-triples")[2].decode().splitlines())
+    assert len(triples) > 100
+    for base in remotes:
+        status, body = post(base + "/sparql", SPARQL.encode(), "application/sparql-query")
+        assert status == 200
+        assert body == expected
+        status, _, data = get(base + graph, accept="application/n-triples")
+        assert status == 200
+        assert set(data.decode().splitlines()) == triples
 
 
 def test_readyz_names_the_remote_store(remotes: list[str], embedded: str) -> None:
