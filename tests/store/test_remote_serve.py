@@ -50,6 +50,7 @@ ROUTES = [
     "/chips/nvidia-a100-sxm4-80gb/export-status?destination=CN&date=2025-01-01",
     "/export-status?destination=CN&date=2025-01-01&limit=100",
     "/regulations",
+    "/changes",
     "/sparql?query=" + urllib.parse.quote(SPARQL),
 ]
 
