@@ -33,9 +33,9 @@ import pyoxigraph as ox
 import rdflib
 
 from kg import union
-from kg.gate import affected, derive, fast_shacl, graph_sources, inference
+from kg.gate import affected, derive, fast_shacl, graph_sources, inference, lexical
 from kg.gate.changes import Changeset, now
-from kg.gate.validate import ValidationReport, shapes_graph, store_graph, validate_graph
+from kg.gate.validate import ValidationReport, read_report, shapes_graph, store_graph, validate_graph
 from kg.namespaces import DERIVED_GRAPH, HISTORY_GRAPH, INFERRED_GRAPH
 from kg.settings import Settings
 from kg.store import OxigraphStore
@@ -119,6 +119,9 @@ def validate(
     the report. Without pyshacl-turbo, pyshacl validates the whole graph.
     """
     changed = {triple for change in changesets for triple in change.add}
+    ill_formed = lexical.ill_formed(changed)  # before any engine reads them (kg/gate/lexical.py)
+    if ill_formed is not None:
+        return read_report(ill_formed, conforms=False)
     with timings.phase("focus nodes"):
         try:
             reach = affected.shapes_reach(shapes_graph())
@@ -140,9 +143,7 @@ def validate(
         try:
             return validate_graph(store_graph(after), allow_warnings=allow_warnings, focus=flagged)
         except RecursionError:  # rdflib's SPARQL on an ill-formed number (ADR 0016): pyshacl-turbo's results stand
-            results = [r for r in fast.results if r.focus_node in flagged]
-            counted = [r for r in results if r.severity == "Violation" or not allow_warnings]
-            return ValidationReport(conforms=not counted, results=results, graph=fast.graph)
+            return fast_shacl.restricted(fast, flagged, allow_warnings=allow_warnings)
 
 
 def derive_after(after: OxigraphStore) -> None:

@@ -70,3 +70,10 @@ def validate_text(ntriples: str, *, allow_warnings: bool = False) -> ValidationR
 def validate_store(store: OxigraphStore | Store, *, allow_warnings: bool = False) -> ValidationReport:
     """Validate everything ``store`` holds (as validate.validate_store does, with the fast engine)."""
     return validate_text(union_ntriples(store), allow_warnings=allow_warnings)
+
+
+def restricted(report: ValidationReport, focus: set[str], *, allow_warnings: bool) -> ValidationReport:
+    """``report`` cut to its results on ``focus``, with the verdict those give (warnings count unless allowed)."""
+    results = [result for result in report.results if result.focus_node in focus]
+    counted = [result for result in results if result.severity == "Violation" or not allow_warnings]
+    return ValidationReport(conforms=not counted, results=results, graph=report.graph)

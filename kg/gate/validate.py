@@ -19,7 +19,7 @@ import rdflib
 from rdflib.namespace import RDF, SH, NamespaceManager
 
 from kg import resources, sparql_cache
-from kg.gate import affected, inference
+from kg.gate import affected, inference, lexical
 from kg.gate.changes import Changeset
 from kg.namespaces import INFERRED_GRAPH
 from kg.rdf import stable_blank_nodes, to_rdflib
@@ -176,9 +176,19 @@ def check_neighbourhood(quads: set[ox.Quad], focus: set[str], allow_warnings: bo
     """Validate ``focus`` on ``quads`` (stated, after the change) and the build's inferences, in this process.
 
     The default NeighbourhoodCheck; kg/gate/validation_worker.py runs this same function in a
-    worker process, so that the GIL of a server stays free for its readers.
+    worker process, so that the GIL of a server stays free for its readers. When pyshacl cannot
+    evaluate a constraint (rdflib's SPARQL recurses without end on an ill-formed number such as
+    "12.x"^^xsd:decimal; docs/adr/0016), the verdict and results on ``focus`` are pyshacl-turbo's,
+    which reports such a value, so the change is judged, never left to an internal error.
     """
-    return validate_graph(store_graph(scratch_store(quads)), allow_warnings=allow_warnings, focus=focus)
+    scratch = scratch_store(quads)
+    try:
+        return validate_graph(store_graph(scratch), allow_warnings=allow_warnings, focus=focus)
+    except RecursionError:
+        from kg.gate import fast_shacl  # it imports this module
+
+        report = fast_shacl.validate_store(scratch, allow_warnings=True)
+        return fast_shacl.restricted(report, focus, allow_warnings=allow_warnings)
 
 
 def validate_changes(
@@ -192,8 +202,12 @@ def validate_changes(
 
     The neighbourhood is read here and validated by ``check`` (in this process by default).
     Falls back to full validation when the shapes use a feature the affected-node analysis
-    does not follow.
+    does not follow. An added literal whose text is not in its XSD datatype's lexical space is
+    refused first, as a datatype violation (kg/gate/lexical.py).
     """
+    ill_formed = lexical.ill_formed(triple for change in changesets for triple in change.add)
+    if ill_formed is not None:
+        return read_report(ill_formed, conforms=False)
     changed = {triple for change in changesets for triple in (*change.add, *change.remove)}
     try:
         reach = affected.shapes_reach(shapes_graph())

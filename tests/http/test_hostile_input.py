@@ -281,3 +281,31 @@ def test_hostile_text_is_kept_exactly_in_a_merged_change(client: TestClient) -> 
     record = client.get(f"/changes/{merged.json()['merged'][0]}").json()
     assert (record["author"], record["message"]) == (document["author"], document["message"])
     assert "chip/hostile-merged" in record["added_triples"]
+
+
+@pytest.mark.parametrize("value", ["12.x", "1e", "--3", "NaN", "INF", "1E3", " "])
+def test_an_ill_formed_number_is_judged_not_crashed_on(client: TestClient, value: str) -> None:
+    """pyshacl's SPARQL constraints recurse on an ill-formed xsd:decimal; the gate still answers 422, nothing written."""
+    store = _store(client)
+    before = store.dump_nquads()
+    turtle = f"""@prefix cg: <https://w3id.org/chipgraph/ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/chipgraph/id/chip/ill-formed-chip> a cg:GPU ;
+    <http://www.w3.org/2000/01/rdf-schema#label> "Ill-formed chip" ;
+    cg:designedBy <https://w3id.org/chipgraph/id/organization/nvidia> ;
+    cg:statedTPP "{value}"^^xsd:decimal ."""
+    body = {
+        "graph": "https://w3id.org/chipgraph/graph/epoch-ml-hardware",
+        "author": "t",
+        "message": "an ill-formed figure",
+        "add": {"format": "text/turtle", "data": turtle},
+    }
+    for dry_run in ("true", "false"):
+        refused = client.post("/changes", params={"dry_run": dry_run}, json=body, headers=auth())
+        assert refused.status_code == 422, refused.text
+        answer = refused.json()  # a dry run answers the report itself, a write our error with the report
+        report = answer if dry_run == "true" else answer["context"]
+        assert dry_run == "true" or answer["code"] == "changeset-refused"
+        results = report["results"]
+        assert any(r["focus_node"].endswith("/ill-formed-chip") and r["severity"] == "Violation" for r in results)
+    assert store.dump_nquads() == before
