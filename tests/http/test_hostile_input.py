@@ -285,7 +285,7 @@ def test_hostile_text_is_kept_exactly_in_a_merged_change(client: TestClient) -> 
 
 @pytest.mark.parametrize("value", ["12.x", "1e", "--3", "NaN", "INF", "1E3", " "])
 def test_an_ill_formed_number_is_judged_not_crashed_on(client: TestClient, value: str) -> None:
-    """pyshacl's SPARQL constraints recurse on an ill-formed xsd:decimal; the gate still answers 422, nothing written."""
+    """An ill-formed typed value (pyshacl once recursed or raised on some): 422 with a report, nothing written."""
     store = _store(client)
     before = store.dump_nquads()
     turtle = f"""@prefix cg: <https://w3id.org/chipgraph/ontology#> .
