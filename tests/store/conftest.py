@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from kg.store import OxigraphStore, RemoteStore, Store
@@ -54,3 +55,16 @@ def any_store(request: pytest.FixtureRequest) -> Iterator[Store]:
         store.close()
     else:
         yield request.getfixturevalue("remote")
+
+
+@pytest.fixture(scope="module")
+def copied(virtuoso: Virtuoso, curated_build: tuple[OxigraphStore, tuple[ox.Quad, ...]]) -> Iterator[RemoteStore]:
+    """The curated build's quads in the test Virtuoso (for this module; emptied afterwards)."""
+    store = remote_store(virtuoso, update_timeout=300.0)
+    store.clear()
+    store.add_quads(curated_build[1])
+    try:
+        yield store
+    finally:
+        store.clear()
+        store.close()

@@ -8,7 +8,7 @@ CHIPGRAPH_STORE_URL.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pyoxigraph as ox
 import pytest
@@ -19,26 +19,12 @@ from kg.cli import app
 from kg.queries import named_queries
 from kg.store import OxigraphStore, QuerySyntaxError, RemoteStore, Row, Store
 from kg.store.virtuoso_launcher import PASSWORD, USER, Virtuoso, free_port
-from tests.store.conftest import remote_store
 
 runner = CliRunner()
 
 # Virtuoso 7.2.5's SPARQL compiler fails on this query ("SP031 ... sparp_find_origin_of_external_var()"), with or
 # without a dataset: it needs a rewrite before the REST and CLI can run on Virtuoso (docs/adr/0018).
 VIRTUOSO_CANNOT = {"chips-restricted-between"}
-
-
-@pytest.fixture(scope="module")
-def copied(virtuoso: Virtuoso, curated_build: tuple[OxigraphStore, tuple[ox.Quad, ...]]) -> Iterator[RemoteStore]:
-    """The curated build's quads in the test Virtuoso (for this module; emptied afterwards)."""
-    store = remote_store(virtuoso, update_timeout=300.0)
-    store.clear()
-    store.add_quads(curated_build[1])
-    try:
-        yield store
-    finally:
-        store.clear()
-        store.close()
 
 
 def _unordered(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:

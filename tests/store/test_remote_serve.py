@@ -28,7 +28,6 @@ from kg.namespaces import HISTORY_GRAPH, ID_BASE, ONTOLOGY_NS
 from kg.store import OxigraphStore, RemoteStore
 from kg.store.virtuoso_launcher import PASSWORD, USER, Virtuoso
 from tests.http.live_server import serving
-from tests.store.conftest import remote_store
 
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 SPARQL = (
@@ -112,19 +111,6 @@ def answer(base: str, route: str) -> object:
     status, _, body = get(base + route)
     assert status == 200, (route, body[:500])
     return json.loads(body)
-
-
-@pytest.fixture(scope="module")
-def copied(virtuoso: Virtuoso, curated_build: tuple[OxigraphStore, tuple[ox.Quad, ...]]) -> Iterator[RemoteStore]:
-    """The curated build's quads in the test Virtuoso (for this module; emptied afterwards)."""
-    store = remote_store(virtuoso, update_timeout=300.0)
-    store.clear()
-    store.add_quads(curated_build[1])
-    try:
-        yield store
-    finally:
-        store.clear()
-        store.close()
 
 
 @pytest.fixture(scope="module")
