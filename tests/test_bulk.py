@@ -199,3 +199,29 @@ def test_a_refused_bulk_import_reports_pyshacls_messages(fresh_curated: Oxigraph
         bulk.merge_bulk(fresh_curated, changesets)
     messages = {r.message for r in refused.value.report.results if r.focus_node == source.value}
     assert messages == {r.message for r in reference.results if r.focus_node == source.value}
+
+
+HOSTILE_FILES = {
+    "broken.nq": b'<urn:a> <urn:b> "unterminated .\n',
+    "injection.nq": b"<urn:a> <urn:b> <urn:c> <urn:g> . } ; DROP ALL ; INSERT DATA { <urn:x> <urn:y> <urn:z> } .\n",
+    "iri-breakout.nq": b'<urn:a> <urn:b> <urn:c> <urn:g> <urn:x> .\n<urn:a> <urn:b> "x" <urn:g> .\n',
+    "default-graph.nq": b"<urn:a> <urn:b> <urn:c> .\n",
+    "blank-graph.trig": b"_:g { <urn:a> <urn:b> <urn:c> }\n",
+    "empty.ttl": b"",
+    "nested.ttl": b"<urn:a> <urn:b> " + b"(" * 5000 + b")" * 5000 + b" .\n",
+    "not-utf8.nt": b'<urn:a> <urn:b> "\xff\xfe" .\n',
+    "data.exe": b"<urn:a> <urn:b> <urn:c> .\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
+def test_import_rdf_refuses_a_hostile_file_and_writes_nothing(tmp_path: Path, name: str) -> None:
+    store_path = ontology_store(tmp_path / "store")
+    hostile = tmp_path / name
+    hostile.write_bytes(HOSTILE_FILES[name])
+    before = dump(store_path)
+    args = ["--author", "cli", "-m", "hostile", "--store", str(store_path)]
+    refused = CliRunner().invoke(app, ["import-rdf", str(hostile), *args])
+    assert refused.exit_code != 0, refused.output
+    assert refused.output.startswith("error: ") and "Traceback" not in refused.output
+    assert dump(store_path) == before
