@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds `serve` on a SPARQL server trusts its graph version before reading it again (0: always)",
     )
+    store_lock_ttl: float = Field(
+        600.0, gt=0, description="Seconds after which a writer's claim on a SPARQL server's write lock is stale"
+    )
+    store_lock_wait: float = Field(
+        60.0, ge=0, description="Seconds a writer waits for a SPARQL server's write lock before giving up"
+    )
     host: str = Field("127.0.0.1", description="Address `chipgraph serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="Port `chipgraph serve` listens on")
     write_token: SecretStr | None = Field(None, description="Bearer token for writes; none set: writes are off")

@@ -33,7 +33,7 @@ from rdflib.namespace import RDF, SH
 
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS
 from kg.rdf import fill, sparql_iri, sparql_iris
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, OxigraphStore, term_text
 
 CGS = "https://w3id.org/chipgraph/shapes#"
 READS_PATH = rdflib.URIRef(CGS + "readsPath")
@@ -108,11 +108,19 @@ SELECT ?kind ?a ?b WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
 }} }}"""
 
 
-def vocabulary(store: OxigraphStore) -> Vocabulary:
-    """Read inverses, transitive properties and sub-properties from the store's ontology."""
+def vocabulary(store: AnyStore) -> Vocabulary:
+    """Read inverses, transitive properties and sub-properties from the store's ontology.
+
+    On a SPARQL server the ontology graph is read into memory first and the query runs there
+    (Virtuoso 7.2 refuses ``rdfs:subPropertyOf+`` with neither end bound: "transitive start not given").
+    """
     inverses: dict[str, set[str]] = defaultdict(set)
     transitive: set[str] = set()
     subproperties: dict[str, set[str]] = defaultdict(set)
+    if not isinstance(store, OxigraphStore):
+        ontology = OxigraphStore.in_memory()
+        ontology.add_quads(store.quads(ONTOLOGY_GRAPH))
+        store = ontology
     for row in store.select(VOCABULARY):
         kind, a, b = (term_text(row[name]) if name in row else "" for name in ("kind", "a", "b"))
         if kind == "transitive":
@@ -126,17 +134,17 @@ def vocabulary(store: OxigraphStore) -> Vocabulary:
     return Vocabulary(dict(inverses), transitive, dict(subproperties))
 
 
-def _batches(nodes: Iterable[str]) -> Iterable[str]:
+def batches(nodes: Iterable[str]) -> Iterable[str]:
     """The nodes as VALUES lists of at most BATCH IRIs each (written by kg.rdf.sparql_iris)."""
     ordered = sorted(nodes)
     for begin in range(0, len(ordered), BATCH):
         yield sparql_iris(ordered[begin : begin + BATCH])
 
 
-def _iris(store: OxigraphStore, query: str, nodes: Iterable[str]) -> set[str]:
+def _iris(store: AnyStore, query: str, nodes: Iterable[str]) -> set[str]:
     """Run ``query`` ($VALUES replaced by the nodes, in batches); return the IRIs bound to ?x."""
     found: set[str] = set()
-    for values in _batches(nodes):
+    for values in batches(nodes):
         for row in store.select(fill(query, {"VALUES": values})):
             term = row.get("x")
             if isinstance(term, ox.NamedNode):
@@ -148,13 +156,27 @@ def _path(steps: tuple[str, ...]) -> str:
     return "/".join(sparql_iri(step) for step in steps)
 
 
-def connected(store: OxigraphStore, nodes: Iterable[str], properties: Iterable[str]) -> set[str]:
-    """Every node linked to ``nodes`` by chains of ``properties`` in either direction."""
+def connected(store: AnyStore, nodes: Iterable[str], properties: Iterable[str]) -> set[str]:
+    """Every node linked to ``nodes`` by chains of ``properties`` in either direction (``nodes`` included).
+
+    One property-path query on the embedded store; on a SPARQL server one step at a time until no
+    new node is reached (Virtuoso 7.2 refuses a ``*`` path whose start comes from VALUES:
+    "transitive start not given"). The inferred closure makes that two or three steps.
+    """
     props = sorted(properties)
     if not props:
         return set()
-    step = "|".join(f"{sparql_iri(p)}|^{sparql_iri(p)}" for p in props)
-    return _iris(store, f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} ?x ({step})* ?n }}", nodes)
+    if isinstance(store, OxigraphStore):
+        step = "|".join(f"{sparql_iri(p)}|^{sparql_iri(p)}" for p in props)
+        return _iris(store, f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} ?x ({step})* ?n }}", nodes)
+    listed = ", ".join(sparql_iri(prop) for prop in props)
+    query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} {{ ?x ?p ?n }} UNION {{ ?n ?p ?x }} FILTER(?p IN ({listed})) }}"
+    reached = set(nodes)
+    frontier = set(reached)
+    while frontier:
+        frontier = _iris(store, query, frontier) - reached
+        reached |= frontier
+    return reached
 
 
 def _iri(term: object) -> str | None:
@@ -172,7 +194,7 @@ def _changed_links(changed: set[ox.Triple]) -> list[tuple[str, str, str]]:
 
 
 def _linked(
-    store: OxigraphStore, nodes: set[str], changed: set[ox.Triple], properties: set[str], *, incoming: bool
+    store: AnyStore, nodes: set[str], changed: set[ox.Triple], properties: set[str], *, incoming: bool
 ) -> set[str]:
     """Nodes x with (x p n) if ``incoming``, else (n p x): n in ``nodes``, p in ``properties``."""
     if not properties or not nodes:
@@ -191,7 +213,7 @@ def _linked(
     return found
 
 
-def focus_nodes(store: OxigraphStore, changed: set[ox.Triple], reach: Reach, vocab: Vocabulary) -> set[str]:
+def focus_nodes(store: AnyStore, changed: set[ox.Triple], reach: Reach, vocab: Vocabulary) -> set[str]:
     """The nodes whose verdict a change of ``changed`` can alter (see the module's rules)."""
     read, class_checked = vocab.closed(reach.read), vocab.closed(reach.class_checked)
     focus = {subject for triple in changed if (subject := _iri(triple.subject)) is not None}
@@ -224,15 +246,15 @@ TYPES = (
 )
 
 
-def _quads(store: OxigraphStore, query: str, nodes: Iterable[str]) -> set[ox.Quad]:
+def _quads(store: AnyStore, query: str, nodes: Iterable[str]) -> set[ox.Quad]:
     quads: set[ox.Quad] = set()
-    for values in _batches(nodes):
+    for values in batches(nodes):
         for row in store.select(fill(query, {"VALUES": values})):
             quads.add(ox.Quad(row["s"], row["p"], row["o"], row["g"]))  # type: ignore[arg-type]
     return quads
 
 
-def along(store: OxigraphStore, start: set[str], path: tuple[str, ...], changed: set[ox.Triple]) -> set[str]:
+def along(store: AnyStore, start: set[str], path: tuple[str, ...], changed: set[ox.Triple]) -> set[str]:
     """The nodes on ``path`` from ``start``, step by step, in the store or through changed triples.
 
     Following the changed triples too (added ones, say a new classification) reaches the nodes
@@ -250,7 +272,7 @@ def along(store: OxigraphStore, start: set[str], path: tuple[str, ...], changed:
 
 
 def neighbourhood(
-    store: OxigraphStore, focus: set[str], changed: set[ox.Triple], reach: Reach, vocab: Vocabulary
+    store: AnyStore, focus: set[str], changed: set[ox.Triple], reach: Reach, vocab: Vocabulary
 ) -> set[ox.Quad]:
     """The stated quads (before the change) that validating ``focus`` after the change reads."""
     data = {node for node in focus if not node.startswith(ONTOLOGY_NS)}

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from kg.gate.changes import Changeset, ChangesetError
 from kg.namespaces import META_GRAPH, ONTOLOGY_NS
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 
 TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
 PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
@@ -50,7 +50,7 @@ class SourceNotDescribedError(ChangesetError):
         super().__init__(f"{what} (a title, and a URL or a citation), before or in the same write; {example}")
 
 
-def with_sources(store: OxigraphStore, changesets: list[Changeset]) -> list[Changeset]:
+def with_sources(store: AnyStore, changesets: list[Changeset]) -> list[Changeset]:
     """The changesets, each naming the source it speaks for; raises SourceNotDescribedError.
 
     A changeset of the metadata graph needs no source. A changeset that names its source keeps
@@ -70,7 +70,7 @@ def with_sources(store: OxigraphStore, changesets: list[Changeset]) -> list[Chan
     return named
 
 
-def _declared_source(store: OxigraphStore, graph: str, pending: Iterable[ox.Triple]) -> str | None:
+def _declared_source(store: AnyStore, graph: str, pending: Iterable[ox.Triple]) -> str | None:
     """The source ``<graph> prov:hadPrimarySource`` names in the metadata graph (this merge's first), or None."""
     subject = ox.NamedNode(graph)
     for triple in pending:
@@ -82,7 +82,7 @@ def _declared_source(store: OxigraphStore, graph: str, pending: Iterable[ox.Trip
     return None
 
 
-def _titled(store: OxigraphStore, source: str, pending: Iterable[ox.Triple]) -> bool:
+def _titled(store: AnyStore, source: str, pending: Iterable[ox.Triple]) -> bool:
     """Whether the metadata graph (or this merge's additions to it) gives ``source`` a title."""
     subject = ox.NamedNode(source)
     if any(t.subject == subject and t.predicate == TITLE for t in pending):

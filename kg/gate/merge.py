@@ -38,7 +38,7 @@ from kg.namespaces import (
     ONTOLOGY_GRAPH,
     ONTOLOGY_NS,
 )
-from kg.store import OxigraphStore, StoreError, term_text
+from kg.store import AnyStore, OxigraphStore, RemoteStore, StoreError, term_text
 
 CG = ONTOLOGY_NS
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -74,12 +74,12 @@ class MergeResult:
     report: ValidationReport
 
 
-def _present(store: OxigraphStore, graph: str, triples: Iterable[ox.Triple]) -> set[ox.Triple]:
+def _present(store: AnyStore, graph: str, triples: Iterable[ox.Triple]) -> set[ox.Triple]:
     name = ox.NamedNode(graph)
     return {t for t in triples if store.contains(ox.Quad(t.subject, t.predicate, t.object, name))}
 
 
-def effective(store: OxigraphStore, change: Changeset) -> Changeset | None:
+def effective(store: AnyStore, change: Changeset) -> Changeset | None:
     """The changeset reduced to what it changes (new additions, present removals), or None."""
     add = change.add - _present(store, change.graph, change.add)
     remove = frozenset(_present(store, change.graph, change.remove))
@@ -242,7 +242,7 @@ def write(
 
 
 def merge(
-    store: OxigraphStore,
+    store: AnyStore,
     changesets: list[Changeset],
     *,
     allow_warnings: bool = False,
@@ -260,26 +260,30 @@ def merge(
     described. Returns the merged changesets with their ids. Changesets that add at least
     the bulk_above setting's triples and remove none take the bulk path (kg/gate/bulk.py), same promises.
     """
-    from kg.gate import bulk  # the bulk path imports this module
+    from kg.gate import bulk, replay  # the bulk path imports this module
 
-    if bulk.applies(changesets):
+    if isinstance(store, OxigraphStore) and bulk.applies(changesets):
         merged, report = bulk.merge_bulk(store, changesets, allow_warnings=allow_warnings)
         return MergeResult(merged=merged, report=report)
-    time = now()
-    reduced = [change for change in (effective(store, c) for c in changesets) if change is not None]
-    if not reduced:
-        return MergeResult(merged=[], report=ValidationReport(conforms=True, results=[], graph=rdflib.Graph()))
-    reduced = graph_sources.with_sources(store, reduced)
-    report = validate_changes(store, reduced, allow_warnings=allow_warnings, check=check)
-    if not report.conforms:
-        raise MergeRefusedError(report)
-    first = next_sequence(store)
-    stamped = [change.stamped(time, sequence) for sequence, change in enumerate(reduced, start=first)]
-    write(store, stamped, first)
+    with store.writing():  # on a SPARQL server: no other process merges until this one is written
+        time = now()
+        reduced = [change for change in (effective(store, c) for c in changesets) if change is not None]
+        if not reduced:
+            return MergeResult(merged=[], report=ValidationReport(conforms=True, results=[], graph=rdflib.Graph()))
+        reduced = graph_sources.with_sources(store, reduced)
+        report = validate_changes(store, reduced, allow_warnings=allow_warnings, check=check)
+        if not report.conforms:
+            raise MergeRefusedError(report)
+        first = next_sequence(store)
+        stamped = [change.stamped(time, sequence) for sequence, change in enumerate(reduced, start=first)]
+        if isinstance(store, RemoteStore):
+            replay.write_remote(store, stamped, first, incremental_applies(stamped))
+        else:
+            write(store, stamped, first)
     return MergeResult(merged=stamped, report=report)
 
 
-def next_sequence(store: OxigraphStore) -> int:
+def next_sequence(store: AnyStore) -> int:
     """The sequence number the next merged changeset gets."""
     rows = store.select(
         f"SELECT (MAX(?n) AS ?last) WHERE {{ GRAPH <{HISTORY_GRAPH}> {{ ?c <{CG}sequenceNumber> ?n }} }}"
@@ -340,13 +344,13 @@ def _record(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
     )
 
 
-def log(store: OxigraphStore, limit: int | None = None) -> list[HistoryRecord]:
+def log(store: AnyStore, limit: int | None = None) -> list[HistoryRecord]:
     """The merged changesets, newest first."""
     query = HISTORY_QUERY.replace("$FILTER", "") + ("" if limit is None else f" LIMIT {int(limit)}")
     return [_record(row) for row in store.select(query)]
 
 
-def touching(store: OxigraphStore, iri: str, limit: int) -> list[HistoryRecord]:
+def touching(store: AnyStore, iri: str, limit: int) -> list[HistoryRecord]:
     """The newest ``limit`` merged changesets whose added or removed triples mention ``iri``.
 
     The history literals are searched for the IRI as N-Triples writes it (``<iri>``); callers
@@ -358,7 +362,7 @@ def touching(store: OxigraphStore, iri: str, limit: int) -> list[HistoryRecord]:
     return [_record(row) for row in store.select(query)]
 
 
-def show(store: OxigraphStore, change_id: str) -> HistoryRecord:
+def show(store: AnyStore, change_id: str) -> HistoryRecord:
     """One merged changeset; raises UnknownChangeError."""
     try:
         node = ox.NamedNode(CHANGE_BASE + change_id)
@@ -371,7 +375,7 @@ def show(store: OxigraphStore, change_id: str) -> HistoryRecord:
 
 
 def revert(
-    store: OxigraphStore,
+    store: AnyStore,
     change_id: str,
     *,
     author: str,

@@ -23,7 +23,7 @@ from kg.gate import affected, inference, lexical
 from kg.gate.changes import Changeset
 from kg.namespaces import INFERRED_GRAPH
 from kg.rdf import stable_blank_nodes, to_rdflib
-from kg.store import OxigraphStore, Store
+from kg.store import AnyStore, OxigraphStore, Store
 
 
 @dataclass(frozen=True)
@@ -154,15 +154,13 @@ def scratch_store(quads: set[ox.Quad]) -> OxigraphStore:
     return scratch
 
 
-def stated_quads(store: OxigraphStore) -> set[ox.Quad]:
+def stated_quads(store: AnyStore) -> set[ox.Quad]:
     """Every quad of the store except the inferred ones."""
     inferred = ox.NamedNode(INFERRED_GRAPH)
     return {quad for quad in store.all_quads() if quad.graph_name != inferred}
 
 
-def validate_full(
-    store: OxigraphStore, changesets: list[Changeset], *, allow_warnings: bool = False
-) -> ValidationReport:
+def validate_full(store: AnyStore, changesets: list[Changeset], *, allow_warnings: bool = False) -> ValidationReport:
     """Validate the whole graph as it would be after the changesets (slow; the reference)."""
     after = scratch_store(apply_changes(stated_quads(store), changesets))
     return validate_store(after, allow_warnings=allow_warnings)
@@ -192,7 +190,7 @@ def check_neighbourhood(quads: set[ox.Quad], focus: set[str], allow_warnings: bo
 
 
 def validate_changes(
-    store: OxigraphStore,
+    store: AnyStore,
     changesets: list[Changeset],
     *,
     allow_warnings: bool = False,

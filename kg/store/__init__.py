@@ -16,6 +16,7 @@ public here is importable as ``from kg.store import X``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
@@ -101,6 +102,14 @@ class Store(Protocol):
         """
         ...
 
+    def writing(self) -> AbstractContextManager[None]:
+        """A block in which this process is the store's one writer (re-entrant in its thread).
+
+        The embedded store needs nothing (its writer holds the folder); a remote store takes the
+        server's write lock, shared by every process writing to that server.
+        """
+        ...
+
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         """Add named-graph quads, and their triples to the default graph, as one transaction."""
         ...
@@ -145,6 +154,9 @@ from kg.store.oxigraph import (  # noqa: E402
 )
 from kg.store.remote import RemoteStore  # noqa: E402
 
+AnyStore: TypeAlias = OxigraphStore | RemoteStore
+"""Either store, for code that needs more than the Store protocol (quad look-ups, the write lock)."""
+
 if TYPE_CHECKING:  # mypy proves that both stores are Stores
 
     def _embedded_is_a_store(store: OxigraphStore) -> Store:
@@ -155,6 +167,7 @@ if TYPE_CHECKING:  # mypy proves that both stores are Stores
 
 
 __all__ = [
+    "AnyStore",
     "OxigraphStore",
     "QueryResult",
     "QuerySyntaxError",

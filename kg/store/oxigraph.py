@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -117,6 +118,10 @@ class OxigraphStore:
             raise QuerySyntaxError(str(error)) from error
         except RuntimeError as error:  # an operation failed (e.g. CREATE of an existing graph): rolled back
             raise StoreError(str(error)) from error
+
+    def writing(self) -> AbstractContextManager[None]:
+        """A block with the right to write: nothing to take, a store open for writing is this process's alone."""
+        return nullcontext()
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         """Add quads of named graphs, and their triples to the default graph, as one transaction.

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Literal
 
 import httpx2 as httpx
@@ -33,6 +34,7 @@ import pyoxigraph as ox
 
 from kg.settings import VIRTUOSO_GRAPHS, Settings
 from kg.store import QueryResult, QuerySyntaxError, Row, StoreError, StoreTimeoutError, Term, solution_rows, term_text
+from kg.store.server_lock import LOCK_GRAPH, ServerLock
 from kg.store.shape import shape, with_dataset
 
 MIRROR_GRAPH = "urn:chipgraph:default"
@@ -44,9 +46,15 @@ N_TRIPLES = "application/n-triples"
 TURTLE = "text/turtle"
 BLOCK_TRIPLES = 1000  # triples per GRAPH block of an INSERT DATA (Virtuoso 7.2's parser: "memory exhausted" at ~5 000)
 DROPS_PER_REQUEST = 100
+SUBJECTS_PER_QUERY = 200
+MAX_UPDATE_BYTES = 9_000_000  # Virtuoso 7.2 refuses an update text past 10 MB
 MESSAGE_CHARS = 600  # how much of a server's error text goes into an error message
 
 Auth = Literal["basic", "digest"]
+
+
+class UpdateTooLargeError(StoreError):
+    """Raised, before anything is sent, when one change is too large for one update request to the server."""
 
 
 class RemoteStore:
@@ -72,17 +80,22 @@ class RemoteStore:
         query_timeout: float = 30.0,
         update_timeout: float = 60.0,
         connect_timeout: float = 5.0,
+        lock_ttl: float = 600.0,
+        lock_wait: float = 60.0,
     ) -> None:
         """Talk to ``query_url`` for queries and ``update_url`` (default: the same) for updates.
 
         ``user`` and ``password`` are sent with every request (``auth``: HTTP basic or digest).
         ``query_timeout`` and ``update_timeout`` bound the wait for an answer, ``connect_timeout``
-        the wait for a connection. Nothing is sent until the first call.
+        the wait for a connection. Writers hold the server's write lock (``writing``): a claim older
+        than ``lock_ttl`` seconds is stale; a writer gives up after ``lock_wait`` seconds. Nothing
+        is sent until the first call.
         """
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.mirror_graph = ox.NamedNode(mirror_graph)
-        self.ignored_graphs = frozenset(ignored_graphs) | {mirror_graph}
+        self.ignored_graphs = frozenset(ignored_graphs) | {mirror_graph, LOCK_GRAPH}
+        self._lock = ServerLock(self, ttl=lock_ttl, wait=lock_wait)
         self._query_timeout = httpx.Timeout(query_timeout, connect=connect_timeout)
         self._update_timeout = httpx.Timeout(update_timeout, connect=connect_timeout)
         credentials: httpx.Auth | None = None
@@ -106,6 +119,8 @@ class RemoteStore:
             ignored_graphs=settings.store_ignored_graphs,
             query_timeout=settings.query_timeout,
             update_timeout=settings.update_timeout,
+            lock_ttl=settings.store_lock_ttl,
+            lock_wait=settings.store_lock_wait,
         )
 
     # The protocol.
@@ -212,6 +227,10 @@ class RemoteStore:
         """Run a SELECT query over chipgraph's dataset and return its rows (unbound variables are left out)."""
         return self._select(sparql, dataset=True)
 
+    def select_unscoped(self, sparql: str) -> list[Row]:
+        """Run a SELECT query on the server's own default dataset (for queries that name every graph they read)."""
+        return self._select(sparql, dataset=False)
+
     def _select(self, sparql: str, *, dataset: bool) -> list[Row]:
         """The rows of a SELECT query (``dataset`` as for ``_run``); raise QuerySyntaxError for another form."""
         return solution_rows(self._run(sparql, dataset=dataset))
@@ -260,15 +279,18 @@ class RemoteStore:
         if operations:
             self.update(" ;\n".join(operations))
 
-    def _blocks(self, quads: list[ox.Quad]) -> str:
-        """The quads and their mirror as ``GRAPH <g> { ... }`` blocks of at most BLOCK_TRIPLES triples.
+    def _blocks(self, quads: list[ox.Quad], *, mirrored: bool = True) -> str:
+        """The quads (and their mirror, if ``mirrored``) as ``GRAPH <g> { ... }`` blocks of at most BLOCK_TRIPLES.
 
-        Virtuoso 7.2's parser fails ("memory exhausted") at about 5 000 triples in one block.
+        A quad of the default graph goes to the mirror. Virtuoso 7.2's parser fails ("memory
+        exhausted") at about 5 000 triples in one block. Terms are written by ``_statement``.
         """
         by_graph: dict[str, list[str]] = {}
         for quad in quads:
-            by_graph.setdefault(str(quad.graph_name), []).append(f"{quad.triple} .")
-        by_graph.setdefault(str(self.mirror_graph), []).extend(f"{quad.triple} ." for quad in quads)
+            graph = self.mirror_graph if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name
+            by_graph.setdefault(str(graph), []).append(_statement(quad))
+        if mirrored:
+            by_graph.setdefault(str(self.mirror_graph), []).extend(_statement(quad) for quad in quads)
         return " ".join(
             f"GRAPH {graph} {{ {' '.join(lines[start : start + BLOCK_TRIPLES])} }}"
             for graph, lines in by_graph.items()
@@ -332,6 +354,81 @@ class RemoteStore:
         sparql = f"ASK {{ GRAPH {graph} {{ {quad.subject} {quad.predicate} {quad.object} }} }}"
         return bool(self._run(sparql, dataset=False))
 
+    def quads_matching(
+        self, subject: ox.NamedNode | None, predicate: ox.NamedNode | None, obj: Term | None, graph: ox.NamedNode
+    ) -> list[ox.Quad]:
+        """The quads of ``graph`` that match the pattern (None matches anything)."""
+        s, p, o = _pattern(subject, predicate, obj)
+        rows = self._select(f"SELECT * WHERE {{ GRAPH {graph} {{ {s} {p} {o} }} }}", dataset=False)
+        return [
+            ox.Quad(row.get("s", subject), row.get("p", predicate), row.get("o", obj), graph)  # type: ignore[arg-type]
+            for row in rows
+        ]
+
+    def has_quads(
+        self, subject: ox.NamedNode | None, predicate: ox.NamedNode | None, obj: Term | None, graph: ox.NamedNode
+    ) -> bool:
+        """Whether ``graph`` holds at least one quad matching the pattern (None matches anything)."""
+        s, p, o = _pattern(subject, predicate, obj)
+        return bool(self._run(f"ASK {{ GRAPH {graph} {{ {s} {p} {o} }} }}", dataset=False))
+
+    def quads_about(self, subjects: Iterable[str]) -> list[ox.Quad]:
+        """Every quad of chipgraph's named graphs whose subject is one of the IRIs ``subjects``.
+
+        Asked in batches of SUBJECTS_PER_QUERY, each IRI written by pyoxigraph (ValueError for one that is not an IRI).
+        """
+        ordered = sorted(set(subjects))
+        found: list[ox.Quad] = []
+        for start in range(0, len(ordered), SUBJECTS_PER_QUERY):
+            values = " ".join(str(ox.NamedNode(iri)) for iri in ordered[start : start + SUBJECTS_PER_QUERY])
+            rows = self._select(
+                f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+                f"{self._graph_filter('?g')} }}",
+                dataset=False,
+            )
+            found += [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]  # type: ignore[arg-type]
+        return found
+
+    # Writing a computed change.
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Hold the server's write lock for a block (kg/store/server_lock.py): one writer at a time, any process.
+
+        Re-entrant within a thread. Raises StoreBusyError when another writer holds it past the wait.
+        """
+        return self._lock.held()
+
+    def apply(self, removed: Iterable[ox.Quad], added: Iterable[ox.Quad], condition: str) -> None:
+        """Remove then add ground quads in one DELETE/INSERT operation, written only where ``condition`` holds.
+
+        One operation is one transaction on Virtuoso (docs/adr/0018): the change is applied whole
+        or not at all. A quad of the default graph is written in the mirror (the caller computed the
+        merge). ``condition`` is a group graph pattern (its solutions: none, nothing is written).
+        Raises ValueError, sending nothing, for a quad with a blank node or a triple term (a server
+        could not match it again), UpdateTooLargeError when the text passes MAX_UPDATE_BYTES, and
+        StoreError when the server fails (then whether it applied the change must be read back).
+        """
+        removals, additions = list(removed), list(added)
+        for quad in (*removals, *additions):
+            if _has_blank_node(quad) or any(isinstance(t, ox.Triple) for t in (quad.subject, quad.object)):
+                raise ValueError(f"a blank node or triple term cannot be written to a SPARQL server by value: {quad}")
+        parts = []
+        if removals:
+            parts.append(f"DELETE {{ {self._blocks(removals, mirrored=False)} }}")
+        if additions:
+            parts.append(f"INSERT {{ {self._blocks(additions, mirrored=False)} }}")
+        if not parts:
+            return
+        # The sub-select: with a plain WHERE, Virtuoso 7.2 can write a two-GRAPH template and then fail (SR002).
+        text = " ".join(parts) + f" WHERE {{ SELECT * {{ {condition} }} }}"
+        size = len(text.encode("utf-8"))
+        if size > MAX_UPDATE_BYTES:
+            raise UpdateTooLargeError(
+                f"the change is {size:,} bytes of SPARQL Update, more than the {MAX_UPDATE_BYTES:,} a request to "
+                f"{self.update_url} may hold: split it into smaller changesets"
+            )
+        self.update(text)
+
     def clear(self) -> None:
         """Drop every named graph of chipgraph, then the mirror (the server's own graphs stay).
 
@@ -346,6 +443,29 @@ class RemoteStore:
     def close(self) -> None:
         """Close the HTTP connections; the object must not be used afterwards."""
         self._client.close()
+
+
+def _pattern(subject: Term | None, predicate: Term | None, obj: Term | None) -> tuple[Term | ox.Variable, ...]:
+    """A triple pattern's terms: each given term, or the variable ?s, ?p or ?o where it is None."""
+    given = ((subject, "s"), (predicate, "p"), (obj, "o"))
+    return tuple(term if term is not None else ox.Variable(name) for term, name in given)
+
+
+XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
+
+
+def _statement(quad: ox.Quad) -> str:
+    """The triple of ``quad`` as a statement of a data block or template, ``.`` included.
+
+    An integral decimal is written with ``.0`` (the same value): in an INSERT or DELETE template
+    Virtuoso 7.2 reads ``"400"^^xsd:decimal`` as the integer 400 and stores an xsd:integer
+    (measured; tests/store/test_store_contract.py). ``"400.0"`` is stored, and read back, as
+    ``"400"^^xsd:decimal``.
+    """
+    obj = quad.object
+    if isinstance(obj, ox.Literal) and obj.datatype.value == XSD_DECIMAL and "." not in obj.value:
+        obj = ox.Literal(obj.value + ".0", datatype=obj.datatype)
+    return f"{quad.subject} {quad.predicate} {obj} ."
 
 
 def _has_blank_node(quad: ox.Quad) -> bool:

@@ -1,0 +1,212 @@
+"""Merges on Virtuoso (kg/gate/replay.py): the same effect as on the embedded store, one fenced operation, one writer.
+
+The curated build is copied into the test server and into an embedded store; the same changes are
+merged into both (transitive chains, types, derived figures, a triple stated by two sources), and
+after each the two hold the same quads in every graph but the history, whose records must say the
+same. Then: a refused merge writes nothing, a stale write is fenced off, the write lock admits one
+writer at a time (and breaks a dead holder's claim), and merges from two threads both land.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pyoxigraph as ox
+import pytest
+
+from kg.gate.changes import Changeset, now
+from kg.gate.merge import MergeRefusedError, log, merge, next_sequence, revert
+from kg.gate.replay import MergeConflictError, fence, write_remote
+from kg.namespaces import DERIVED_GRAPH, GRAPH_BASE, HISTORY_GRAPH, ID_BASE, ONTOLOGY_NS
+from kg.store import OxigraphStore, RemoteStore
+from kg.store.server_lock import LOCK_GRAPH, StoreBusyError
+from kg.store.virtuoso_launcher import Virtuoso
+from tests.store.conftest import remote_store
+
+CG = ONTOLOGY_NS
+EPOCH, TWEAKERS = GRAPH_BASE + "epoch-ml-hardware", GRAPH_BASE + "tweakers-2022-nvidia-a800"  # two described sources
+TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+DECIMAL = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+A, B, C, D = (ox.NamedNode(f"{ID_BASE}organization/remote-{name}") for name in "abcd")
+NVIDIA = ox.NamedNode(ID_BASE + "organization/nvidia")
+CHIP = ox.NamedNode(ID_BASE + "chip/remote-x")
+
+
+def cg(name: str) -> ox.NamedNode:
+    return ox.NamedNode(CG + name)
+
+
+def change(graph: str, add: set[ox.Triple], remove: set[ox.Triple] | None = None) -> Changeset:
+    return Changeset(graph, frozenset(add), frozenset(remove or ()), "tester", "remote merge test")
+
+
+BASE = {ox.Triple(org, TYPE, cg("Organization")) for org in (A, B, C, D)} | {
+    ox.Triple(org, LABEL, ox.Literal(f"Remote {org.value[-1]}")) for org in (A, B, C, D)
+}
+BASE |= {ox.Triple(CHIP, TYPE, cg("GPU")), ox.Triple(CHIP, LABEL, ox.Literal("Remote X"))}
+BASE |= {ox.Triple(CHIP, cg("designedBy"), NVIDIA)}
+CHAIN = {ox.Triple(A, cg("subsidiaryOf"), B), ox.Triple(B, cg("subsidiaryOf"), C), ox.Triple(C, cg("subsidiaryOf"), D)}
+AREA = ox.Triple(CHIP, cg("dieAreaMm2"), ox.Literal("400", datatype=DECIMAL))
+FIGURES = {ox.Triple(CHIP, cg("denseFP16TFLOPS"), ox.Literal("300", datatype=DECIMAL)), AREA}
+# Each step: (graph, added, removed). Chains built and cut, a type with super-classes, figures that
+# derive TPP and density, a stated inverse, the same triple stated by a second source then unstated.
+STEPS = [
+    (EPOCH, BASE, set()),
+    (EPOCH, CHAIN | FIGURES, set()),
+    (TWEAKERS, {ox.Triple(B, cg("subsidiaryOf"), C), ox.Triple(D, cg("hasSubsidiary"), A)}, set()),
+    (EPOCH, {ox.Triple(A, TYPE, cg("ChipDesigner"))}, {ox.Triple(B, cg("subsidiaryOf"), C)}),
+    (EPOCH, {ox.Triple(CHIP, cg("dieAreaMm2"), ox.Literal("800", datatype=DECIMAL))}, {AREA}),
+    (TWEAKERS, set(), {ox.Triple(B, cg("subsidiaryOf"), C), ox.Triple(D, cg("hasSubsidiary"), A)}),
+]
+
+
+def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """A term as text: a decimal as its value to 12 significant digits (Virtuoso rounds past 15 fractional
+    digits), a blank node without its label (each store labels its own)."""
+    if isinstance(term, ox.BlankNode):
+        return "_:"
+    if isinstance(term, ox.Literal) and term.datatype == DECIMAL:
+        return f"decimal {Decimal(term.value):.12g}"
+    return str(term)
+
+
+def _data(store: OxigraphStore | RemoteStore) -> Counter[tuple[str, ...]]:
+    """Every quad outside the history graph, terms by value, counted."""
+    return Counter(
+        (_value(q.subject), _value(q.predicate), _value(q.object), str(q.graph_name))
+        for q in store.all_quads()
+        if q.graph_name != ox.NamedNode(HISTORY_GRAPH)
+    )
+
+
+def _history(store: OxigraphStore | RemoteStore) -> list[tuple[str, int, frozenset[ox.Triple], frozenset[ox.Triple]]]:
+    return [(r.graph, r.sequence, r.added_triples, r.removed_triples) for r in log(store)]
+
+
+@pytest.fixture(scope="module")
+def pair(
+    virtuoso: Virtuoso, curated_build: tuple[OxigraphStore, tuple[ox.Quad, ...]]
+) -> Iterator[tuple[OxigraphStore, RemoteStore]]:
+    """The curated build in an embedded store and in the test Virtuoso (emptied afterwards)."""
+    embedded = OxigraphStore.in_memory()
+    embedded.add_quads(curated_build[1])
+    remote = remote_store(virtuoso, update_timeout=300.0)
+    remote.clear()
+    remote.add_quads(curated_build[1])
+    try:
+        yield embedded, remote
+    finally:
+        remote.clear()
+        remote.close()
+
+
+def test_merges_and_a_revert_write_on_the_server_what_they_write_in_the_embedded_store(
+    pair: tuple[OxigraphStore, RemoteStore],
+) -> None:
+    embedded, remote = pair
+    assert _data(remote) == _data(embedded)
+    for graph, added, removed in STEPS:
+        done = [merge(store, [change(graph, added, removed)], allow_warnings=True) for store in (embedded, remote)]
+        assert [len(result.merged) for result in done] == [1, 1]
+        there, here = _data(remote), _data(embedded)
+        assert (there - here, here - there) == (Counter(), Counter()), f"after adding {added} and removing {removed}"
+    assert _history(remote) == _history(embedded)
+    derived = remote.quads_matching(CHIP, cg("computedTPP"), None, ox.NamedNode(DERIVED_GRAPH))
+    assert [_value(q.object) for q in derived] == ["decimal 4800"]  # 300 TFLOPS x 16 bits
+    inferred = ox.NamedNode("https://w3id.org/chipgraph/graph/inferred")
+    assert remote.has_quads(B, cg("hasSubsidiary"), A, inferred)  # the inverse of a stated link
+    assert not remote.has_quads(A, cg("subsidiaryOf"), D, inferred)  # the chain through B and C was cut
+    newest = log(remote, limit=1)[0]
+    for store in (embedded, remote):
+        revert(store, log(store, limit=1)[0].id, author="tester", allow_warnings=True)
+    assert _data(remote) == _data(embedded)
+    assert log(remote, limit=1)[0].reverts == newest.id
+
+
+def test_a_refused_merge_writes_nothing_on_the_server(pair: tuple[OxigraphStore, RemoteStore]) -> None:
+    _, remote = pair
+    before, history = _data(remote), _history(remote)
+    bad = change(EPOCH, {ox.Triple(CHIP, cg("dieAreaMm2"), ox.Literal("-5", datatype=DECIMAL))})
+    with pytest.raises(MergeRefusedError):
+        merge(remote, [bad])
+    assert _data(remote) == before
+    assert _history(remote) == history
+
+
+def test_a_write_computed_before_another_merge_landed_is_fenced_off(pair: tuple[OxigraphStore, RemoteStore]) -> None:
+    _, remote = pair
+    before, history = _data(remote), _history(remote)
+    stale = next_sequence(remote) - 1  # as if read before the newest merge
+    late = change(EPOCH, {ox.Triple(A, LABEL, ox.Literal("too late"))}).stamped(now(), stale)
+    with pytest.raises(MergeConflictError):
+        write_remote(remote, [late], stale, incremental=True)
+    assert _data(remote) == before
+    assert _history(remote) == history
+
+
+def test_the_fence_has_a_solution_only_before_the_sequence_is_taken(pair: tuple[OxigraphStore, RemoteStore]) -> None:
+    _, remote = pair
+    taken = next_sequence(remote) - 1
+    assert taken >= 1
+    assert remote.select_unscoped(f"SELECT * WHERE {{ {fence(taken + 1)} }}")
+    assert not remote.select_unscoped(f"SELECT * WHERE {{ {fence(taken)} }}")
+
+
+def test_the_write_lock_admits_one_writer_and_breaks_a_dead_holders_claim(virtuoso: Virtuoso) -> None:
+    first = remote_store(virtuoso, lock_wait=0.5)
+    second = remote_store(virtuoso, lock_wait=0.5)
+    with first.writing():
+        with first.writing():  # re-entrant in the holding thread
+            pass
+        with pytest.raises(StoreBusyError, match="another chipgraph process is writing"):
+            with second.writing():
+                pass
+    with second.writing():
+        pass
+    assert not second.select_unscoped(f"SELECT * WHERE {{ GRAPH <{LOCK_GRAPH}> {{ ?s ?p ?o }} }}")
+    dead = remote_store(virtuoso, lock_wait=0.5, lock_ttl=1.0)
+    dead.update(
+        f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ <urn:chipgraph:lock:dead> <urn:chipgraph:lock#since> ?t }} }} "
+        "WHERE { SELECT * { BIND(NOW() AS ?t) } }"
+    )
+    with pytest.raises(StoreBusyError):
+        with second.writing():
+            pass
+    threading.Event().wait(1.2)
+    with dead.writing():  # the claim is older than the time to live: stale, deleted
+        pass
+    assert not dead.select_unscoped(f"SELECT * WHERE {{ GRAPH <{LOCK_GRAPH}> {{ ?s ?p ?o }} }}")
+    for store in (first, second, dead):
+        store.close()
+
+
+def test_merges_from_two_writers_at_once_both_land_one_after_the_other(
+    virtuoso: Virtuoso, pair: tuple[OxigraphStore, RemoteStore]
+) -> None:
+    _, remote = pair
+    writers = [remote_store(virtuoso, update_timeout=300.0, lock_wait=120.0) for _ in range(2)]
+    start = next_sequence(remote)
+    errors: list[BaseException] = []
+
+    def write(store: RemoteStore, name: str) -> None:
+        try:
+            merge(store, [change(EPOCH, {ox.Triple(C, LABEL, ox.Literal(name))})], allow_warnings=True)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(store, f"writer {n}")) for n, store in enumerate(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert errors == []
+    newest = log(remote, limit=2)
+    assert sorted(record.sequence for record in newest) == [start, start + 1]
+    labels = {q.object.value for q in remote.quads_matching(C, LABEL, None, ox.NamedNode(EPOCH))}
+    assert {"writer 0", "writer 1"} <= labels
+    for store in writers:
+        store.close()
