@@ -170,7 +170,10 @@ def connected(store: AnyStore, nodes: Iterable[str], properties: Iterable[str]) 
         step = "|".join(f"{sparql_iri(p)}|^{sparql_iri(p)}" for p in props)
         return _iris(store, f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} ?x ({step})* ?n }}", nodes)
     listed = ", ".join(sparql_iri(prop) for prop in props)
-    query = f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} {{ ?x ?p ?n }} UNION {{ ?n ?p ?x }} FILTER(?p IN ({listed})) }}"
+    query = (
+        f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ $VALUES }} {{ ?x ?p ?n }} UNION {{ ?n ?p ?x }} "
+        f"FILTER(?p IN ({listed})) }}"
+    )
     reached = set(nodes)
     frontier = set(reached)
     while frontier:

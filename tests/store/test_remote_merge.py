@@ -162,9 +162,8 @@ def test_the_write_lock_admits_one_writer_and_breaks_a_dead_holders_claim(virtuo
     with first.writing():
         with first.writing():  # re-entrant in the holding thread
             pass
-        with pytest.raises(StoreBusyError, match="another chipgraph process is writing"):
-            with second.writing():
-                pass
+        with pytest.raises(StoreBusyError, match="another chipgraph process is writing"), second.writing():
+            pass
     with second.writing():
         pass
     assert not second.select_unscoped(f"SELECT * WHERE {{ GRAPH <{LOCK_GRAPH}> {{ ?s ?p ?o }} }}")
@@ -173,9 +172,8 @@ def test_the_write_lock_admits_one_writer_and_breaks_a_dead_holders_claim(virtuo
         f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ <urn:chipgraph:lock:dead> <urn:chipgraph:lock#since> ?t }} }} "
         "WHERE { SELECT * { BIND(NOW() AS ?t) } }"
     )
-    with pytest.raises(StoreBusyError):
-        with second.writing():
-            pass
+    with pytest.raises(StoreBusyError), second.writing():
+        pass
     threading.Event().wait(1.2)
     with dead.writing():  # the claim is older than the time to live: stale, deleted
         pass
