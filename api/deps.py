@@ -31,13 +31,7 @@ async def require_writer(
 
 
 def check_writer(request: Request) -> None:
-    """Raise ApiError unless writes are on and the request carries the bearer token (constant-time check).
-
-    On a SPARQL server (CHIPGRAPH_STORE_URL) writes are refused first, token or not:
-    ``writes-unsupported`` (403), as merges are not ported there yet (docs/adr/0018).
-    """
-    if request.app.state.settings.store_url is not None:
-        raise ApiError("writes-unsupported", "writes on a remote store are not supported yet (docs/adr/0018)")
+    """Raise ApiError unless writes are on and the request carries the bearer token (constant-time check)."""
     token = request.app.state.settings.write_token
     if token is None:
         raise ApiError("writes-disabled", "writes are off: the server has no write token (CHIPGRAPH_WRITE_TOKEN)")

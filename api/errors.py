@@ -11,7 +11,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from kg.gate.replay import MergeConflictError
 from kg.gate.validation_worker import ValidationWorkerError
+from kg.store import StoreError
+from kg.store.remote import UpdateTooLargeError
+from kg.store.server_lock import StoreBusyError
 
 STATUS: dict[str, int] = {
     "invalid-query": 400,
@@ -31,6 +35,7 @@ STATUS: dict[str, int] = {
     "method-not-allowed": 405,
     "not-acceptable": 406,
     "store-mismatch": 409,
+    "merge-conflict": 409,
     "payload-too-large": 413,
     "unsupported-media-type": 415,
     "changeset-refused": 422,
@@ -40,6 +45,8 @@ STATUS: dict[str, int] = {
     "not-ready": 503,
     "pool-busy": 503,
     "validation-unavailable": 503,
+    "store-busy": 503,
+    "store-unavailable": 503,
     "too-many-queries": 429,
     "internal-error": 500,
 }
@@ -92,6 +99,23 @@ def allowed_methods(app: FastAPI, request: Request) -> str:
     return ", ".join(allowed)
 
 
+def store_error_response(error: StoreError) -> JSONResponse:
+    """The answer to a store failure no route handled (a SPARQL server's, mostly; docs/adr/0018).
+
+    Another writer holding the server: 503 store-busy (retry); a merge that lost the race to
+    another: 409 merge-conflict (nothing written; send it again); a change too large for one
+    request: 413; the server unreachable, failing or too slow: 503 store-unavailable.
+    """
+    if isinstance(error, StoreBusyError):
+        return error_response("store-busy", str(error), headers={"Retry-After": "1"})
+    if isinstance(error, MergeConflictError):
+        return error_response("merge-conflict", str(error))
+    if isinstance(error, UpdateTooLargeError):
+        return error_response("payload-too-large", str(error))
+    log.warning("store failure: %s", error)
+    return error_response("store-unavailable", f"the store failed: {error}", headers={"Retry-After": "5"})
+
+
 def install(app: FastAPI) -> None:
     """Make every error of ``app`` use the one shape: ours, FastAPI's, Starlette's and the unexpected."""
 
@@ -119,6 +143,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ValidationWorkerError)
     async def validation_stopped(_: Request, error: ValidationWorkerError) -> JSONResponse:
         return error_response("validation-unavailable", str(error), headers={"Retry-After": "1"})
+
+    @app.exception_handler(StoreError)
+    async def store_failed(_: Request, error: StoreError) -> JSONResponse:
+        return store_error_response(error)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

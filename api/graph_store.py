@@ -51,7 +51,7 @@ from kg.gate import merge as merging
 from kg.gate.changes import MEDIA_TYPES, Changeset, ChangesetError, parse_rdf
 from kg.namespaces import GRAPH_BASE, META_GRAPH, PREFIXES
 from kg.sparql.results import GRAPH_TYPES
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 from kg.update.evaluate import GraphDiff, skolemised
 from kg.update.plan import check_writable
 
@@ -286,7 +286,7 @@ async def _write(
     why = (options.message or "").strip() or f"Graph Store Protocol: {verb} {target}"
     existed: list[bool] = []
 
-    def changes(store: OxigraphStore) -> list[Changeset]:
+    def changes(store: AnyStore) -> list[Changeset]:
         current = set(store.triples(target))
         added: frozenset[ox.Triple]
         removed: frozenset[ox.Triple]

@@ -51,6 +51,18 @@ class VersionWatch:
         self._checked = time.monotonic()
         self._lock = threading.Lock()
 
+    @property
+    def seen(self) -> str:
+        """The version the indexes in hand describe."""
+        return self._seen
+
+    @seen.setter
+    def seen(self, version: str) -> None:
+        """Record that the indexes now describe ``version`` (a merge through this process made it)."""
+        with self._lock:
+            self._seen = version
+            self._checked = time.monotonic()
+
     def check(self) -> None:
         """Read the version if ``interval`` has passed since the last read; call ``moved`` if it changed.
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
 
 from api.remote_version import VersionWatch, newest_version
 from kg import backup as backups
@@ -26,7 +25,7 @@ from kg.rulebook import Rulebook
 from kg.settings import Settings
 from kg.sparql.pool import QueryPool
 from kg.sparql.remote import RemoteQueryPool, remote_pool
-from kg.store import OxigraphStore, RemoteStore, StoreError
+from kg.store import AnyStore, OxigraphStore, RemoteStore, StoreError
 
 
 def remove_later(folders: list[Path]) -> subprocess.Popen[bytes] | None:
@@ -65,8 +64,9 @@ class GraphService:
     With CHIPGRAPH_STORE_URL set the service reads a SPARQL server instead (``remote``; issue 15,
     docs/adr/0018): a RemoteStore, user SPARQL through RemoteQueryPool (no snapshots), the
     indexes read whole at start and again whenever the version read from the store moves
-    (api/remote_version.py). Writes are not ported: merge, revert and backup raise StoreError
-    (the routes refuse them earlier, api.deps.check_writer).
+    (api/remote_version.py). Merges and reverts hold the server's write lock as well as this
+    process's (kg/store/server_lock.py; kg/gate/replay.py writes them); backup raises StoreError
+    (back the server up with its own tools).
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -76,9 +76,7 @@ class GraphService:
         self._indexes: ReadIndexes | None = None
         self.pool: QueryPool | RemoteQueryPool
         if self.remote is not None:
-            # The catalog and indexes are typed with OxigraphStore but use only the read methods
-            # of the Store protocol, which RemoteStore has (tests/store/test_remote_reads.py).
-            self.store = cast(OxigraphStore, self.remote)
+            self.store: AnyStore = self.remote
             self.pool = remote_pool(self.remote, settings)
         else:
             self.store = OxigraphStore.open(settings.store, read_only=False)
@@ -136,6 +134,7 @@ class GraphService:
         target = self._snapshots / str(self._generation)
         shutil.rmtree(target, ignore_errors=True)
         self._snapshots.mkdir(parents=True, exist_ok=True)
+        assert isinstance(self.store, OxigraphStore)  # a SPARQL server's service has no snapshots
         self.store.backup(target)
         self.pool.use_snapshot(target)
         last = self._generation - 1
@@ -179,18 +178,44 @@ class GraphService:
         return validate_changes(self.store, changesets, allow_warnings=allow_warnings, check=self.validation.check)
 
     def _written(self, action: Callable[[], merging.MergeResult]) -> merging.MergeResult:
-        """Run ``action`` in the writer thread under the write lock, then refresh if it merged anything."""
-        if self.remote is not None:
-            raise StoreError("writes on a remote store are not supported yet (docs/adr/0018)")
+        """Run ``action`` in the writer thread under the write locks, then refresh if it merged anything.
+
+        The locks: this process's, and the store's (on a SPARQL server the server's write lock, which
+        every process writing there shares; kg/store/server_lock.py), so that nothing merges between
+        what ``action`` reads and what it writes.
+        """
 
         def write() -> merging.MergeResult:
-            with self._write_lock:
+            with self._write_lock, self.store.writing():
                 result = action()
                 if result.merged:
-                    self._refresh(result.merged)
+                    self._after_merge(result.merged)
                 return result
 
         return self._writer.submit(write).result()
+
+    def _after_merge(self, merged: list[Changeset]) -> None:
+        """Bring snapshot and indexes to the version ``merged`` made (on a server: see _after_remote_merge)."""
+        if self._watch is None:
+            self._refresh(merged)
+            return
+        self._after_remote_merge(merged)
+
+    def _after_remote_merge(self, merged: list[Changeset]) -> None:
+        """Update the indexes from ``merged`` when they came right after the version in hand, else read them whole.
+
+        Another process may have merged between the version this process last read and this merge.
+        """
+        assert self._watch is not None and self._indexes is not None
+        records = merging.log(self.store, limit=len(merged) + 1)
+        ours = [record.id for record in records[: len(merged)]] == [str(change.id) for change in reversed(merged)]
+        before = records[len(merged)].id if len(records) > len(merged) else "empty"
+        version = records[0].id if records else "empty"
+        if ours and before == self._indexes.version:
+            self._indexes = self._indexes.updated(self.store, version, merged)
+        else:
+            self._indexes = ReadIndexes.read(self.store, version)
+        self._watch.seen = version
 
     def merge(self, changesets: list[Changeset], *, allow_warnings: bool) -> merging.MergeResult:
         """Merge (validated, all or nothing), then refresh the snapshot; one merge at a time."""
@@ -198,7 +223,7 @@ class GraphService:
         return self._written(lambda: merging.merge(self.store, changesets, allow_warnings=allow_warnings, check=check))
 
     def merge_from(
-        self, changes: Callable[[OxigraphStore], list[Changeset]], *, allow_warnings: bool
+        self, changes: Callable[[AnyStore], list[Changeset]], *, allow_warnings: bool
     ) -> merging.MergeResult:
         """Merge the changesets ``changes`` computes from the store, under the one write lock.
 
@@ -223,7 +248,7 @@ class GraphService:
         NAME is new (the UTC time). Raises StoreError if the backup cannot be written, or on a
         remote store (back the server up with its own tools).
         """
-        if self.remote is not None:
+        if not isinstance(self.store, OxigraphStore):
             raise StoreError("backups of a remote store are not supported: use the server's own backup")
         with self._write_lock:
             folder = backups.server_backups_folder(self.settings.store.resolve())

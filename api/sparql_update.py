@@ -29,7 +29,7 @@ from kg import update as updates
 from kg.gate import merge as merging
 from kg.gate.changes import Changeset, ChangesetError
 from kg.sparql.sandbox import SandboxUnavailableError
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 
 UPDATE_MEDIA = "application/sparql-update"
 DEFAULT_AUTHOR = "sparql-update"
@@ -71,7 +71,7 @@ async def run_update(
     text = texts[0]
     base_iri = endpoint_url(request)
 
-    def changes(store: OxigraphStore) -> list[Changeset]:
+    def changes(store: AnyStore) -> list[Changeset]:
         diffs = updates.evaluate(
             store, text, base_iri, dataset=dataset, timeout=settings.update_timeout, sandboxed=settings.query_sandbox
         )

@@ -22,7 +22,7 @@ from kg.gate.validate import ValidationReport, ValidationResult
 from kg.importers import ImportFileError, default_imports, import_changesets
 from kg.namespaces import GRAPH_BASE, INFERRED_GRAPH, META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS, source_for_graph
 from kg.rdf import rdf_format
-from kg.store import OxigraphStore, StoreLockedError, ensure_free, replace_store, term_text
+from kg.store import AnyStore, OxigraphStore, RemoteStore, StoreLockedError, ensure_free, replace_store, term_text
 
 PROV_PRIMARY_SOURCE = ox.NamedNode("http://www.w3.org/ns/prov#hadPrimarySource")
 
@@ -137,7 +137,7 @@ GROUP BY ?class ORDER BY ?class
 """
 
 
-def summarise(store: OxigraphStore) -> tuple[dict[str, int], dict[str, int]]:
+def summarise(store: AnyStore) -> tuple[dict[str, int], dict[str, int]]:
     """Quads per named graph and chipgraph entities per class (inferred types included)."""
     per_graph = {graph: store.quad_count(graph) for graph in store.named_graphs()}
     per_class = {
@@ -221,6 +221,22 @@ def build(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return summary, None
+
+
+def build_on_server(server: RemoteStore, on_step: StepCallback = lambda _step: None) -> BuildSummary:
+    """Build in memory (the default plan and imports), then make ``server`` hold exactly the result.
+
+    The server's chipgraph graphs are replaced under its write lock (RemoteStore.replace_all: not
+    one transaction; a failure part-way raises StoreError, and the build must be sent again).
+    Raises BuildError on bad input, as ``build``.
+    """
+    summary, store = build(None, on_step)
+    assert store is not None  # an in-memory build returns its store
+    try:
+        server.replace_all(store.all_quads(), on_step)
+    finally:
+        store.close()
+    return summary
 
 
 def _fresh_staging(target: Path) -> Path:

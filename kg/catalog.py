@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from kg.namespaces import ID_BASE, ONTOLOGY_NS
 from kg.rdf import fill, sparql_iri, sparql_iris, sparql_literal
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -153,7 +153,7 @@ def _page(rows: list[dict[str, Any]], offset: int, limit: int) -> Page:
     return Page(total=len(rows), items=rows[offset : offset + limit])
 
 
-def list_chips(store: OxigraphStore, filters: ChipFilter, offset: int, limit: int) -> Page:
+def list_chips(store: AnyStore, filters: ChipFilter, offset: int, limit: int) -> Page:
     """Chips matching ``filters``, sorted by label then id, one page of them."""
     patterns, having = filters.clauses()
     rows = []
@@ -168,9 +168,7 @@ def list_chips(store: OxigraphStore, filters: ChipFilter, offset: int, limit: in
     return _page(rows, offset, limit)
 
 
-def list_members(
-    store: OxigraphStore, class_name: str, offset: int, limit: int, *, in_force_on: date | None = None
-) -> Page:
+def list_members(store: AnyStore, class_name: str, offset: int, limit: int, *, in_force_on: date | None = None) -> Page:
     """Entities of a chipgraph class with their labels, sorted, one page; acts by date if asked."""
     filters = ""
     if in_force_on is not None:
@@ -194,7 +192,7 @@ ROLES = {
 
 
 def list_organisations(
-    store: OxigraphStore, offset: int, limit: int, *, role: str | None = None, country: str | None = None
+    store: AnyStore, offset: int, limit: int, *, role: str | None = None, country: str | None = None
 ) -> Page:
     """Organisations (of a role, headquartered in a country, if given), sorted, one page.
 
@@ -215,7 +213,7 @@ def list_organisations(
 
 
 def facts(
-    store: OxigraphStore,
+    store: AnyStore,
     iri: str,
     sources: SourceIndex | None = None,
     labels: LabelIndex | None = None,
@@ -263,7 +261,7 @@ def facts(
     }
 
 
-def derivation_inputs(store: OxigraphStore, iri: str) -> dict[str, list[dict[str, str]]]:
+def derivation_inputs(store: AnyStore, iri: str) -> dict[str, list[dict[str, str]]]:
     """The stated facts each derived figure of an entity was computed from.
 
     Keys are short property names of the derived figures (``cg:computedTPP``); each input is
@@ -280,7 +278,7 @@ def derivation_inputs(store: OxigraphStore, iri: str) -> dict[str, list[dict[str
 LabelIndex = dict[str, str]
 
 
-def label_index(store: OxigraphStore, entities: set[str] | None = None) -> LabelIndex:
+def label_index(store: AnyStore, entities: set[str] | None = None) -> LabelIndex:
     """The name of every entity (or of ``entities`` only), by IRI: its smallest rdfs:label."""
     if entities is not None and not entities:
         return {}
@@ -293,7 +291,7 @@ def label_index(store: OxigraphStore, entities: set[str] | None = None) -> Label
     return names
 
 
-def updated_labels(store: OxigraphStore, labels: LabelIndex, merged: Iterable[Changeset]) -> LabelIndex:
+def updated_labels(store: AnyStore, labels: LabelIndex, merged: Iterable[Changeset]) -> LabelIndex:
     """``labels`` (a label_index of the store before the merge) updated by the ``merged`` changesets.
 
     Only the names of the subjects the changesets touch are read again; the result equals
@@ -313,14 +311,12 @@ def updated_labels(store: OxigraphStore, labels: LabelIndex, merged: Iterable[Ch
     return updated
 
 
-def listed_organisations(store: OxigraphStore) -> set[str]:
+def listed_organisations(store: AnyStore) -> set[str]:
     """Every organisation with an Entity List entry, and every organisation that belongs to one."""
     return {term_text(row["org"]) for row in store.select(_query("listed-organisations"))}
 
 
-def export_control_chips(
-    store: OxigraphStore, chips: set[str] | None = None, listed: set[str] | None = None
-) -> set[str]:
+def export_control_chips(store: AnyStore, chips: set[str] | None = None, listed: set[str] | None = None) -> set[str]:
     """Every chip with at least one export-control fact (see chip-export-control.rq); of ``chips`` only, if given.
 
     Chips a licence requirement covers, chips with a stated ECCN, and chips whose designer (or
@@ -341,7 +337,7 @@ def export_control_chips(
 SourceIndex = dict[str, dict[str, Any]]
 
 
-def source_index(store: OxigraphStore) -> SourceIndex:
+def source_index(store: AnyStore) -> SourceIndex:
     """Every data graph's source (IRI, graph, title, URL, citation), by graph IRI."""
     fields = (("iri", "source"), ("graph", "graph"), ("title", "title"), ("url", "url"), ("citation", "citation"))
     index = {}
@@ -377,7 +373,7 @@ def _short(prop: str) -> str:
     return prop
 
 
-def export_control(store: OxigraphStore, iri: str) -> list[dict[str, Any]]:
+def export_control(store: AnyStore, iri: str) -> list[dict[str, Any]]:
     """The export-control facts known so far for a chip, by kind then start date."""
     nodes = {
         term_text(row["node"]): term_text(row["kind"])
@@ -432,7 +428,7 @@ class SearchIndex:
                 self.by_entity.setdefault(entry[2], []).append(entry)
 
     @classmethod
-    def build(cls, store: OxigraphStore, entities: set[str] | None = None) -> SearchIndex:
+    def build(cls, store: AnyStore, entities: set[str] | None = None) -> SearchIndex:
         """Read every label and alternative label, and every citation of acts and sources.
 
         Of ``entities`` only, if given. A citation ("88 FR 73458", "FR Doc. 2023-23055") is found
@@ -449,7 +445,7 @@ class SearchIndex:
             entries.append((fold(term_text(row["citation"])), name, iri))
         return cls(sorted(entries))
 
-    def updated(self, store: OxigraphStore, entities: set[str]) -> SearchIndex:
+    def updated(self, store: AnyStore, entities: set[str]) -> SearchIndex:
         """A new index: this one with the entries of ``entities`` read again from ``store``.
 
         Equals build(store) when no other entity's names or citations changed since this index
@@ -493,7 +489,7 @@ class SearchIndex:
         ]
 
 
-def describe_rdf(store: OxigraphStore, iri: str, rdf_format: ox.RdfFormat) -> bytes:
+def describe_rdf(store: AnyStore, iri: str, rdf_format: ox.RdfFormat) -> bytes:
     """The stated facts of an entity serialised in ``rdf_format`` (a pyoxigraph RdfFormat)."""
     triples = store.query(fill(_query("describe"), {"ENTITY": sparql_iri(iri)}))
     data = ox.serialize(triples, format=rdf_format) if isinstance(triples, ox.QueryTriples) else b""

@@ -14,12 +14,12 @@ from kg.catalog import entity_id, rest_query
 from kg.exportcontrol import BOUNDS
 from kg.namespaces import ONTOLOGY_NS
 from kg.rulebook import Rulebook
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 PLANE = {"tpp", "performance_density"}  # the figures the TPP x density chart can draw
 
 
-def chart_chips(store: OxigraphStore) -> list[dict[str, Any]]:
+def chart_chips(store: AnyStore) -> list[dict[str, Any]]:
     """Every chip with a computed TPP: id, name, TPP, density, first date, designer and its country."""
     chips = []
     for row in store.select(rest_query("chart-chips")):

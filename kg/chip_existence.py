@@ -17,7 +17,7 @@ from kg.exportcontrol import FactUse, Finding
 from kg.namespaces import ONTOLOGY_NS
 from kg.rdf import fill, sparql_iri
 from kg.rulebook import Rulebook, query
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 NOT_YET_PUBLIC = "chip-not-yet-public"
 UNDATED = "chip-undated"
@@ -38,7 +38,7 @@ class ChipDate:
         return WHAT[self.prop.removeprefix(ONTOLOGY_NS)]
 
 
-def chip_dates(store: OxigraphStore, chip: str) -> list[ChipDate]:
+def chip_dates(store: AnyStore, chip: str) -> list[ChipDate]:
     """Every announcement and release date stated for ``chip`` (well-formed dates only), earliest first."""
     dates = []
     for row in store.select(fill(query("dates"), {"CHIP": sparql_iri(chip)})):

@@ -13,7 +13,7 @@ from typing import Any
 
 from kg.catalog import SourceIndex, entity_id, rest_query
 from kg.rdf import fill, sparql_iri
-from kg.store import OxigraphStore, Row, term_text
+from kg.store import AnyStore, Row, term_text
 
 
 def _ref(row: Row, key: str, label: str) -> dict[str, str]:
@@ -21,7 +21,7 @@ def _ref(row: Row, key: str, label: str) -> dict[str, str]:
     return {"id": entity_id(iri), "label": term_text(row[label]) if label in row else entity_id(iri)}
 
 
-def chips_and_foundries(store: OxigraphStore, org: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+def chips_and_foundries(store: AnyStore, org: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     """The chips ``org`` designed (by label), and the foundries that make them with their chip ids."""
     rows = store.select(fill(rest_query("company-chips"), {"ORG": sparql_iri(org)}))
     chips = {term_text(row["chip"]): _ref(row, "chip", "label") for row in rows}
@@ -37,7 +37,7 @@ def chips_and_foundries(store: OxigraphStore, org: str) -> tuple[list[dict[str, 
     return chip_list, foundry_list
 
 
-def market_shares(store: OxigraphStore, org: str, sources: SourceIndex) -> list[dict[str, Any]]:
+def market_shares(store: AnyStore, org: str, sources: SourceIndex) -> list[dict[str, Any]]:
     """The inputs ``org`` provides, each with its market share, year and source when known.
 
     Sorted by input label, then year (newest first).
@@ -60,7 +60,7 @@ def market_shares(store: OxigraphStore, org: str, sources: SourceIndex) -> list[
     return sorted(shares, key=lambda s: (s["input"]["label"].casefold(), -(s["year"] or 0), s["provision"]))
 
 
-def relatives(store: OxigraphStore, org: str) -> dict[str, list[dict[str, str]]]:
+def relatives(store: AnyStore, org: str) -> dict[str, list[dict[str, str]]]:
     """The organisations ``org`` belongs to ("parents", transitively) and its "subsidiaries"."""
     found: dict[str, list[dict[str, str]]] = {"parents": [], "subsidiaries": []}
     for row in store.select(fill(rest_query("company-relatives"), {"ORG": sparql_iri(org)})):

@@ -15,7 +15,7 @@ from typing import Any
 
 from kg.catalog import entity_id
 from kg.namespaces import GRAPH_BASE, META_GRAPH, ONTOLOGY_NS, SOURCE_BASE
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 # Level local name -> (JSON id, rank): the higher, the surer.
 LEVELS: dict[str, tuple[str, int]] = {
@@ -94,7 +94,7 @@ class ConfidenceIndex:
     statements: dict[tuple[str, str, str], list[Qualification]] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, store: OxigraphStore) -> ConfidenceIndex:
+    def read(cls, store: AnyStore) -> ConfidenceIndex:
         """Read the levels from the metadata graph of ``store``."""
         index = cls()
         for row in store.select(SOURCE_LEVELS):

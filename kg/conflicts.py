@@ -14,7 +14,7 @@ from typing import Any
 from kg.catalog import entity_id
 from kg.confidence import ConfidenceIndex
 from kg.namespaces import ONTOLOGY_NS
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 QUERY = Path(__file__).resolve().parent / "queries" / "curation" / "conflicts.rq"
 
@@ -44,7 +44,7 @@ class Conflict:
         }
 
 
-def conflicts(store: OxigraphStore) -> list[Conflict]:
+def conflicts(store: AnyStore) -> list[Conflict]:
     """Every conflicting chip figure, sorted by chip then property."""
     found: dict[tuple[str, str], Conflict] = {}
     index = ConfidenceIndex.read(store)

@@ -27,7 +27,7 @@ from kg.gate.validate import ValidationResult, read_report, store_graph
 from kg.namespaces import ID_BASE, ONTOLOGY_NS
 from kg.rdf import sparql_iris, to_rdflib
 from kg.resources import resource_dir
-from kg.store import OxigraphStore, Store, term_text
+from kg.store import AnyStore, Store, term_text
 
 KEYS_FILE = Path(__file__).resolve().parent / "queries" / "coverage" / "key-properties.toml"
 PREFIXES = (
@@ -78,12 +78,12 @@ def section_ids() -> list[str]:
     return [section.id for section in sections()]
 
 
-def _entities(store: OxigraphStore, members: str, having: str = "") -> set[str]:
+def _entities(store: AnyStore, members: str, having: str = "") -> set[str]:
     query = f"{PREFIXES}SELECT DISTINCT ?entity WHERE {{ {members} {having} }}"
     return {term_text(row["entity"]) for row in store.select(query)}
 
 
-def key_coverage(store: OxigraphStore, section: Section, key: Key, members: set[str]) -> dict[str, Any]:
+def key_coverage(store: AnyStore, section: Section, key: Key, members: set[str]) -> dict[str, Any]:
     """How many of ``members`` have ``key``: counts, share (None when there are no members), missing ids."""
     having = _entities(store, section.members, f"FILTER EXISTS {{ ?entity {key.path} ?value }}") & members
     missing = sorted(entity_id(iri) for iri in members - having)
@@ -97,7 +97,7 @@ def key_coverage(store: OxigraphStore, section: Section, key: Key, members: set[
     }
 
 
-def section_coverage(store: OxigraphStore, section: Section) -> dict[str, Any]:
+def section_coverage(store: AnyStore, section: Section) -> dict[str, Any]:
     """The coverage of one section: its entity count and the coverage of each key."""
     members = _entities(store, section.members)
     return {
@@ -108,7 +108,7 @@ def section_coverage(store: OxigraphStore, section: Section) -> dict[str, Any]:
     }
 
 
-def coverage(store: OxigraphStore, only: str | None = None) -> dict[str, Any]:
+def coverage(store: AnyStore, only: str | None = None) -> dict[str, Any]:
     """The coverage of every section (or of the section ``only``), as JSON-ready data.
 
     Raises UnknownSectionError when ``only`` names no section.

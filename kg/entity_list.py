@@ -16,7 +16,7 @@ from kg.exportcontrol import node_facts
 from kg.namespaces import ID_BASE
 from kg.rdf import fill, sparql_iris
 from kg.rulebook import Node, Rulebook
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 ENTRY_FACTS = ["listedEntity", "addedBy", "validFrom", "validUntil", "reviewPolicy"]
 
@@ -47,7 +47,7 @@ class EntryFilter:
         return organisation, country, rule
 
 
-def headquarters(store: OxigraphStore, organisations: set[str]) -> dict[str, dict[str, str]]:
+def headquarters(store: AnyStore, organisations: set[str]) -> dict[str, dict[str, str]]:
     """The headquarters country (id and label) of each organisation that has one, by IRI."""
     if not organisations:
         return {}
@@ -90,7 +90,7 @@ def entry_json(book: Rulebook, entry: Node, countries: dict[str, dict[str, str]]
     }
 
 
-def entries(store: OxigraphStore, book: Rulebook, filters: EntryFilter, labels: LabelIndex) -> list[dict[str, Any]]:
+def entries(store: AnyStore, book: Rulebook, filters: EntryFilter, labels: LabelIndex) -> list[dict[str, Any]]:
     """The entries that match ``filters``, by start date then id; raises InvalidFilterError."""
     iris = filters.iris()
     listed = {iri for entry in book.entries.values() for iri in entry.values("listedEntity")}
@@ -101,7 +101,7 @@ def entries(store: OxigraphStore, book: Rulebook, filters: EntryFilter, labels: 
 
 
 def entry_page(
-    store: OxigraphStore, book: Rulebook, filters: EntryFilter, labels: LabelIndex, offset: int, limit: int
+    store: AnyStore, book: Rulebook, filters: EntryFilter, labels: LabelIndex, offset: int, limit: int
 ) -> Page:
     """One page of ``entries`` and the total that match."""
     found = entries(store, book, filters, labels)

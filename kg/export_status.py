@@ -38,7 +38,7 @@ from kg.licence_exceptions import KIND, exception_findings, requires_notificatio
 from kg.namespaces import ID_BASE, ONTOLOGY_NS
 from kg.rdf import fill, sparql_iri
 from kg.rulebook import Node, Rulebook, query
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 REQUIREMENT_FACTS = ["coversChip", "coversClassification", "destination", "destinationListComplete", "validFrom"]
 STATE = {True: "is", False: "is not", None: "may be (undetermined)"}
@@ -205,18 +205,18 @@ def entity_list_findings(
     return findings
 
 
-def organisations_with_parents(store: OxigraphStore, organisation: str) -> list[str]:
+def organisations_with_parents(store: AnyStore, organisation: str) -> list[str]:
     """An organisation and the organisations it belongs to, transitively."""
     rows = store.select(fill(query("organisations"), {"ORG": sparql_iri(organisation)}))
     return sorted(term_text(row["org"]) for row in rows)
 
 
-def _is_a(store: OxigraphStore, iri: str, class_name: str) -> bool:
+def _is_a(store: AnyStore, iri: str, class_name: str) -> bool:
     """Whether the entity ``iri`` is of the chipgraph class ``class_name``."""
     return bool(store.query(f"ASK {{ {sparql_iri(iri)} a {sparql_iri(ONTOLOGY_NS + class_name)} }}"))
 
 
-def _chip(store: OxigraphStore, chip_id: str) -> tuple[str, str, list[str]]:
+def _chip(store: AnyStore, chip_id: str) -> tuple[str, str, list[str]]:
     chip = ids.resolve(store, "chip", chip_id)
     rows = store.select(fill(query("chip"), {"CHIP": sparql_iri(chip)}))
     if not rows:
@@ -258,7 +258,7 @@ def rule_findings(
     return findings + licensing_policy_findings(book, chip, where, on)
 
 
-def _buyer(store: OxigraphStore, buyer: str | None) -> str | None:
+def _buyer(store: AnyStore, buyer: str | None) -> str | None:
     """The IRI of the buyer organisation ``buyer`` (None when not given); raises NotFoundError if unknown."""
     if buyer is None:
         return None
@@ -269,7 +269,7 @@ def _buyer(store: OxigraphStore, buyer: str | None) -> str | None:
 
 
 def export_status(
-    store: OxigraphStore,
+    store: AnyStore,
     chip_id: str,
     destination: str,
     on: date,

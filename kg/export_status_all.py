@@ -15,7 +15,7 @@ from kg.exportcontrol import ExportStatus, Finding
 from kg.namespaces import ONTOLOGY_NS
 from kg.rdf import sparql_iri
 from kg.rulebook import Rulebook
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 
 # The outcome of the findings that decide each verdict (the chip-not-yet-public finding "applies").
 DECIDING = {
@@ -51,11 +51,11 @@ def status_row(status: ExportStatus) -> dict[str, Any]:
     }
 
 
-def _exists(store: OxigraphStore, iri: str, class_name: str) -> bool:
+def _exists(store: AnyStore, iri: str, class_name: str) -> bool:
     return bool(store.query(f"ASK {{ {sparql_iri(iri)} a {sparql_iri(ONTOLOGY_NS + class_name)} }}"))
 
 
-def check_parties(store: OxigraphStore, destination: str, buyer: str | None) -> None:
+def check_parties(store: AnyStore, destination: str, buyer: str | None) -> None:
     """Raise InvalidFilterError for a malformed destination or buyer, NotFoundError for unknown ones."""
     where = country_iri(destination)
     if not _exists(store, where, "Country"):
@@ -65,7 +65,7 @@ def check_parties(store: OxigraphStore, destination: str, buyer: str | None) -> 
 
 
 def export_statuses(
-    store: OxigraphStore,
+    store: AnyStore,
     filters: ChipFilter,
     destination: str,
     on: date,

@@ -19,7 +19,7 @@ from kg.catalog import entity_id
 from kg.namespaces import ONTOLOGY_NS
 from kg.rdf import fill, sparql_iri
 from kg.rulebook import Node, Rulebook, query
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 CG = ONTOLOGY_NS
 # What each threshold property of a criterion tests: (figure, comparison).
@@ -120,7 +120,7 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
-def chip_figures(store: OxigraphStore, chip: str) -> dict[str, Figure]:
+def chip_figures(store: AnyStore, chip: str) -> dict[str, Figure]:
     """TPP, performance density and chip-to-chip bandwidth of ``chip`` with the facts behind each."""
     rows = store.select(fill(query("figures"), {"CHIP": sparql_iri(chip)}))
     found: dict[str, tuple[Decimal, list[FactUse]]] = {}
@@ -173,7 +173,7 @@ def _figures(found: dict[str, tuple[Decimal, list[FactUse]]]) -> dict[str, Figur
 Segments = dict[str, list[FactUse]]
 
 
-def chip_segments(store: OxigraphStore, chip: str) -> Segments:
+def chip_segments(store: AnyStore, chip: str) -> Segments:
     """The market segments sources state for ``chip``, each with its statements."""
     segments: Segments = {}
     for row in store.select(fill(query("segments"), {"CHIP": sparql_iri(chip)})):

@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from kg import ids
 from kg.catalog import WORKLOADS, ChipFilter, InvalidFilterError, SearchIndex, compact, fold, rest_query
 from kg.namespaces import ID_BASE
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 SIZE = re.compile(r"\s*(\d{1,3}(?:\.\d{1,3})?)\s*-?\s*(?:nm|nanometres?|nanometers?)?\s*", re.IGNORECASE)
 
@@ -43,7 +43,7 @@ class UnknownFilterValueError(InvalidFilterError):
         super().__init__(f"{parameter} {value[:80]!r} {problem}{hint}")
 
 
-def resolve_chip_filter(store: OxigraphStore, filters: ChipFilter, index: SearchIndex | None = None) -> ChipFilter:
+def resolve_chip_filter(store: AnyStore, filters: ChipFilter, index: SearchIndex | None = None) -> ChipFilter:
     """``filters`` with every name replaced by the ids it names (see the module docstring).
 
     ``index`` is a SearchIndex to reuse (built from the store when a name needs it). Raises
@@ -74,7 +74,7 @@ def _named(index: SearchIndex, kind: str, text: str) -> list[str]:
     return sorted(found)
 
 
-def _exact(store: OxigraphStore, kind: str, text: str, index: SearchIndex) -> str | None:
+def _exact(store: AnyStore, kind: str, text: str, index: SearchIndex) -> str | None:
     """The IRI ids.resolve finds for ``text``, None when it names nothing; a wrong kind still raises."""
     try:
         return ids.resolve(store, kind, text, index)
@@ -86,9 +86,7 @@ def _exact(store: OxigraphStore, kind: str, text: str, index: SearchIndex) -> st
         return None
 
 
-def _organisation(
-    store: OxigraphStore, parameter: str, text: str | None, index: Callable[[], SearchIndex]
-) -> str | None:
+def _organisation(store: AnyStore, parameter: str, text: str | None, index: Callable[[], SearchIndex]) -> str | None:
     if text is None:
         return None
     search = index()
@@ -105,7 +103,7 @@ def _organisation(
     return ids.slug_of(iri)
 
 
-def _country(store: OxigraphStore, text: str | None, index: Callable[[], SearchIndex]) -> str | None:
+def _country(store: AnyStore, text: str | None, index: Callable[[], SearchIndex]) -> str | None:
     if text is None:
         return None
     stripped = text.strip()
@@ -130,7 +128,7 @@ def _workload(text: str | None) -> str | None:
 
 
 def _process_nodes(
-    store: OxigraphStore, text: str | tuple[str, ...] | None, index: Callable[[], SearchIndex]
+    store: AnyStore, text: str | tuple[str, ...] | None, index: Callable[[], SearchIndex]
 ) -> str | tuple[str, ...] | None:
     if text is None or isinstance(text, tuple):
         return text

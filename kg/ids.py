@@ -13,7 +13,7 @@ import difflib
 from kg.catalog import KINDS, SLUG, InvalidFilterError, NotFoundError, SearchIndex, entity_id, entity_iri, fold
 from kg.namespaces import ID_BASE
 from kg.rdf import sparql_iri
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 
 MAX_ID = 300  # longer than any IRI, id or label of the graph
 SUGGESTIONS = 5
@@ -42,12 +42,12 @@ def split(kind: str, text: str) -> str:
     return rest
 
 
-def exists(store: OxigraphStore, iri: str) -> bool:
+def exists(store: AnyStore, iri: str) -> bool:
     """Whether the store states anything about ``iri`` (an IRI already checked, written by sparql_iri)."""
     return bool(store.query(f"ASK {{ {sparql_iri(iri)} ?p ?o }}"))
 
 
-def resolve(store: OxigraphStore, kind: str, text: str, index: SearchIndex | None = None) -> str:
+def resolve(store: AnyStore, kind: str, text: str, index: SearchIndex | None = None) -> str:
     """The IRI of the ``kind`` entity that ``text`` names: slug, kind/slug, IRI or exact label (any case).
 
     ``index`` is a SearchIndex to reuse (built from the store when needed). Raises
@@ -101,7 +101,7 @@ def kind_of(text: str) -> str | None:
     return given if sep and given in KINDS else None
 
 
-def resolve_any(store: OxigraphStore, text: str, index: SearchIndex | None = None) -> str:
+def resolve_any(store: AnyStore, text: str, index: SearchIndex | None = None) -> str:
     """The IRI of the entity of any kind that ``text`` names: kind/slug, IRI, slug or exact label.
 
     An id that names its kind is resolved as that kind; a bare slug or label is tried against

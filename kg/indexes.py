@@ -35,7 +35,7 @@ from kg.gate.changes import Changeset
 from kg.namespaces import INFERRED_GRAPH, META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS
 from kg.rdf import sparql_iris
 from kg.rulebook import Rulebook
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 CG = ONTOLOGY_NS
 RULE_CLASSES = (
@@ -86,7 +86,7 @@ class ReadIndexes:
     listed_organisations: frozenset[str]
 
     @classmethod
-    def read(cls, store: OxigraphStore, version: str) -> ReadIndexes:
+    def read(cls, store: AnyStore, version: str) -> ReadIndexes:
         """Every index read whole from ``store``."""
         sources = catalog.source_index(store)
         listed = catalog.listed_organisations(store)
@@ -100,7 +100,7 @@ class ReadIndexes:
             listed_organisations=frozenset(listed),
         )
 
-    def updated(self, store: OxigraphStore, version: str, merged: Iterable[Changeset]) -> ReadIndexes:
+    def updated(self, store: AnyStore, version: str, merged: Iterable[Changeset]) -> ReadIndexes:
         """The indexes of ``store`` after the ``merged`` changesets, these being the indexes before them.
 
         Equal to ``read(store, version)``; only what the changesets can change is read again
@@ -128,7 +128,7 @@ class ReadIndexes:
             listed_organisations=listed,
         )
 
-    def _touches_rules(self, store: OxigraphStore, subjects: set[str]) -> bool:
+    def _touches_rules(self, store: AnyStore, subjects: set[str]) -> bool:
         """Whether a subject is a rule node of the rulebook before the change, or is typed one now."""
         book = self.rulebook
         before = (book.criteria, book.classifications, book.requirements, book.entries, book.acts)
@@ -141,7 +141,7 @@ class ReadIndexes:
         return bool(store.select(query))
 
     def _export_control(
-        self, store: OxigraphStore, triples: list[ox.Triple], touched: set[str]
+        self, store: AnyStore, triples: list[ox.Triple], touched: set[str]
     ) -> tuple[frozenset[str], frozenset[str]]:
         """The export-control chips and listed organisations after the change (see the module's docstring)."""
         properties = [CG + name for name in EXPORT_CONTROL_PROPERTIES]

@@ -36,7 +36,7 @@ from kg.queries import QueryParameterError, UnknownQueryError, named_queries, na
 from kg.rulebook import Rulebook
 from kg.settings import Settings
 from kg.sparql.pool import QueryError, QueryJob, QueryPool
-from kg.store import OxigraphStore, StoreError
+from kg.store import AnyStore, StoreError
 
 log = logging.getLogger("chipgraph.mcp")
 JSON_RESULTS = "application/sparql-results+json"
@@ -128,7 +128,7 @@ class GraphTools:
     The caller owns ``store`` and ``pool`` and closes them (``close``).
     """
 
-    store: OxigraphStore
+    store: AnyStore
     pool: QueryPool
     settings: Settings
     _cache: dict[str, Any] = field(default_factory=dict)

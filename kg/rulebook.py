@@ -16,7 +16,7 @@ from kg.catalog import SourceIndex, entity_id, source_index
 from kg.confidence import ConfidenceIndex
 from kg.namespaces import ONTOLOGY_NS
 from kg.rdf import fill, sparql_iri
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 QUERIES = Path(__file__).resolve().parent / "queries" / "exportcontrol"
 CG = ONTOLOGY_NS
@@ -79,7 +79,7 @@ def _full(prop: str) -> str:
     return prop if ":" in prop else CG + prop
 
 
-def nodes_of(store: OxigraphStore, class_name: str) -> dict[str, Node]:
+def nodes_of(store: AnyStore, class_name: str) -> dict[str, Node]:
     """Every node of a chipgraph class with its stated facts (inferred and derived ones left out)."""
     nodes: dict[str, Node] = {}
     for row in store.select(fill(query("nodes"), {"CLASS": sparql_iri(CG + class_name)})):
@@ -107,7 +107,7 @@ class Rulebook:
     confidence: ConfidenceIndex = field(default_factory=ConfidenceIndex)
 
     @classmethod
-    def read(cls, store: OxigraphStore, sources: SourceIndex | None = None) -> Rulebook:
+    def read(cls, store: AnyStore, sources: SourceIndex | None = None) -> Rulebook:
         """Read the rules from ``store`` (``sources``: its source_index(), to reuse)."""
         return cls(
             criteria=nodes_of(store, "ClassificationCriterion"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
@@ -41,7 +41,7 @@ def _count(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=_n("http://www.w3.org/2001/XMLSchema#integer"))
 
 
-def describe(store: OxigraphStore, endpoint: str, rdf_format: ox.RdfFormat) -> bytes:
+def describe(store: AnyStore, endpoint: str, rdf_format: ox.RdfFormat) -> bytes:
     """The description of the endpoint at ``endpoint``: features, formats, graphs with counts.
 
     ``endpoint`` comes from the request (its Host header); when it is not an IRI, the service

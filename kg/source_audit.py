@@ -17,7 +17,7 @@ from kg.catalog import entity_id
 from kg.confidence import UNKNOWN, ConfidenceIndex, same_value
 from kg.namespaces import GRAPH_BASE, META_GRAPH, ONTOLOGY_NS, SOURCE_BASE, SYSTEM_GRAPHS
 from kg.rdf import sparql_iri
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 SITE_ROOT = re.compile(r"^https?://[^/?#]+/?(#.*)?$")
 LISTING = re.compile(
@@ -88,7 +88,7 @@ def _url_problem(url: str | None) -> str | None:
     return None
 
 
-def audit(store: OxigraphStore) -> SourceAudit:
+def audit(store: AnyStore) -> SourceAudit:
     """Run the four checks on ``store``."""
     result = SourceAudit()
     fr_typed = {term_text(row["source"]) for row in store.select(FR_TYPED)}
@@ -121,7 +121,7 @@ def audit(store: OxigraphStore) -> SourceAudit:
     return result
 
 
-def _weakest_only(store: OxigraphStore, index: ConfidenceIndex) -> list[dict[str, Any]]:
+def _weakest_only(store: AnyStore, index: ConfidenceIndex) -> list[dict[str, Any]]:
     """Facts (subject, property, value) every statement of which is rumoured."""
     candidates: set[tuple[str, str, str]] = set()
     for (subject, prop, _graph), found in index.statements.items():

@@ -30,7 +30,7 @@ from kg.gate.changes import Changeset, ChangesetError, nt_text
 from kg.gate.validate import ValidationReport, apply_changes, scratch_store, stated_quads, validate_changes
 from kg.namespaces import GRAPH_BASE, shorten
 from kg.output import OutputFormat, report_table
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 
 AuthorOption = Annotated[str, typer.Option("--author", help="Who makes the change.")]
 MessageOption = Annotated[str, typer.Option("--message", "-m", help="Why the change is made.")]
@@ -154,7 +154,7 @@ def merge_command(
 
 def run_merge(
     store: Path | None,
-    action: Callable[[OxigraphStore], merge.MergeResult],
+    action: Callable[[AnyStore], merge.MergeResult],
     output_format: OutputFormat,
     wait: float | None,
 ) -> None:

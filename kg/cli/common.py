@@ -25,7 +25,7 @@ from kg import serving
 from kg.catalog import InvalidFilterError, NotFoundError
 from kg.output import OutputFormat, print_table
 from kg.settings import Settings
-from kg.store import OxigraphStore, RemoteStore, Store, StoreError, StoreLockedError
+from kg.store import AnyStore, OxigraphStore, RemoteStore, Store, StoreError, StoreLockedError
 
 IN_USE = 3  # the exit code of a command that found the store held by another process
 
@@ -183,7 +183,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 @contextmanager
-def reading(store: Path | None) -> Iterator[OxigraphStore]:
+def reading(store: Path | None) -> Iterator[AnyStore]:
     """The store opened for reading, closed afterwards; an unknown entity or a malformed argument exits 2."""
     graph = open_store(store)
     try:
@@ -196,24 +196,26 @@ def reading(store: Path | None) -> Iterator[OxigraphStore]:
         graph.close()
 
 
-def open_query_store(store: Path | None) -> Store:
-    """The store a read-only query runs on (docs/adr/0018).
+def server_configured(store: Path | None) -> bool:
+    """Whether a command works on the SPARQL server of CHIPGRAPH_STORE_URL: it is set and no --store is given."""
+    return store is None and Settings().store_url is not None
 
-    The SPARQL server of CHIPGRAPH_STORE_URL when it is set and no --store is given, else the
-    Oxigraph folder, opened read-only (``open_store``: a missing store exits 2).
-    """
-    settings = Settings()
-    if store is None and settings.store_url is not None:
-        return RemoteStore.from_settings(settings)
+
+def open_query_store(store: Path | None) -> Store:
+    """The store a read-only query runs on (docs/adr/0018): ``open_store``'s, for reading."""
     return open_store(store)
 
 
-def open_store(store: Path | None, *, write: bool = False, wait: float | None = None) -> OxigraphStore:
+def open_store(store: Path | None, *, write: bool = False, wait: float | None = None) -> AnyStore:
     """Open the store (read-only unless ``write``), or exit with a clear message.
 
-    A store that is missing or broken exits 2; one held by another process for longer than
-    ``wait`` seconds (writing only: reading takes no lock) exits 3 through ChipgraphGroup.
+    The SPARQL server of CHIPGRAPH_STORE_URL when it is set and no --store is given (docs/adr/0018;
+    writers there take the server's write lock as they write). Else the Oxigraph folder: a store
+    that is missing or broken exits 2; one held by another process for longer than ``wait``
+    seconds (writing only: reading takes no lock) exits 3 through ChipgraphGroup.
     """
+    if server_configured(store):
+        return RemoteStore.from_settings(Settings())
     try:
         waited = lock_wait(wait) if write else 0.0
         path = store_path(store)

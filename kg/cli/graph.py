@@ -24,6 +24,7 @@ from kg.cli.common import (
     open_query_store,
     open_store,
     out,
+    server_configured,
     store_path,
 )
 from kg.cli.coverage import group_warnings, print_coverage_warnings
@@ -45,22 +46,28 @@ def build(output_format: FormatOption = OutputFormat.table, store: StoreOption =
     JSON: the summary (totals, triples per graph, entities per class, the warnings allowed). CSV:
     one row per graph and per class (kind, name, count), as `chipgraph stats`.
     """
+    on_server = server_configured(store)
     target = store_path(store)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task("build", total=None)
+        step = lambda text: progress.update(task, description=text)  # noqa: E731
         try:
-            summary, _ = build_module.build(
-                target, lambda step: progress.update(task, description=step), wait=lock_wait(wait)
-            )
+            if on_server:
+                summary = build_module.build_on_server(RemoteStore.from_settings(Settings()), step)
+            else:
+                summary, _ = build_module.build(target, step, wait=lock_wait(wait))
         except build_module.BuildError as error:
             fail(f"build failed, the store was not changed: {error}")
+        except StoreError as error:  # the server: unreachable, refused, busy, or failed part-way through the copy
+            fail(f"build failed on the SPARQL server (run it again once the cause is fixed): {error}")
+    where = (Settings().store_url or "") if on_server else str(target)
     if output_format is not OutputFormat.table:
         rows = [("graph", name, count) for name, count in summary.quads_per_graph.items()]
         rows += [("class", f"cg:{name}", count) for name, count in summary.entities_per_class.items()]
-        emit(output_format, tables=list, data=summary_json(summary), header=("kind", "name", "count"), rows=rows)
+        emit(output_format, tables=list, data=summary_json(summary, where), header=("kind", "name", "count"), rows=rows)
         return
-    print_summary(summary)
-    built = open_store(target)
+    print_summary(summary, where)
+    built = open_store(store)
     try:
         print_coverage_warnings(coverage_warnings(built), "in the graph")
     finally:
@@ -68,10 +75,10 @@ def build(output_format: FormatOption = OutputFormat.table, store: StoreOption =
     out.print("The gaps by class and key property: chipgraph coverage")
 
 
-def summary_json(summary: build_module.BuildSummary) -> dict[str, Any]:
-    """A build summary as JSON: what print_summary prints."""
+def summary_json(summary: build_module.BuildSummary, where: str) -> dict[str, Any]:
+    """A build summary as JSON (built at ``where``): what print_summary prints."""
     return {
-        "store": str(summary.store_path),
+        "store": where,
         "triples": summary.total_quads,
         "sources": summary.sources,
         "changesets": summary.changesets,
@@ -82,10 +89,10 @@ def summary_json(summary: build_module.BuildSummary) -> dict[str, Any]:
     }
 
 
-def print_summary(summary: build_module.BuildSummary) -> None:
-    """Print a build summary: totals, graphs and entities per class."""
+def print_summary(summary: build_module.BuildSummary, where: str) -> None:
+    """Print a build summary (built at ``where``): totals, graphs and entities per class."""
     out.print(
-        f"Built {summary.store_path}: {summary.total_quads} triples in {len(summary.quads_per_graph)} graphs "
+        f"Built {where}: {summary.total_quads} triples in {len(summary.quads_per_graph)} graphs "
         f"from {summary.sources} sources in {summary.changesets} changesets; {summary.inferred_triples} inferred."
     )
     if summary.warnings:

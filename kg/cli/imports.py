@@ -29,7 +29,7 @@ from kg.gate.merge import MergeRefusedError
 from kg.importers import IMPORTERS, ImportFileError, run_import
 from kg.importers.common import ImportReport
 from kg.output import OutputFormat, print_table, report_table
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 
 
 @app.command("import")
@@ -79,9 +79,7 @@ def _snapshot(text: str | None) -> date | None:
         fail(f"--snapshot takes a date (YYYY-MM-DD), not {text!r}")
 
 
-def _run(
-    graph: OxigraphStore, source: str, path: Path, dry_run: bool, snapshot: date | None
-) -> tuple[ImportReport, object]:
+def _run(graph: AnyStore, source: str, path: Path, dry_run: bool, snapshot: date | None) -> tuple[ImportReport, object]:
     with Progress(console=err, transient=True) as progress:
         total = IMPORTERS[source].count(path) if path.exists() else 0
         task = progress.add_task(f"importing {escape(path.name)}", total=total or None)

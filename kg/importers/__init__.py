@@ -32,7 +32,7 @@ from kg.gate.validate import ValidationReport, validate_changes
 from kg.importers import csl, epoch, eto
 from kg.importers.common import Dataset, ImportFileError, ImportReport, file_bytes, sha256
 from kg.namespaces import META_GRAPH
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 
 __all__ = ["IMPORTERS", "ImportFileError", "Importer", "default_imports", "import_changesets", "run_import"]
 
@@ -44,7 +44,7 @@ class Importer:
     """One data set: its description, and a function from (store, path, report, tick) to triples."""
 
     dataset: Dataset
-    convert: Callable[[OxigraphStore, Path, ImportReport, Tick], tuple[set[ox.Triple], date | None]]
+    convert: Callable[[AnyStore, Path, ImportReport, Tick], tuple[set[ox.Triple], date | None]]
     count: Callable[[Path], int]
 
 
@@ -75,7 +75,7 @@ def known_snapshot(source: str, path: Path) -> date | None:
 
 
 def import_changesets(
-    store: OxigraphStore, source: str, path: Path, tick: Tick = lambda: None, snapshot: date | None = None
+    store: AnyStore, source: str, path: Path, tick: Tick = lambda: None, snapshot: date | None = None
 ) -> tuple[list[Changeset], ImportReport]:
     """The changesets an import of ``path`` would merge, and its report so far.
 
@@ -113,7 +113,7 @@ def sha256_of(path: Path) -> str:
 
 
 def run_import(
-    store: OxigraphStore,
+    store: AnyStore,
     source: str,
     path: Path,
     *,

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from kg import resources
 from kg.inputfiles import InputFileError, decode_text, read_bytes
 from kg.namespaces import GRAPH_BASE, ID_BASE, ONTOLOGY_NS, SOURCE_BASE
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 CG = ONTOLOGY_NS
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -281,7 +281,7 @@ class Reconciler:
     the other's) is "uncertain": the importer skips it and lists it for review, never guessing.
     """
 
-    def __init__(self, store: OxigraphStore, kind: str, class_name: str) -> None:
+    def __init__(self, store: AnyStore, kind: str, class_name: str) -> None:
         self.kind = kind
         self.aliases = {normalise(name): entity for k, name, entity in alias_table() if k == kind}
         self.names: dict[str, set[str]] = {}

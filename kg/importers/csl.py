@@ -33,7 +33,7 @@ from kg.importers.common import (
     read_csv,
     slugify,
 )
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 DATASET = Dataset(
     stem="csl",
@@ -68,7 +68,7 @@ def count(path: Path) -> int:
 
 
 def run(
-    store: OxigraphStore, path: Path, report: ImportReport, tick: Callable[[], None]
+    store: AnyStore, path: Path, report: ImportReport, tick: Callable[[], None]
 ) -> tuple[set[ox.Triple], date | None]:
     """The triples of the Entity List rows of a CSL file; raises ImportFileError if it cannot be read."""
     _, rows = read_csv(path, REQUIRED, LISTS)
@@ -80,13 +80,13 @@ def run(
     return context.triples, None
 
 
-def acts(store: OxigraphStore) -> dict[str, str]:
+def acts(store: AnyStore) -> dict[str, str]:
     """Every act's citation -> the act."""
     rows = store.select(f"SELECT ?act ?citation WHERE {{ ?act <{cg('citation').value}> ?citation }}")
     return {term_text(row["citation"]): term_text(row["act"]) for row in rows}
 
 
-def entries(store: OxigraphStore) -> dict[tuple[str, str], str]:
+def entries(store: AnyStore) -> dict[tuple[str, str], str]:
     """Every Entity List entry by (listed organisation, start date)."""
     rows = store.select(
         f"SELECT ?entry ?org ?from WHERE {{ ?entry <{cg('listedEntity').value}> ?org ; "

@@ -35,7 +35,7 @@ from kg.importers.common import (
     read_csv,
 )
 from kg.namespaces import ID_BASE
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 
 DATASET = Dataset(
     stem="epoch-ml-hardware",
@@ -105,7 +105,7 @@ NOT_GPU_DESIGNERS = {"huawei", "aws"}
 class Context:
     """What one import run shares between rows."""
 
-    store: OxigraphStore
+    store: AnyStore
     chips: Reconciler
     organisations: Reconciler
     report: ImportReport
@@ -262,7 +262,7 @@ def count(path: Path) -> int:
 
 
 def run(
-    store: OxigraphStore, path: Path, report: ImportReport, tick: Callable[[], None]
+    store: AnyStore, path: Path, report: ImportReport, tick: Callable[[], None]
 ) -> tuple[set[ox.Triple], date | None]:
     """The triples of an Epoch file and its snapshot date; raises ImportFileError if it cannot be read."""
     header, rows = read_csv(path, REQUIRED, LISTS)

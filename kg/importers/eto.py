@@ -35,7 +35,7 @@ from kg.importers.common import (
     read_csv,
     slugify,
 )
-from kg.store import OxigraphStore, term_text
+from kg.store import AnyStore, term_text
 
 DATASET = Dataset(
     stem="eto-supply-chain",
@@ -67,7 +67,7 @@ COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
 class Context:
     """What one import run shares between files."""
 
-    store: OxigraphStore
+    store: AnyStore
     report: ImportReport
     tick: Callable[[], None]
     triples: set[ox.Triple] = field(default_factory=set)
@@ -90,7 +90,7 @@ def count(path: Path) -> int:
 
 
 def run(
-    store: OxigraphStore, path: Path, report: ImportReport, tick: Callable[[], None]
+    store: AnyStore, path: Path, report: ImportReport, tick: Callable[[], None]
 ) -> tuple[set[ox.Triple], date | None]:
     """The triples of the data set folder; raises ImportFileError if a file cannot be read."""
     files = read_all(path)
@@ -103,7 +103,7 @@ def run(
     return context.triples, None
 
 
-def known_countries(store: OxigraphStore) -> dict[str, str]:
+def known_countries(store: AnyStore) -> dict[str, str]:
     """Our countries by ISO alpha-3 code."""
     rows = store.select(f"SELECT ?c ?code WHERE {{ ?c <{cg('isoAlpha3').value}> ?code }}")
     return {term_text(row["code"]): term_text(row["c"]) for row in rows}

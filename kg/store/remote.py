@@ -24,7 +24,7 @@ server error raise StoreError naming the endpoint; a request the server rejects 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Literal
 
@@ -47,6 +47,7 @@ TURTLE = "text/turtle"
 BLOCK_TRIPLES = 1000  # triples per GRAPH block of an INSERT DATA (Virtuoso 7.2's parser: "memory exhausted" at ~5 000)
 DROPS_PER_REQUEST = 100
 SUBJECTS_PER_QUERY = 200
+QUADS_PER_REQUEST = 10_000  # quads per add_quads request of replace_all (text well under 10 MB)
 MAX_UPDATE_BYTES = 9_000_000  # Virtuoso 7.2 refuses an update text past 10 MB
 MESSAGE_CHARS = 600  # how much of a server's error text goes into an error message
 
@@ -428,6 +429,21 @@ class RemoteStore:
                 f"{self.update_url} may hold: split it into smaller changesets"
             )
         self.update(text)
+
+    def replace_all(self, quads: list[ox.Quad], on_step: Callable[[str], None] = lambda _step: None) -> None:
+        """Make the server hold exactly ``quads`` (named graphs; the mirror follows), under the write lock.
+
+        chipgraph's graphs are dropped, then the quads are added in requests of QUADS_PER_REQUEST
+        (an update text is limited to 10 MB on Virtuoso). Not one transaction: readers see the graph
+        fill, and a failure part-way leaves part of it (StoreError; send it again). ``on_step`` hears
+        the progress.
+        """
+        with self.writing():
+            on_step(f"empty the SPARQL server at {self.update_url}")
+            self.clear()
+            for start in range(0, len(quads), QUADS_PER_REQUEST):
+                on_step(f"copy to the SPARQL server: {start:,} of {len(quads):,} quads")
+                self.add_quads(quads[start : start + QUADS_PER_REQUEST])
 
     def clear(self) -> None:
         """Drop every named graph of chipgraph, then the mirror (the server's own graphs stay).

@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from kg import union
 from kg.gate.changes import nt_text, parse_nt
 from kg.sparql.sandbox import SandboxUnavailableError, lock_out_and_greet
-from kg.store import OxigraphStore
+from kg.store import AnyStore, OxigraphStore
 from kg.update.plan import SKOLEM_BASE, UpdateError, UsingDataset, forbidden, plan
 
 START_TIMEOUT = 60.0
@@ -47,7 +47,7 @@ class GraphDiff:
 
 
 def evaluate(
-    store: OxigraphStore,
+    store: AnyStore,
     text: str,
     base_iri: str | None = None,
     *,
@@ -63,8 +63,9 @@ def evaluate(
     SandboxUnavailableError when ``sandboxed`` and the child cannot be locked out of the network.
     ``dataset`` is the protocol's using-graph-uri/using-named-graph-uri (kg.update.plan.UsingDataset).
     """
-    parent_folder = store.path.parent if store.path is not None else None
-    prefix = (store.path.name if store.path is not None else "memory") + ".update-"
+    path = store.path if isinstance(store, OxigraphStore) else None
+    parent_folder = path.parent if path is not None else None
+    prefix = (path.name if path is not None else "memory") + ".update-"
     with tempfile.TemporaryDirectory(prefix=prefix, dir=parent_folder) as folder:
         copy = Path(folder) / "store"
         _copy(store, copy)
@@ -75,9 +76,13 @@ def evaluate(
     return [GraphDiff(graph, parse_nt(added), parse_nt(removed)) for graph, added, removed in message[1]]
 
 
-def _copy(store: OxigraphStore, target: Path) -> None:
-    """Write a copy of ``store`` (named graphs and default graph) at ``target``."""
-    if store.path is not None:
+def _copy(store: AnyStore, target: Path) -> None:
+    """Write a copy of ``store`` (named graphs and default graph) at ``target``.
+
+    An on-disk store is checkpointed (cheap); an in-memory one, or a SPARQL server's graph, is
+    read whole and written (on a server, O(graph) per update: docs/adr/0018).
+    """
+    if isinstance(store, OxigraphStore) and store.path is not None:
         store.backup(target)
         return
     copy = OxigraphStore(ox.Store(str(target)), target)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from kg.gate import graph_sources
 from kg.gate.changes import Changeset, ChangesetError
-from kg.store import OxigraphStore
+from kg.store import AnyStore
 from kg.update.evaluate import GraphDiff
 from kg.update.plan import UpdateError, check_writable
 
 
-def changesets(store: OxigraphStore, diffs: list[GraphDiff], *, author: str, message: str) -> list[Changeset]:
+def changesets(store: AnyStore, diffs: list[GraphDiff], *, author: str, message: str) -> list[Changeset]:
     """One changeset per changed graph; raises UpdateError (forbidden-update, source-not-described, invalid-update)."""
     for diff in diffs:
         check_writable(diff.graph)

@@ -20,7 +20,7 @@ import pytest
 from kg.gate.changes import Changeset, now
 from kg.gate.merge import MergeRefusedError, log, merge, next_sequence, revert
 from kg.gate.replay import MergeConflictError, fence, write_remote
-from kg.namespaces import DERIVED_GRAPH, GRAPH_BASE, HISTORY_GRAPH, ID_BASE, ONTOLOGY_NS
+from kg.namespaces import CHANGE_BASE, DERIVED_GRAPH, GRAPH_BASE, HISTORY_GRAPH, ID_BASE, ONTOLOGY_NS
 from kg.store import OxigraphStore, RemoteStore
 from kg.store.server_lock import LOCK_GRAPH, StoreBusyError
 from kg.store.virtuoso_launcher import Virtuoso
@@ -66,9 +66,12 @@ STEPS = [
 
 def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
     """A term as text: a decimal as its value to 12 significant digits (Virtuoso rounds past 15 fractional
-    digits), a blank node without its label (each store labels its own)."""
+    digits), a blank node without its label (each store labels its own), a changeset without its id (the
+    time of the merge is in it)."""
     if isinstance(term, ox.BlankNode):
         return "_:"
+    if isinstance(term, ox.NamedNode) and term.value.startswith(CHANGE_BASE):
+        return "<a changeset>"
     if isinstance(term, ox.Literal) and term.datatype == DECIMAL:
         return f"decimal {Decimal(term.value):.12g}"
     return str(term)
