@@ -35,7 +35,7 @@ from kg.gate.changes import Changeset
 from kg.namespaces import INFERRED_GRAPH, META_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS
 from kg.rdf import sparql_iris
 from kg.rulebook import Rulebook
-from kg.store import AnyStore, term_text
+from kg.store import AnyStore, in_memory, term_text
 
 CG = ONTOLOGY_NS
 RULE_CLASSES = (
@@ -145,11 +145,12 @@ class ReadIndexes:
     ) -> tuple[frozenset[str], frozenset[str]]:
         """The export-control chips and listed organisations after the change (see the module's docstring)."""
         properties = [CG + name for name in EXPORT_CONTROL_PROPERTIES]
+        ontology = in_memory(store, [ONTOLOGY_GRAPH])  # paths a SPARQL server may refuse (kg.store.in_memory)
         query = PROPERTIES_INFERRING.replace("$BASES", sparql_iris(properties)).replace("$ONTOLOGY", ONTOLOGY_GRAPH)
-        deciding = {*properties, *(term_text(row["p"]) for row in store.select(query))}
+        deciding = {*properties, *(term_text(row["p"]) for row in ontology.select(query))}
         bases = [CG + name for name in EXPORT_CONTROL_CLASSES]
         query = SUBCLASSES.replace("$BASES", sparql_iris(bases)).replace("$ONTOLOGY", ONTOLOGY_GRAPH)
-        classes = {*bases, *(term_text(row["c"]) for row in store.select(query))}
+        classes = {*bases, *(term_text(row["c"]) for row in ontology.select(query))}
         if any(
             t.predicate.value in deciding or (t.predicate.value == RDF_TYPE and term_text(t.object) in classes)
             for t in triples

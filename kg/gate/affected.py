@@ -33,7 +33,7 @@ from rdflib.namespace import RDF, SH
 
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_NS
 from kg.rdf import fill, sparql_iri, sparql_iris
-from kg.store import AnyStore, OxigraphStore, term_text
+from kg.store import AnyStore, OxigraphStore, in_memory, term_text
 
 CGS = "https://w3id.org/chipgraph/shapes#"
 READS_PATH = rdflib.URIRef(CGS + "readsPath")
@@ -111,17 +111,12 @@ SELECT ?kind ?a ?b WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
 def vocabulary(store: AnyStore) -> Vocabulary:
     """Read inverses, transitive properties and sub-properties from the store's ontology.
 
-    On a SPARQL server the ontology graph is read into memory first and the query runs there
-    (Virtuoso 7.2 refuses ``rdfs:subPropertyOf+`` with neither end bound: "transitive start not given").
+    On a SPARQL server the query runs on an in-memory copy of the ontology (kg.store.in_memory).
     """
     inverses: dict[str, set[str]] = defaultdict(set)
     transitive: set[str] = set()
     subproperties: dict[str, set[str]] = defaultdict(set)
-    if not isinstance(store, OxigraphStore):
-        ontology = OxigraphStore.in_memory()
-        ontology.add_quads(store.quads(ONTOLOGY_GRAPH))
-        store = ontology
-    for row in store.select(VOCABULARY):
+    for row in in_memory(store, [ONTOLOGY_GRAPH]).select(VOCABULARY):
         kind, a, b = (term_text(row[name]) if name in row else "" for name in ("kind", "a", "b"))
         if kind == "transitive":
             transitive.add(a)

@@ -157,6 +157,21 @@ from kg.store.remote import RemoteStore  # noqa: E402
 AnyStore: TypeAlias = OxigraphStore | RemoteStore
 """Either store, for code that needs more than the Store protocol (quad look-ups, the write lock)."""
 
+
+def in_memory(store: AnyStore, graphs: Iterable[str]) -> OxigraphStore:
+    """``store`` itself when embedded; else an in-memory copy of ``graphs`` (small ones: the ontology).
+
+    For queries that read only those graphs with what a server may not evaluate: Virtuoso 7.2
+    refuses a ``+`` or ``*`` property path whose start is not a constant ("transitive start not
+    given"), even when VALUES binds it.
+    """
+    if isinstance(store, OxigraphStore):
+        return store
+    copy = OxigraphStore.in_memory()
+    copy.add_quads(quad for graph in graphs for quad in store.quads(graph))
+    return copy
+
+
 if TYPE_CHECKING:  # mypy proves that both stores are Stores
 
     def _embedded_is_a_store(store: OxigraphStore) -> Store:
@@ -181,6 +196,7 @@ __all__ = [
     "StoreTimeoutError",
     "Term",
     "ensure_free",
+    "in_memory",
     "is_store",
     "needs_union",
     "replace_store",

@@ -4,13 +4,16 @@ The curated build is copied into the test Virtuoso and served by two processes s
 CHIPGRAPH_STORE_URL (no --store), beside an embedded server on the same build. Both remote
 processes answer the read routes as the embedded one does; a change written to Virtuoso
 directly (as a merge writes it: the graph, the mirror, a history record) is seen by both (answer
-and ETag); SERVICE is refused; write routes answer 403 ``writes-unsupported``.
+and ETag); SERVICE is refused. Then the write workflow over HTTP: a refused validation, a merge
+through one process seen by the other, a revert through the other, a SPARQL Update, a Graph Store
+write, and merges sent to both processes at the same moment, which both land, one after the other.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -199,18 +202,6 @@ def test_service_is_refused(remotes: list[str]) -> None:
         assert json.loads(body)["code"] == "forbidden-query"
 
 
-def test_write_routes_are_refused(remotes: list[str]) -> None:
-    update = b"INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } }"
-    for base in remotes:
-        for token in (None, "secret"):
-            status, body = post(base + "/sparql", update, "application/sparql-update", token)
-            assert status == 403, body
-            assert body["code"] == "writes-unsupported"
-            status, body = post(base + "/changes", b"{}", "application/json", token)
-            assert status == 403, body
-            assert body["code"] == "writes-unsupported"
-
-
 def relabel(store: RemoteStore, chip: str, old: str, new: str) -> None:
     """Rename ``chip`` in Virtuoso as a merge would: its graph and the mirror (kg/union.py), and a history record."""
     subject = ox.NamedNode(ID_BASE + "chip/" + chip)
@@ -254,3 +245,110 @@ def test_a_change_on_the_server_is_seen_by_both(copied: RemoteStore, remotes: li
         assert now["etag"] != headers["etag"]
         hits = json.loads(get(base + "/search?q=renamed+elsewhere")[2])
         assert any("nvidia-a100-sxm4-80gb" in json.dumps(hit) for hit in hits), hits
+
+
+EPOCH = ID_BASE.replace("/id/", "/graph/") + "epoch-ml-hardware"
+TOKEN = "secret"
+
+
+def chip_envelope(slug: str, label: str, designer: str = "nvidia") -> bytes:
+    """A changeset envelope adding chip SLUG (a GPU with a label and a designer) to the Epoch graph."""
+    data = (
+        f'<{ID_BASE}chip/{slug}> a <{ONTOLOGY_NS}GPU> ; <http://www.w3.org/2000/01/rdf-schema#label> "{label}" ; '
+        f"<{ONTOLOGY_NS}designedBy> <{ID_BASE}organization/{designer}> ."
+    )
+    envelope = {
+        "graph": EPOCH,
+        "author": "remote-http",
+        "message": f"add {slug}",
+        "add": {"format": "text/turtle", "data": data},
+    }
+    return json.dumps(envelope).encode()
+
+
+def seen(base: str, route: str, status: int, timeout: float = 10.0) -> bool:
+    """Whether ``route`` answers ``status`` on ``base`` within ``timeout`` seconds (the version check's delay)."""
+    deadline = time.monotonic() + timeout
+    while get(base + route)[0] != status:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def history(base: str) -> list[dict[str, object]]:
+    items = json.loads(get(base + "/changes?limit=500")[2])["items"]
+    assert isinstance(items, list)
+    return items
+
+
+def test_the_write_workflow_through_two_processes(remotes: list[str]) -> None:
+    first, second = remotes
+    count = len(history(first))
+    status, body = post(first + "/changes", chip_envelope("remote-http-a", "Remote A"), "application/json")
+    assert (status, body["code"]) == (401, "unauthorized")
+    bad = chip_envelope("remote-http-bad", "Bad", designer="no-such-designer-at-all")
+    status, body = post(second + "/changes?dry_run=true", bad, "application/json", TOKEN)
+    assert status == 422 and body["conforms"] is False, body
+    status, body = post(second + "/changes", bad, "application/json", TOKEN)
+    assert (status, body["code"]) == (422, "changeset-refused"), body
+    assert len(history(first)) == count
+
+    status, body = post(first + "/changes", chip_envelope("remote-http-a", "Remote A"), "application/json", TOKEN)
+    assert status == 201, body
+    (merged,) = body["merged"]
+    assert get(first + "/chips/remote-http-a")[0] == 200  # the writer's own indexes follow at once
+    assert seen(second, "/chips/remote-http-a", 200), "the other process never saw the merge"
+    assert history(second)[0]["id"] == merged
+
+    status, body = post(
+        second + f"/changes/{merged}/revert", json.dumps({"author": "t"}).encode(), "application/json", TOKEN
+    )
+    assert status == 201, body
+    assert get(second + "/chips/remote-http-a")[0] == 404
+    assert seen(first, "/chips/remote-http-a", 404), "the other process never saw the revert"
+
+    update = (
+        f"INSERT DATA {{ GRAPH <{EPOCH}> {{ <{ID_BASE}chip/remote-http-u> a <{ONTOLOGY_NS}GPU> ; "
+        f'<http://www.w3.org/2000/01/rdf-schema#label> "Remote U" ; '
+        f"<{ONTOLOGY_NS}designedBy> <{ID_BASE}organization/nvidia> }} }}"
+    )
+    status, body = post(second + "/sparql", update.encode(), "application/sparql-update", TOKEN)
+    assert status == 201, body
+    assert seen(first, "/chips/remote-http-u", 200)
+
+    triple = (
+        f'<{ID_BASE}chip/remote-http-u> <http://www.w3.org/2000/01/rdf-schema#comment> "posted to the graph store" .'
+    )
+    status, body = post(
+        first + "/rdf-graphs?graph=" + urllib.parse.quote(EPOCH), triple.encode(), "application/n-triples", TOKEN
+    )
+    assert status in (200, 201, 204), body
+    ask = f"ASK {{ {triple.removesuffix(' .')} }}"
+    status, _, data = get(second + "/sparql?query=" + urllib.parse.quote(ask))
+    assert status == 200 and json.loads(data)["boolean"] is True
+    assert len(history(second)) == count + 4  # merge, revert, update, graph store: nothing else, nothing lost
+
+
+def test_merges_sent_to_both_processes_at_once_both_land(remotes: list[str]) -> None:
+    count = len(history(remotes[0]))
+    answers: dict[str, tuple[int, dict[str, object]]] = {}
+
+    def send(base: str, slug: str) -> None:
+        answers[slug] = post(base + "/changes", chip_envelope(slug, slug.title()), "application/json", TOKEN)
+
+    threads = [threading.Thread(target=send, args=(base, f"remote-http-at-once-{n}")) for n, base in enumerate(remotes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [status for status, _ in answers.values()] == [201, 201], answers
+    records = history(remotes[1])[:2]
+    assert len(history(remotes[1])) == count + 2
+    assert (
+        sorted(record["sequence"] for record in records) == [count + 1, count + 2]
+        or len({r["sequence"] for r in records}) == 2
+    )
+    for base in remotes:
+        for slug in answers:
+            assert seen(base, f"/chips/{slug}", 200), (base, slug)
