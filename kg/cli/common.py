@@ -26,19 +26,27 @@ from kg.catalog import InvalidFilterError, NotFoundError
 from kg.output import OutputFormat, print_table
 from kg.settings import Settings
 from kg.store import AnyStore, OxigraphStore, RemoteStore, Store, StoreError, StoreLockedError
+from kg.store.server_lock import StoreBusyError
 
 IN_USE = 3  # the exit code of a command that found the store held by another process
 
 
 class ChipgraphGroup(TyperGroup):
-    """The command group: a store held by another process ends any command with one message and exit 3."""
+    """The command group: a store held by another process (a folder, or a SPARQL server's write lock)
+    ends any command with one message and exit 3; a store that fails (a server unreachable, failing,
+    too slow) with one message and exit 2.
+    """
 
     def invoke(self, ctx: Any) -> Any:  # a click Context (vendored by recent typer versions)
-        """Run the command; turn StoreLockedError, wherever it is raised, into the message and exit 3."""
+        """Run the command; turn StoreLockedError, StoreBusyError and StoreError, wherever raised, into one line."""
         try:
             return super().invoke(ctx)
         except StoreLockedError as error:
             fail(in_use_message(error), IN_USE)
+        except StoreBusyError as error:
+            fail(str(error), IN_USE)
+        except StoreError as error:
+            fail(str(error))
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run the command line; a usage error (unknown option, bad value) is one ``error:`` line and exit 2.

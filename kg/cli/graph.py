@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,7 +54,7 @@ def build(output_format: FormatOption = OutputFormat.table, store: StoreOption =
         step = lambda text: progress.update(task, description=text)  # noqa: E731
         try:
             if on_server:
-                summary = build_module.build_on_server(RemoteStore.from_settings(Settings()), step)
+                summary = _build_on_server(step)
             else:
                 summary, _ = build_module.build(target, step, wait=lock_wait(wait))
         except build_module.BuildError as error:
@@ -73,6 +74,15 @@ def build(output_format: FormatOption = OutputFormat.table, store: StoreOption =
     finally:
         built.close()
     out.print("The gaps by class and key property: chipgraph coverage")
+
+
+def _build_on_server(step: Callable[[str], None]) -> build_module.BuildSummary:
+    """Build in memory and copy the result to the SPARQL server of the settings (closed afterwards)."""
+    server = RemoteStore.from_settings(Settings())
+    try:
+        return build_module.build_on_server(server, step)
+    finally:
+        server.close()
 
 
 def summary_json(summary: build_module.BuildSummary, where: str) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+from kg.namespaces import CHANGE_BASE, HISTORY_GRAPH
 from kg.store import OxigraphStore, RemoteStore, Store
 from kg.store.virtuoso_launcher import PASSWORD, USER, Virtuoso, VirtuosoError, start
 
@@ -68,3 +71,31 @@ def copied(virtuoso: Virtuoso, curated_build: tuple[OxigraphStore, tuple[ox.Quad
     finally:
         store.clear()
         store.close()
+
+
+DECIMAL = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+
+
+def by_value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """A term as text for comparing stores: a decimal as its value to 12 significant digits (Virtuoso
+    rounds past 15 fractional digits), a blank node without its label (each store labels its own), a
+    changeset without its id (the time of the merge is in it)."""
+    if isinstance(term, ox.BlankNode):
+        return "_:"
+    if isinstance(term, ox.NamedNode) and term.value.startswith(CHANGE_BASE):
+        return "<a changeset>"
+    if isinstance(term, ox.Literal) and term.datatype == DECIMAL:
+        return f"decimal {Decimal(term.value):.12g}"
+    return str(term)
+
+
+def comparable_data(store: OxigraphStore | RemoteStore) -> Counter[tuple[str, ...]]:
+    """The quads, terms ``by_value``, counted: equal for stores that hold the same data.
+
+    Not the history: its records, and what is inferred about them, name the merges' times.
+    """
+    return Counter(
+        (by_value(q.subject), by_value(q.predicate), by_value(q.object), str(q.graph_name))
+        for q in store.all_quads()
+        if q.graph_name != ox.NamedNode(HISTORY_GRAPH) and not q.subject.value.startswith(CHANGE_BASE)
+    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from decimal import Decimal
 
 import pyoxigraph as ox
 import pytest
@@ -20,11 +19,11 @@ import pytest
 from kg.gate.changes import Changeset, now
 from kg.gate.merge import MergeRefusedError, log, merge, next_sequence, revert
 from kg.gate.replay import MergeConflictError, fence, write_remote
-from kg.namespaces import CHANGE_BASE, DERIVED_GRAPH, GRAPH_BASE, HISTORY_GRAPH, ID_BASE, ONTOLOGY_NS
+from kg.namespaces import DERIVED_GRAPH, GRAPH_BASE, ID_BASE, ONTOLOGY_NS
 from kg.store import OxigraphStore, RemoteStore
 from kg.store.server_lock import LOCK_GRAPH, StoreBusyError
 from kg.store.virtuoso_launcher import Virtuoso
-from tests.store.conftest import remote_store
+from tests.store.conftest import by_value, comparable_data, remote_store
 
 CG = ONTOLOGY_NS
 EPOCH, TWEAKERS = GRAPH_BASE + "epoch-ml-hardware", GRAPH_BASE + "tweakers-2022-nvidia-a800"  # two described sources
@@ -64,28 +63,6 @@ STEPS = [
 ]
 
 
-def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
-    """A term as text: a decimal as its value to 12 significant digits (Virtuoso rounds past 15 fractional
-    digits), a blank node without its label (each store labels its own), a changeset without its id (the
-    time of the merge is in it)."""
-    if isinstance(term, ox.BlankNode):
-        return "_:"
-    if isinstance(term, ox.NamedNode) and term.value.startswith(CHANGE_BASE):
-        return "<a changeset>"
-    if isinstance(term, ox.Literal) and term.datatype == DECIMAL:
-        return f"decimal {Decimal(term.value):.12g}"
-    return str(term)
-
-
-def _data(store: OxigraphStore | RemoteStore) -> Counter[tuple[str, ...]]:
-    """Every quad outside the history graph, terms by value, counted."""
-    return Counter(
-        (_value(q.subject), _value(q.predicate), _value(q.object), str(q.graph_name))
-        for q in store.all_quads()
-        if q.graph_name != ox.NamedNode(HISTORY_GRAPH)
-    )
-
-
 def _history(store: OxigraphStore | RemoteStore) -> list[tuple[str, int, frozenset[ox.Triple], frozenset[ox.Triple]]]:
     return [(r.graph, r.sequence, r.added_triples, r.removed_triples) for r in log(store)]
 
@@ -111,43 +88,43 @@ def test_merges_and_a_revert_write_on_the_server_what_they_write_in_the_embedded
     pair: tuple[OxigraphStore, RemoteStore],
 ) -> None:
     embedded, remote = pair
-    assert _data(remote) == _data(embedded)
+    assert comparable_data(remote) == comparable_data(embedded)
     for graph, added, removed in STEPS:
         done = [merge(store, [change(graph, added, removed)], allow_warnings=True) for store in (embedded, remote)]
         assert [len(result.merged) for result in done] == [1, 1]
-        there, here = _data(remote), _data(embedded)
+        there, here = comparable_data(remote), comparable_data(embedded)
         assert (there - here, here - there) == (Counter(), Counter()), f"after adding {added} and removing {removed}"
     assert _history(remote) == _history(embedded)
     derived = remote.quads_matching(CHIP, cg("computedTPP"), None, ox.NamedNode(DERIVED_GRAPH))
-    assert [_value(q.object) for q in derived] == ["decimal 4800"]  # 300 TFLOPS x 16 bits
+    assert [by_value(q.object) for q in derived] == ["decimal 4800"]  # 300 TFLOPS x 16 bits
     inferred = ox.NamedNode("https://w3id.org/chipgraph/graph/inferred")
     assert remote.has_quads(B, cg("hasSubsidiary"), A, inferred)  # the inverse of a stated link
     assert not remote.has_quads(A, cg("subsidiaryOf"), D, inferred)  # the chain through B and C was cut
     newest = log(remote, limit=1)[0]
     for store in (embedded, remote):
         revert(store, log(store, limit=1)[0].id, author="tester", allow_warnings=True)
-    assert _data(remote) == _data(embedded)
+    assert comparable_data(remote) == comparable_data(embedded)
     assert log(remote, limit=1)[0].reverts == newest.id
 
 
 def test_a_refused_merge_writes_nothing_on_the_server(pair: tuple[OxigraphStore, RemoteStore]) -> None:
     _, remote = pair
-    before, history = _data(remote), _history(remote)
+    before, history = comparable_data(remote), _history(remote)
     bad = change(EPOCH, {ox.Triple(CHIP, cg("dieAreaMm2"), ox.Literal("-5", datatype=DECIMAL))})
     with pytest.raises(MergeRefusedError):
         merge(remote, [bad])
-    assert _data(remote) == before
+    assert comparable_data(remote) == before
     assert _history(remote) == history
 
 
 def test_a_write_computed_before_another_merge_landed_is_fenced_off(pair: tuple[OxigraphStore, RemoteStore]) -> None:
     _, remote = pair
-    before, history = _data(remote), _history(remote)
+    before, history = comparable_data(remote), _history(remote)
     stale = next_sequence(remote) - 1  # as if read before the newest merge
     late = change(EPOCH, {ox.Triple(A, LABEL, ox.Literal("too late"))}).stamped(now(), stale)
     with pytest.raises(MergeConflictError):
         write_remote(remote, [late], stale, incremental=True)
-    assert _data(remote) == before
+    assert comparable_data(remote) == before
     assert _history(remote) == history
 
 
