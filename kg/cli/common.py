@@ -32,9 +32,10 @@ IN_USE = 3  # the exit code of a command that found the store held by another pr
 
 
 class ChipgraphGroup(TyperGroup):
-    """The command group: a store held by another process (a folder, or a SPARQL server's write lock)
-    ends any command with one message and exit 3; a store that fails (a server unreachable, failing,
-    too slow) with one message and exit 2.
+    """The command group: store errors end any command with one message.
+
+    A store held by another process (a folder, or a SPARQL server's write lock) exits 3; a store
+    that fails (a server unreachable, failing, too slow) exits 2.
     """
 
     def invoke(self, ctx: Any) -> Any:  # a click Context (vendored by recent typer versions)
