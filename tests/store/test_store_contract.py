@@ -267,3 +267,46 @@ def test_a_request_that_fails_part_way(any_store: Store) -> None:
 def test_the_stores_state_what_they_guarantee() -> None:
     assert OxigraphStore.atomic_updates is True and OxigraphStore.mirror_graph is None
     assert RemoteStore.atomic_updates is False
+
+
+def test_quads_matching_and_has_quads(any_store: Store) -> None:
+    assert isinstance(any_store, OxigraphStore | RemoteStore)
+    any_store.add_quads([quad(S, ox.Literal("one"), A), quad(S2, ox.Literal("two"), A), ox.Quad(S, Q, S2, B)])
+    assert set(any_store.quads_matching(S, None, None, A)) == {quad(S, ox.Literal("one"), A)}
+    assert set(any_store.quads_matching(None, P, None, A)) == {
+        quad(S, ox.Literal("one"), A),
+        quad(S2, ox.Literal("two"), A),
+    }
+    assert any_store.quads_matching(None, None, S2, B) == [ox.Quad(S, Q, S2, B)]
+    assert any_store.quads_matching(S, Q, None, A) == []
+    assert any_store.has_quads(None, Q, S2, B) and not any_store.has_quads(S2, None, None, B)
+
+
+def test_an_integral_decimal_keeps_its_datatype_through_a_template(any_store: Store) -> None:
+    """Virtuoso 7.2 reads "400"^^xsd:decimal in an INSERT template as the integer 400; the store writes 400.0."""
+    node = ox.BlankNode()  # quads with a blank node are sent as an INSERT template (kg/store/remote.py)
+    area = ox.Literal("400", datatype=ox.NamedNode(f"{XSD}decimal"))
+    any_store.add_quads([quad(node, area, A)])
+    (back,) = any_store.quads(A.value)
+    assert back.object == area
+
+
+def test_apply_removes_and_adds_in_one_operation_where_its_condition_holds(remote: RemoteStore) -> None:
+    """RemoteStore.apply, the one write of a merge on a server (kg/gate/replay.py)."""
+    old, new = quad(S, ox.Literal("old"), A), quad(S, ox.Literal("new"), A)
+    mirror = ox.Quad(S, P, ox.Literal("old"), ox.DefaultGraph())
+    remote.add_quads([old])
+    remote.apply([old, mirror], [new, ox.Quad(S, P, ox.Literal("new"), ox.DefaultGraph())], "FILTER(1 = 2)")
+    assert remote.quads(A.value) == [old]  # the condition has no solution: nothing written
+    remote.apply([old, mirror], [new, ox.Quad(S, P, ox.Literal("new"), ox.DefaultGraph())], "")
+    assert remote.quads(A.value) == [new]
+    assert remote.triples(None) == [new.triple]  # the default graph's quads went to the mirror
+    with pytest.raises(ValueError, match="blank node"):
+        remote.apply([], [quad(ox.BlankNode(), ox.Literal("x"), A)], "")
+    assert remote.quads(A.value) == [new]
+
+
+def test_the_write_lock_is_reentrant_in_its_thread(any_store: Store) -> None:
+    with any_store.writing(), any_store.writing():
+        any_store.add_quads([quad(S, ox.Literal("locked"), A)])
+    assert any_store.triple_count() == 1
