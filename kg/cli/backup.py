@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from kg import backup as backups
 from kg import serving
-from kg.cli.common import IN_USE, StoreOption, WaitOption, app, fail, lock_wait, out, store_path
+from kg.cli.common import IN_USE, StoreOption, WaitOption, app, fail, lock_wait, out, server_configured, store_path
 from kg.settings import Settings
 from kg.store import OxigraphStore, StoreError, StoreLockedError
 
@@ -24,6 +24,15 @@ ServerOption = Annotated[
         help="URL of the `chipgraph serve` holding the store (default: http://$CHIPGRAPH_HOST:$CHIPGRAPH_PORT).",
     ),
 ]
+
+
+def refuse_on_server(store: Path | None, action: str) -> None:
+    """Exit 2 when the command would address the SPARQL server of CHIPGRAPH_STORE_URL: it works on folders."""
+    if server_configured(store):
+        fail(
+            f"chipgraph cannot {action} a SPARQL server (CHIPGRAPH_STORE_URL={Settings().store_url}): use the "
+            "server's own backup (Virtuoso: backup_online), or give --store to work on an embedded store"
+        )
 
 
 @app.command("backup")
@@ -38,8 +47,10 @@ def backup_command(
     With no server running the command takes the backup itself. When a server holds the store, it
     asks that server to take it (POST /admin/backup with $CHIPGRAPH_WRITE_TOKEN), because only the
     process holding the store can; then it moves the backup to DIRECTORY. Exit 0 done, 2 bad input
-    or refused by the server, 3 the store is in use and no server took the backup.
+    or refused by the server, 3 the store is in use and no server took the backup. With
+    CHIPGRAPH_STORE_URL set and no --store: exit 2 (back a SPARQL server up with its own tools).
     """
+    refuse_on_server(store, "back up")
     path = store_path(store)
     try:
         backups.check_target(directory)
@@ -147,8 +158,10 @@ def restore(
     """Replace the store with the backup in DIRECTORY, whole or not at all (the backup is left as it is).
 
     Refused while another process (a running server, another command) holds the store: exit 3.
-    Exit 2 if DIRECTORY is not a chipgraph backup, or a store exists and --force is not given.
+    Exit 2 if DIRECTORY is not a chipgraph backup, or a store exists and --force is not given, or
+    CHIPGRAPH_STORE_URL is set and no --store given.
     """
+    refuse_on_server(store, "restore")
     path = store_path(store)
     try:
         manifest = backups.restore(directory, path, force=force, wait=lock_wait(wait))

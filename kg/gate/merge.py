@@ -17,7 +17,6 @@ refuses an IRI that could break out of its brackets); nothing is pasted from inp
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
@@ -74,15 +73,10 @@ class MergeResult:
     report: ValidationReport
 
 
-def _present(store: AnyStore, graph: str, triples: Iterable[ox.Triple]) -> set[ox.Triple]:
-    name = ox.NamedNode(graph)
-    return {t for t in triples if store.contains(ox.Quad(t.subject, t.predicate, t.object, name))}
-
-
 def effective(store: AnyStore, change: Changeset) -> Changeset | None:
     """The changeset reduced to what it changes (new additions, present removals), or None."""
-    add = change.add - _present(store, change.graph, change.add)
-    remove = frozenset(_present(store, change.graph, change.remove))
+    add = change.add - store.present(change.graph, change.add).keys()
+    remove = frozenset(store.present(change.graph, change.remove).values())  # as the store holds them
     if not add and not remove:
         return None
     return replace(change, add=frozenset(add), remove=remove)

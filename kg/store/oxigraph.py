@@ -174,6 +174,11 @@ class OxigraphStore:
         """Whether the store holds ``quad``."""
         return quad in self._store
 
+    def present(self, graph: str, triples: Iterable[ox.Triple]) -> dict[ox.Triple, ox.Triple]:
+        """Those of ``triples`` that the named graph ``graph`` holds, each mapped to itself (terms kept as written)."""
+        name = ox.NamedNode(graph)
+        return {t: t for t in triples if ox.Quad(t.subject, t.predicate, t.object, name) in self._store}
+
     def quads_matching(
         self, subject: ox.NamedNode | None, predicate: ox.NamedNode | None, obj: Term | None, graph: ox.NamedNode
     ) -> list[ox.Quad]:

@@ -390,6 +390,28 @@ class RemoteStore:
             found += [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]  # type: ignore[arg-type]
         return found
 
+    def present(self, graph: str, triples: Iterable[ox.Triple]) -> dict[ox.Triple, ox.Triple]:
+        """Those of ``triples`` that ``graph`` holds, each mapped to the triple as the server holds it.
+
+        The server matches a literal by value and holds it in canonical form (``"1.50"^^xsd:decimal``
+        is found as ``"1.5"``). One query per SUBJECTS_PER_QUERY triples, each numbered in a VALUES
+        block and found by its number.
+        """
+        candidates = list(triples)
+        found: dict[ox.Triple, ox.Triple] = {}
+        name = ox.NamedNode(graph)
+        for start in range(0, len(candidates), SUBJECTS_PER_QUERY):
+            batch = candidates[start : start + SUBJECTS_PER_QUERY]
+            rows = " ".join(
+                f"({index} {_statement(ox.Quad(t.subject, t.predicate, t.object)).removesuffix(' .')})"
+                for index, t in enumerate(batch)
+            )
+            query = f"SELECT ?i ?o WHERE {{ VALUES (?i ?s ?p ?o) {{ {rows} }} GRAPH {name} {{ ?s ?p ?o }} }}"
+            for row in self._select(query, dataset=False):
+                given = batch[int(term_text(row["i"]))]
+                found[given] = ox.Triple(given.subject, given.predicate, row.get("o", given.object))  # type: ignore[arg-type]
+        return found
+
     # Writing a computed change.
 
     def writing(self) -> AbstractContextManager[None]:

@@ -103,3 +103,12 @@ def test_an_unreachable_server_is_one_clear_error(monkeypatch: pytest.MonkeyPatc
     assert code == 2, err
     assert "cannot reach the SPARQL server at http://127.0.0.1:9/sparql" in err
     assert "Traceback" not in err
+
+
+def test_backup_and_restore_refuse_a_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CHIPGRAPH_STORE_URL", "http://127.0.0.1:9/sparql")
+    for command in ("backup", "restore"):
+        code, _, err = invoke(command, str(tmp_path / "backup"))
+        assert code == 2, err
+        assert "use the server's own backup" in err
+    assert not (tmp_path / "backup").exists()

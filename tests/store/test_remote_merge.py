@@ -188,3 +188,19 @@ def test_merges_from_two_writers_at_once_both_land_one_after_the_other(
     assert {"writer 0", "writer 1"} <= labels
     for store in writers:
         store.close()
+
+
+def test_a_removal_written_in_another_form_of_the_value_removes_it_on_the_server(
+    pair: tuple[OxigraphStore, RemoteStore],
+) -> None:
+    """Virtuoso holds "1.50"^^xsd:decimal as 1.5: removing "1.50" removes it, and the history says what went."""
+    _, remote = pair
+    written = ox.Triple(D, cg("foundedYear"), ox.Literal("1.50", datatype=DECIMAL))
+    held = ox.Triple(D, cg("foundedYear"), ox.Literal("1.5", datatype=DECIMAL))
+    graph = ox.NamedNode(EPOCH)
+    remote.add_quads([ox.Quad(written.subject, written.predicate, written.object, graph)])
+    assert remote.present(EPOCH, [written]) == {written: held}
+    (merged,) = merge(remote, [change(EPOCH, set(), {written})], allow_warnings=True).merged
+    assert merged.remove == frozenset({held})
+    assert not remote.has_quads(D, cg("foundedYear"), None, graph)
+    assert not remote.has_quads(D, cg("foundedYear"), None, remote.mirror_graph)
