@@ -409,7 +409,7 @@ class RemoteStore:
             query = f"SELECT ?i ?o WHERE {{ VALUES (?i ?s ?p ?o) {{ {rows} }} GRAPH {name} {{ ?s ?p ?o }} }}"
             for row in self._select(query, dataset=False):
                 given = batch[int(term_text(row["i"]))]
-                found[given] = ox.Triple(given.subject, given.predicate, row.get("o", given.object))  # type: ignore[arg-type]
+                found[given] = ox.Triple(given.subject, given.predicate, row.get("o", given.object))
         return found
 
     # Writing a computed change.
