@@ -27,7 +27,6 @@ STATUS: dict[str, int] = {
     "invalid-update": 400,
     "unauthorized": 401,
     "writes-disabled": 403,
-    "writes-unsupported": 403,
     "forbidden-update": 403,
     "not-found": 404,
     "entity-not-found": 404,

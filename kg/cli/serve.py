@@ -25,8 +25,8 @@ def serve(
     While it runs, STORE.server.json beside the store records its address, so that a command
     that finds the store held can say where to send a change (POST /changes).
 
-    With CHIPGRAPH_STORE_URL set and no --store, it serves that SPARQL server instead, read-only
-    (writes answer 403 writes-unsupported; docs/adr/0018); several processes may serve one server.
+    With CHIPGRAPH_STORE_URL set and no --store, it serves that SPARQL server instead (docs/adr/0018);
+    several processes may serve one server, reads and writes (serialised by the server's write lock).
     """
     from api import create_app  # the HTTP stack loads only for this command
 
@@ -63,22 +63,21 @@ def serve_remote(settings: Settings, host: str | None, port: int | None) -> None
         overrides["port"] = port
     settings = settings.model_copy(update=overrides)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    url = f"http://{settings.host}:{settings.port}/"
     out.print(
-        f"chipgraph serving the SPARQL server {settings.store_url} at {url} (API docs {url}docs); "
-        "writes are not supported on a remote store yet",
+        banner(settings, f"the SPARQL server {settings.store_url}"),
         highlight=False,
         soft_wrap=True,
     )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
-def banner(settings: Settings) -> str:
-    """What the server is about to serve: its address, the store, and whether writes are on."""
+def banner(settings: Settings, served: str | None = None) -> str:
+    """What the server is about to serve: its address, the store (``served``, else the folder), writes on or off."""
     url = f"http://{settings.host}:{settings.port}/"
     writes = (
         "on (POST /changes with the bearer token)"
         if settings.write_token
         else "off (set CHIPGRAPH_WRITE_TOKEN to allow POST /changes)"
     )
-    return f"chipgraph serving {settings.store} at {url} (API docs {url}docs, SPARQL {url}sparql); writes {writes}"
+    where = served or settings.store
+    return f"chipgraph serving {where} at {url} (API docs {url}docs, SPARQL {url}sparql); writes {writes}"
