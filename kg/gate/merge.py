@@ -13,6 +13,9 @@ graphs (docs/adr/0010).
 
 Every IRI and literal in the update text is a pyoxigraph term serialised by pyoxigraph (which
 refuses an IRI that could break out of its brackets); nothing is pasted from input.
+
+On a SPARQL server the same update runs on an in-memory copy of the region it reads, and its
+effect is sent as one operation (kg/gate/replay.py, docs/adr/0018).
 """
 
 from __future__ import annotations
@@ -253,6 +256,11 @@ def merge(
     ChangesetError (graph_sources.SourceNotDescribedError) when a written graph's source is not
     described. Returns the merged changesets with their ids. Changesets that add at least
     the bulk_above setting's triples and remove none take the bulk path (kg/gate/bulk.py), same promises.
+
+    On a SPARQL server (a RemoteStore) the merge holds the server's write lock from its first read
+    to its write (StoreBusyError past the wait) and is written as one fenced operation
+    (kg/gate/replay.py: MergeConflictError, MergeNotAppliedError, UpdateTooLargeError, nothing
+    written; a StoreError after which the outcome could not be read back says so).
     """
     from kg.gate import bulk, replay  # the bulk path imports this module
 
