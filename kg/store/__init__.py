@@ -2,7 +2,8 @@
 
 - ``kg.store.oxigraph``: ``OxigraphStore``, embedded Oxigraph on disk or in memory (the default);
 - ``kg.store.remote``: ``RemoteStore``, any SPARQL 1.1 Query + Update server over HTTP (Virtuoso
-  first; docs/adr/0018);
+  first; docs/adr/0018); ``kg.store.remote_terms``: terms into update text and out of answers;
+  ``kg.store.server_lock``: the write lock kept in the server, one writer across processes;
 - ``kg.store.shape``: what rdflib's parse of a query says (form, dataset, GRAPH, SERVICE) and
   the query with chipgraph's dataset written into it;
 - ``kg.store.virtuoso_launcher``: a throw-away Virtuoso on loopback, for the tests and bench/.

@@ -23,17 +23,16 @@ server error raise StoreError naming the endpoint; a request the server rejects 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Literal
 
 import httpx2 as httpx
-import orjson
 import pyoxigraph as ox
 
 from kg.settings import VIRTUOSO_GRAPHS, Settings
 from kg.store import QueryResult, QuerySyntaxError, Row, StoreError, StoreTimeoutError, Term, solution_rows, term_text
+from kg.store.remote_terms import has_blank_node, oxigraph_json, pattern, query_triples, statement
 from kg.store.server_lock import LOCK_GRAPH, ServerLock
 from kg.store.shape import shape, with_dataset
 
@@ -215,10 +214,10 @@ class RemoteStore:
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
             if media == RESULTS_JSON and not graph_form:
-                return ox.parse_query_results(_oxigraph_json(response.content), ox.QueryResultsFormat.JSON)
+                return ox.parse_query_results(oxigraph_json(response.content), ox.QueryResultsFormat.JSON)
             if media in (N_TRIPLES, TURTLE) and graph_form:
                 rdf_format = ox.RdfFormat.N_TRIPLES if media == N_TRIPLES else ox.RdfFormat.TURTLE
-                return _query_triples(response.content, rdf_format)
+                return query_triples(response.content, rdf_format)
         except (SyntaxError, ValueError) as error:
             message = f"the SPARQL server at {self.query_url} sent a result that does not parse: {error}"
             raise StoreError(message) from error
@@ -267,8 +266,8 @@ class RemoteStore:
                 raise ValueError(f"a quad in the mirror graph {self.mirror_graph}: it is the merge, kept by the store")
             if any(isinstance(term, ox.Triple) for term in (quad.subject, quad.object)):
                 raise ValueError("a triple term: a SPARQL 1.1 server cannot store it")
-        blank = [quad for quad in named if _has_blank_node(quad)]
-        ground = [quad for quad in named if not _has_blank_node(quad)]
+        blank = [quad for quad in named if has_blank_node(quad)]
+        ground = [quad for quad in named if not has_blank_node(quad)]
         operations = []
         if ground:
             operations.append(f"INSERT DATA {{ {self._blocks(ground)} }}")
@@ -284,14 +283,14 @@ class RemoteStore:
         """The quads (and their mirror, if ``mirrored``) as ``GRAPH <g> { ... }`` blocks of at most BLOCK_TRIPLES.
 
         A quad of the default graph goes to the mirror. Virtuoso 7.2's parser fails ("memory
-        exhausted") at about 5 000 triples in one block. Terms are written by ``_statement``.
+        exhausted") at about 5 000 triples in one block. Terms are written by ``statement``.
         """
         by_graph: dict[str, list[str]] = {}
         for quad in quads:
             graph = self.mirror_graph if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name
-            by_graph.setdefault(str(graph), []).append(_statement(quad))
+            by_graph.setdefault(str(graph), []).append(statement(quad))
         if mirrored:
-            by_graph.setdefault(str(self.mirror_graph), []).extend(_statement(quad) for quad in quads)
+            by_graph.setdefault(str(self.mirror_graph), []).extend(statement(quad) for quad in quads)
         return " ".join(
             f"GRAPH {graph} {{ {' '.join(lines[start : start + BLOCK_TRIPLES])} }}"
             for graph, lines in by_graph.items()
@@ -359,7 +358,7 @@ class RemoteStore:
         self, subject: ox.NamedNode | None, predicate: ox.NamedNode | None, obj: Term | None, graph: ox.NamedNode
     ) -> list[ox.Quad]:
         """The quads of ``graph`` that match the pattern (None matches anything)."""
-        s, p, o = _pattern(subject, predicate, obj)
+        s, p, o = pattern(subject, predicate, obj)
         rows = self._select(f"SELECT * WHERE {{ GRAPH {graph} {{ {s} {p} {o} }} }}", dataset=False)
         return [
             ox.Quad(row.get("s", subject), row.get("p", predicate), row.get("o", obj), graph)  # type: ignore[arg-type]
@@ -370,7 +369,7 @@ class RemoteStore:
         self, subject: ox.NamedNode | None, predicate: ox.NamedNode | None, obj: Term | None, graph: ox.NamedNode
     ) -> bool:
         """Whether ``graph`` holds at least one quad matching the pattern (None matches anything)."""
-        s, p, o = _pattern(subject, predicate, obj)
+        s, p, o = pattern(subject, predicate, obj)
         return bool(self._run(f"ASK {{ GRAPH {graph} {{ {s} {p} {o} }} }}", dataset=False))
 
     def quads_about(self, subjects: Iterable[str]) -> list[ox.Quad]:
@@ -403,7 +402,7 @@ class RemoteStore:
         for start in range(0, len(candidates), SUBJECTS_PER_QUERY):
             batch = candidates[start : start + SUBJECTS_PER_QUERY]
             rows = " ".join(
-                f"({index} {_statement(ox.Quad(t.subject, t.predicate, t.object)).removesuffix(' .')})"
+                f"({index} {statement(ox.Quad(t.subject, t.predicate, t.object)).removesuffix(' .')})"
                 for index, t in enumerate(batch)
             )
             query = f"SELECT ?i ?o WHERE {{ VALUES (?i ?s ?p ?o) {{ {rows} }} GRAPH {name} {{ ?s ?p ?o }} }}"
@@ -433,7 +432,7 @@ class RemoteStore:
         """
         removals, additions = list(removed), list(added)
         for quad in (*removals, *additions):
-            if _has_blank_node(quad) or any(isinstance(t, ox.Triple) for t in (quad.subject, quad.object)):
+            if has_blank_node(quad) or any(isinstance(t, ox.Triple) for t in (quad.subject, quad.object)):
                 raise ValueError(f"a blank node or triple term cannot be written to a SPARQL server by value: {quad}")
         parts = []
         if removals:
@@ -481,87 +480,3 @@ class RemoteStore:
     def close(self) -> None:
         """Close the HTTP connections; the object must not be used afterwards."""
         self._client.close()
-
-
-def _pattern(subject: Term | None, predicate: Term | None, obj: Term | None) -> tuple[Term | ox.Variable, ...]:
-    """A triple pattern's terms: each given term, or the variable ?s, ?p or ?o where it is None."""
-    given = ((subject, "s"), (predicate, "p"), (obj, "o"))
-    return tuple(term if term is not None else ox.Variable(name) for term, name in given)
-
-
-XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
-
-
-def _statement(quad: ox.Quad) -> str:
-    """The triple of ``quad`` as a statement of a data block or template, ``.`` included.
-
-    An integral decimal is written with ``.0`` (the same value): in an INSERT or DELETE template
-    Virtuoso 7.2 reads ``"400"^^xsd:decimal`` as the integer 400 and stores an xsd:integer
-    (measured; tests/store/test_store_contract.py). ``"400.0"`` is stored, and read back, as
-    ``"400"^^xsd:decimal``.
-    """
-    obj = quad.object
-    if isinstance(obj, ox.Literal) and obj.datatype.value == XSD_DECIMAL and "." not in obj.value:
-        obj = ox.Literal(obj.value + ".0", datatype=obj.datatype)
-    return f"{quad.subject} {quad.predicate} {obj} ."
-
-
-def _has_blank_node(quad: ox.Quad) -> bool:
-    """Whether the subject or the object of ``quad`` is a blank node."""
-    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
-
-
-_BLANK_ID = re.compile(r"[^A-Za-z0-9_]")
-_PLAIN_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-
-
-def _blank_id(value: str) -> str:
-    """A valid blank node id for a server's blank node label (Virtuoso's read ``nodeID://b10001``: ``b10001``)."""
-    if value.startswith("nodeID://"):
-        value = value[len("nodeID://") :]
-    if _PLAIN_ID.fullmatch(value):
-        return value
-    return "b" + _BLANK_ID.sub(lambda match: f"x{ord(match.group()):x}", value)
-
-
-XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
-_BOOLEANS = {"1": "true", "0": "false"}  # Virtuoso stores a boolean as a number and writes it so
-
-
-def _oxigraph_json(content: bytes) -> bytes:
-    """SPARQL JSON results as pyoxigraph reads them, and as the embedded store would answer.
-
-    Every blank node label becomes one pyoxigraph accepts (same label, same id); a boolean
-    written ``1`` or ``0`` becomes ``true`` or ``false`` (the same value, in canonical form).
-    """
-    document = orjson.loads(content)
-    bindings = document.get("results", {}).get("bindings")
-    if isinstance(bindings, list):
-        for binding in bindings:
-            for term in binding.values():
-                if not isinstance(term, dict):
-                    continue
-                if term.get("type") == "bnode":
-                    term["value"] = _blank_id(str(term.get("value", "")))
-                elif term.get("datatype") == XSD_BOOLEAN and term.get("value") in _BOOLEANS:
-                    term["value"] = _BOOLEANS[term["value"]]
-    return orjson.dumps(document)
-
-
-def _canonical(term: Term) -> Term:
-    """``term``, a boolean written ``1`` or ``0`` made ``true`` or ``false``."""
-    if isinstance(term, ox.Literal) and term.datatype.value == XSD_BOOLEAN and term.value in _BOOLEANS:
-        return ox.Literal(_BOOLEANS[term.value], datatype=term.datatype)
-    return term
-
-
-def _query_triples(content: bytes, rdf_format: ox.RdfFormat) -> ox.QueryTriples:
-    """The triples of a CONSTRUCT or DESCRIBE answer as a pyoxigraph ``QueryTriples``, as the embedded store gives."""
-    scratch = ox.Store()
-    scratch.bulk_extend(
-        ox.Quad(quad.subject, quad.predicate, _canonical(quad.object), quad.graph_name)
-        for quad in ox.parse(content, format=rdf_format)
-    )
-    result = scratch.query("CONSTRUCT WHERE { ?s ?p ?o }")
-    assert isinstance(result, ox.QueryTriples)
-    return result
