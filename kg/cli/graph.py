@@ -37,7 +37,7 @@ from kg.queries import QueryParameterError, UnknownQueryError, named_queries, na
 from kg.settings import Settings
 from kg.sparql.remote import guarded_query
 from kg.sparql.worker import QueryError
-from kg.store import QuerySyntaxError, RemoteStore, StoreError
+from kg.store import QuerySyntaxError, RemoteStore, StoreError, StoreLockedError
 
 
 @app.command()
@@ -59,6 +59,8 @@ def build(output_format: FormatOption = OutputFormat.table, store: StoreOption =
                 summary, _ = build_module.build(target, step, wait=lock_wait(wait))
         except build_module.BuildError as error:
             fail(f"build failed, the store was not changed: {error}")
+        except StoreLockedError:
+            raise  # the store folder is held: exit 3 (ChipgraphGroup)
         except StoreError as error:  # the server: unreachable, refused, busy, or failed part-way through the copy
             fail(f"build failed on the SPARQL server (run it again once the cause is fixed): {error}")
     where = (Settings().store_url or "") if on_server else str(target)

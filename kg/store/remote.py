@@ -48,6 +48,7 @@ DROPS_PER_REQUEST = 100
 SUBJECTS_PER_QUERY = 200
 QUADS_PER_REQUEST = 10_000  # quads per add_quads request of replace_all (text well under 10 MB)
 MAX_UPDATE_BYTES = 9_000_000  # Virtuoso 7.2 refuses an update text past 10 MB
+CANCELLED = "Virtuoso HY008"  # SQL state "operation cancelled" (SR203: killed by SQLCancel at the time limit)
 MESSAGE_CHARS = 600  # how much of a server's error text goes into an error message
 
 Auth = Literal["basic", "digest"]
@@ -143,6 +144,8 @@ class RemoteStore:
                 raise StoreTimeoutError(f"the SPARQL server at {url} returned a partial result: {message}")
             return response
         text = response.text.strip()[:MESSAGE_CHARS]
+        if text.startswith(CANCELLED):  # Virtuoso's time limit can also end a query this way (under load)
+            raise StoreTimeoutError(f"the SPARQL server at {url} cancelled the request at its time limit: {text}")
         if response.status_code == 400:
             raise QuerySyntaxError(text or f"the SPARQL server at {url} rejected the request (400)")
         if response.status_code in (401, 403):
