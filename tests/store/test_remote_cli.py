@@ -1,8 +1,9 @@
 """The command line on a SPARQL server: CHIPGRAPH_STORE_URL set, no --store (issue 15, docs/adr/0018).
 
 `chipgraph build` fills the test Virtuoso with the same graph an embedded build holds; then
-validate, merge (refused and accepted), log, show, a query, revert, and `chipgraph stats` run
-against the server, and the data after the revert is the data before the merge.
+validate, merge (refused and accepted), log, show, a query and revert run against the server (the
+data after the revert is the data before the merge), then an import of a data set file; backup and
+restore refuse a server.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
+from kg.importers import default_imports
 from kg.store import OxigraphStore, RemoteStore
 from kg.store.virtuoso_launcher import PASSWORD, USER, Virtuoso
 from tests.store.conftest import comparable_data, remote_store
 
 runner = CliRunner()
+EPOCH_FILE = dict(default_imports())["epoch"]
 CHIP_TTL = """@prefix cg: <https://w3id.org/chipgraph/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 <https://w3id.org/chipgraph/id/chip/remote-cli> a cg:GPU ; rdfs:label "Remote CLI" ;
@@ -93,6 +96,12 @@ def test_build_validate_merge_log_revert_on_the_server(on_server: RemoteStore, s
     assert comparable_data(on_server) == before
     code, _, err = invoke("show", "no-such-change")
     assert code == 2 and "no merged changeset" in err
+    rows = EPOCH_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "ml_hardware.csv").write_text("".join(rows[:4]), encoding="utf-8")  # the header and three chips
+    code, out, err = invoke("import", "epoch", str(tmp_path / "ml_hardware.csv"), "--json")
+    assert code == 0, err + out
+    (newest,) = json.loads(invoke("log", "--json", "-n", "1")[1])
+    assert newest["author"] == "chipgraph import" and newest["added"] > 0
 
 
 def test_an_unreachable_server_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
