@@ -32,7 +32,7 @@ import pyoxigraph as ox
 
 from kg.settings import VIRTUOSO_GRAPHS, Settings
 from kg.store import QueryResult, QuerySyntaxError, Row, StoreError, StoreTimeoutError, Term, solution_rows, term_text
-from kg.store.remote_terms import has_blank_node, oxigraph_json, pattern, query_triples, statement
+from kg.store.remote_terms import has_blank_node, oxigraph_json, pattern, query_triples, removed_by_text, statement
 from kg.store.server_lock import LOCK_GRAPH, ServerLock
 from kg.store.shape import shape, with_dataset
 
@@ -283,17 +283,24 @@ class RemoteStore:
             self.update(" ;\n".join(operations))
 
     def _blocks(self, quads: list[ox.Quad], *, mirrored: bool = True) -> str:
-        """The quads (and their mirror, if ``mirrored``) as ``GRAPH <g> { ... }`` blocks of at most BLOCK_TRIPLES.
+        """The quads (and their mirror, if ``mirrored``) as ``GRAPH <g> { ... }`` blocks (``_grouped``).
 
-        A quad of the default graph goes to the mirror. Virtuoso 7.2's parser fails ("memory
-        exhausted") at about 5 000 triples in one block. Terms are written by ``statement``.
+        Terms are written by ``statement``.
+        """
+        lines = [(quad.graph_name, statement(quad)) for quad in quads]
+        if mirrored:
+            lines += [(self.mirror_graph, statement(quad)) for quad in quads]
+        return self._grouped(lines)
+
+    def _grouped(self, lines: list[tuple[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, str]]) -> str:
+        """Statements as ``GRAPH <g> { ... }`` blocks of at most BLOCK_TRIPLES, the default graph's in the mirror.
+
+        Virtuoso 7.2's parser fails ("memory exhausted") at about 5 000 triples in one block.
         """
         by_graph: dict[str, list[str]] = {}
-        for quad in quads:
-            graph = self.mirror_graph if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name
-            by_graph.setdefault(str(graph), []).append(statement(quad))
-        if mirrored:
-            by_graph.setdefault(str(self.mirror_graph), []).extend(statement(quad) for quad in quads)
+        for graph, line in lines:
+            name = self.mirror_graph if isinstance(graph, ox.DefaultGraph) else graph
+            by_graph.setdefault(str(name), []).append(line)
         return " ".join(
             f"GRAPH {graph} {{ {' '.join(lines[start : start + BLOCK_TRIPLES])} }}"
             for graph, lines in by_graph.items()
@@ -437,15 +444,20 @@ class RemoteStore:
         for quad in (*removals, *additions):
             if has_blank_node(quad) or any(isinstance(t, ox.Triple) for t in (quad.subject, quad.object)):
                 raise ValueError(f"a blank node or triple term cannot be written to a SPARQL server by value: {quad}")
+        by_text = [quad for quad in removals if removed_by_text(quad)]
+        ground = [quad for quad in removals if not removed_by_text(quad)]
+        found = [self._found_by_text(quad, f"?removed{index}") for index, quad in enumerate(by_text)]
+        deleted = [(quad.graph_name, statement(quad)) for quad in ground]
+        deleted += [(q.graph_name, f"{q.subject} {q.predicate} ?removed{i} .") for i, q in enumerate(by_text)]
         parts = []
-        if removals:
-            parts.append(f"DELETE {{ {self._blocks(removals, mirrored=False)} }}")
+        if deleted:
+            parts.append(f"DELETE {{ {self._grouped(deleted)} }}")
         if additions:
             parts.append(f"INSERT {{ {self._blocks(additions, mirrored=False)} }}")
         if not parts:
             return
         # The sub-select: with a plain WHERE, Virtuoso 7.2 can write a two-GRAPH template and then fail (SR002).
-        text = " ".join(parts) + f" WHERE {{ SELECT * {{ {condition} }} }}"
+        text = " ".join(parts) + f" WHERE {{ SELECT * {{ {condition} {' '.join(found)} }} }}"
         size = len(text.encode("utf-8"))
         if size > MAX_UPDATE_BYTES:
             raise UpdateTooLargeError(
@@ -453,6 +465,17 @@ class RemoteStore:
                 f"{self.update_url} may hold: split it into smaller changesets"
             )
         self.update(text)
+
+    def _found_by_text(self, quad: ox.Quad, variable: str) -> str:
+        """An OPTIONAL binding ``variable`` to the literal of ``quad`` as the server holds it (text and datatype)."""
+        literal = quad.object
+        assert isinstance(literal, ox.Literal)
+        graph = self.mirror_graph if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name
+        return (
+            f"OPTIONAL {{ GRAPH {graph} {{ {quad.subject} {quad.predicate} {variable} }} "
+            f"FILTER(isLiteral({variable}) && STR({variable}) = {ox.Literal(literal.value)} "
+            f"&& DATATYPE({variable}) = {literal.datatype}) }}"
+        )
 
     def replace_all(self, quads: list[ox.Quad], on_step: Callable[[str], None] = lambda _step: None) -> None:
         """Make the server hold exactly ``quads`` (named graphs; the mirror follows), under the write lock.

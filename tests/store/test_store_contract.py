@@ -310,3 +310,21 @@ def test_the_write_lock_is_reentrant_in_its_thread(any_store: Store) -> None:
     with any_store.writing(), any_store.writing():
         any_store.add_quads([quad(S, ox.Literal("locked"), A)])
     assert any_store.triple_count() == 1
+
+
+def test_apply_removes_literals_of_any_datatype_from_several_graphs(remote: RemoteStore) -> None:
+    """Virtuoso 7.2 keeps an xsd:anyURI (or a custom-typed) literal named in a DELETE template of several GRAPH
+    blocks: apply removes such literals by their text and datatype (kg/store/remote_terms.py: removed_by_text)."""
+    literals = [
+        ox.Literal("https://example.org/g", datatype=ox.NamedNode(f"{XSD}anyURI")),
+        ox.Literal("abc", datatype=ox.NamedNode(f"{EX}datatype")),
+        ox.Literal("9.308885754583921", datatype=ox.NamedNode(f"{XSD}decimal")),
+        ox.Literal("plain"),
+        ox.Literal("2024", datatype=ox.NamedNode(f"{XSD}gYear")),
+    ]
+    quads = [quad(S, literal, graph) for literal in literals for graph in (A, B)]
+    remote.add_quads(quads)
+    held = remote.all_quads()  # as the server holds them (the form a merge removes)
+    assert len(held) == len(quads)
+    remote.apply(held, [], "")
+    assert remote.all_quads() == []
