@@ -52,6 +52,7 @@ CANCELLED = "Virtuoso HY008"  # SQL state "operation cancelled" (SR203: killed b
 MESSAGE_CHARS = 600  # how much of a server's error text goes into an error message
 
 Auth = Literal["basic", "digest"]
+GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 
 
 class UpdateTooLargeError(StoreError):
@@ -292,20 +293,30 @@ class RemoteStore:
             lines += [(self.mirror_graph, statement(quad)) for quad in quads]
         return self._grouped(lines)
 
-    def _grouped(self, lines: list[tuple[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, str]]) -> str:
+    def _grouped(self, lines: list[tuple[GraphName, str]], names: dict[str, str] | None = None) -> str:
         """Statements as ``GRAPH <g> { ... }`` blocks of at most BLOCK_TRIPLES, the default graph's in the mirror.
 
-        Virtuoso 7.2's parser fails ("memory exhausted") at about 5 000 triples in one block.
+        ``names`` gives a graph (as written) the variable that names it instead. Virtuoso 7.2's parser
+        fails ("memory exhausted") at about 5 000 triples in one block.
         """
         by_graph: dict[str, list[str]] = {}
         for graph, line in lines:
-            name = self.mirror_graph if isinstance(graph, ox.DefaultGraph) else graph
-            by_graph.setdefault(str(name), []).append(line)
+            name = str(self._graph(graph))
+            by_graph.setdefault((names or {}).get(name, name), []).append(line)
         return " ".join(
             f"GRAPH {graph} {{ {' '.join(lines[start : start + BLOCK_TRIPLES])} }}"
             for graph, lines in by_graph.items()
             for start in range(0, len(lines), BLOCK_TRIPLES)
         )
+
+    def _graph(self, graph: GraphName) -> ox.NamedNode | ox.BlankNode:
+        """Where a quad of ``graph`` is kept on the server: the mirror for the default graph."""
+        return self.mirror_graph if isinstance(graph, ox.DefaultGraph) else graph
+
+    def _graph_variables(self, graphs: Iterable[GraphName]) -> dict[str, str]:
+        """A variable for each graph (as written), ``?graph0`` and on, in a stable order."""
+        names = sorted({str(self._graph(graph)) for graph in graphs})
+        return {name: f"?graph{index}" for index, name in enumerate(names)}
 
     def _graph_filter(self, variable: str) -> str:
         """A FILTER keeping ``variable`` off the mirror and the server's own graphs."""
@@ -435,7 +446,9 @@ class RemoteStore:
 
         One operation is one transaction on Virtuoso (docs/adr/0018): the change is applied whole
         or not at all. A quad of the default graph is written in the mirror (the caller computed the
-        merge). ``condition`` is a group graph pattern (its solutions: none, nothing is written).
+        merge). A removed literal of a datatype Virtuoso does not delete by value is matched by its
+        text and datatype (``_found_by_text``): removals name literals as the server holds them.
+        ``condition`` is a group graph pattern (its solutions: none, nothing is written).
         Raises ValueError, sending nothing, for a quad with a blank node or a triple term (a server
         could not match it again), UpdateTooLargeError when the text passes MAX_UPDATE_BYTES, and
         StoreError when the server fails (then whether it applied the change must be read back).
@@ -445,19 +458,23 @@ class RemoteStore:
             if has_blank_node(quad) or any(isinstance(t, ox.Triple) for t in (quad.subject, quad.object)):
                 raise ValueError(f"a blank node or triple term cannot be written to a SPARQL server by value: {quad}")
         by_text = [quad for quad in removals if removed_by_text(quad)]
-        ground = [quad for quad in removals if not removed_by_text(quad)]
-        found = [self._found_by_text(quad, f"?removed{index}") for index, quad in enumerate(by_text)]
-        deleted = [(quad.graph_name, statement(quad)) for quad in ground]
-        deleted += [(q.graph_name, f"{q.subject} {q.predicate} ?removed{i} .") for i, q in enumerate(by_text)]
-        parts = []
-        if deleted:
-            parts.append(f"DELETE {{ {self._grouped(deleted)} }}")
-        if additions:
-            parts.append(f"INSERT {{ {self._blocks(additions, mirrored=False)} }}")
-        if not parts:
+        ground = [(quad.graph_name, statement(quad)) for quad in removals if not removed_by_text(quad)]
+        inserted = [(quad.graph_name, statement(quad)) for quad in additions]
+        if not ground and not by_text and not inserted:
             return
+        # Ground blocks name their graph by a variable bound once (``graphs``): with the by-text branch the WHERE has
+        # a solution per quad found, and a ground block would be written once per solution.
+        graphs = self._graph_variables([graph for graph, _ in (*ground, *inserted)])
+        parts = []
+        if ground or by_text:
+            found = " GRAPH ?removedGraph { ?removedS ?removedP ?removedO }" if by_text else ""
+            parts.append(f"DELETE {{ {self._grouped(ground, graphs)}{found} }}")
+        if inserted:
+            parts.append(f"INSERT {{ {self._grouped(inserted, graphs)} }}")
+        binds = " ".join(f"BIND({graph} AS {variable})" for graph, variable in graphs.items())
+        where = f"{{ {binds} }} UNION {{ {self._found_by_text(by_text)} }}" if by_text else binds
         # The sub-select: with a plain WHERE, Virtuoso 7.2 can write a two-GRAPH template and then fail (SR002).
-        text = " ".join(parts) + f" WHERE {{ SELECT * {{ {condition} {' '.join(found)} }} }}"
+        text = " ".join(parts) + f" WHERE {{ SELECT * {{ {condition} {where} }} }}"
         size = len(text.encode("utf-8"))
         if size > MAX_UPDATE_BYTES:
             raise UpdateTooLargeError(
@@ -466,15 +483,22 @@ class RemoteStore:
             )
         self.update(text)
 
-    def _found_by_text(self, quad: ox.Quad, variable: str) -> str:
-        """An OPTIONAL binding ``variable`` to the literal of ``quad`` as the server holds it (text and datatype)."""
-        literal = quad.object
-        assert isinstance(literal, ox.Literal)
-        graph = self.mirror_graph if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name
+    def _found_by_text(self, quads: list[ox.Quad]) -> str:
+        """A pattern binding ?removedGraph, ?removedS, ?removedP, ?removedO to each of ``quads`` as the server holds it.
+
+        Each quad's literal is found by its text and datatype: one solution per quad found (one VALUES
+        block: Virtuoso 7.2 overflows its stack at about a hundred OPTIONALs, one per quad).
+        """
+        rows = []
+        for quad in quads:
+            literal = quad.object
+            assert isinstance(literal, ox.Literal)
+            text = ox.Literal(literal.value)
+            rows.append(f"({self._graph(quad.graph_name)} {quad.subject} {quad.predicate} {text} {literal.datatype})")
         return (
-            f"OPTIONAL {{ GRAPH {graph} {{ {quad.subject} {quad.predicate} {variable} }} "
-            f"FILTER(isLiteral({variable}) && STR({variable}) = {ox.Literal(literal.value)} "
-            f"&& DATATYPE({variable}) = {literal.datatype}) }}"
+            f"VALUES (?removedGraph ?removedS ?removedP ?removedText ?removedType) {{ {' '.join(rows)} }} "
+            "GRAPH ?removedGraph { ?removedS ?removedP ?removedO } "
+            "FILTER(isLiteral(?removedO) && STR(?removedO) = ?removedText && DATATYPE(?removedO) = ?removedType)"
         )
 
     def replace_all(self, quads: list[ox.Quad], on_step: Callable[[str], None] = lambda _step: None) -> None:

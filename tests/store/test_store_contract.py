@@ -326,5 +326,8 @@ def test_apply_removes_literals_of_any_datatype_from_several_graphs(remote: Remo
     remote.add_quads(quads)
     held = remote.all_quads()  # as the server holds them (the form a merge removes)
     assert len(held) == len(quads)
-    remote.apply(held, [], "")
-    assert remote.all_quads() == []
+    added = [quad(S2, literals[0], A), quad(S2, literals[2], B)]
+    remote.apply(held, added, "FILTER(1 = 2)")
+    assert len(remote.all_quads()) == len(quads)  # the condition has no solution: nothing removed, nothing added
+    remote.apply(held, added, "")
+    assert sorted(map(str, remote.all_quads())) == sorted(map(str, added))
