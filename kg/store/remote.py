@@ -185,13 +185,24 @@ class RemoteStore:
             # No named-graph-uri at all leaves GRAPH to the server (Virtuoso: every graph): name an empty one.
             form["named-graph-uri"] = NO_GRAPH
             return sparql
-        named = self.named_graphs() or [NO_GRAPH]
+        named = self._named_for(sparql) or [NO_GRAPH]
         written = with_dataset(sparql, mirror, [ox.NamedNode(graph) for graph in named])
         if written is not None:
             return written  # in the query: Virtuoso echoes protocol graphs in a header (too long past ~2 000)
         form["default-graph-uri"] = mirror.value
         form["named-graph-uri"] = named
         return sparql
+
+    def _named_for(self, sparql: str) -> list[str]:
+        """The named graphs of the dataset ``sparql`` runs on.
+
+        Those its GRAPH patterns name when each names an IRI (no listing; the mirror and the server's
+        graphs left out), else every graph of chipgraph (listed: one request).
+        """
+        named = shape(sparql).graph_iris
+        if named is None:
+            return self.named_graphs()
+        return sorted(named - self.ignored_graphs)
 
     def _run(
         self,

@@ -25,6 +25,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from pyparsing import ParseException, ParseResults
+from rdflib import URIRef
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -43,6 +44,7 @@ class QueryShape:
     has_dataset: bool  # it has FROM or FROM NAMED
     uses_graph: bool  # a GRAPH pattern somewhere
     uses_service: bool  # a SERVICE pattern somewhere
+    graph_iris: frozenset[str] | None = None  # the IRIs of its GRAPH patterns when each names an absolute IRI
 
     @property
     def graph_form(self) -> bool:
@@ -62,28 +64,46 @@ def _parse(sparql: str) -> Any:
     return parsed[1]
 
 
-def _names(node: Any) -> Iterable[str]:
-    """The names of every parse-tree node under ``node`` (``ServiceGraphPattern``, ``GraphGraphPattern``...)."""
+def _nodes(node: Any) -> Iterable[CompValue]:
+    """Every parse-tree node under ``node`` (``ServiceGraphPattern``, ``GraphGraphPattern``...)."""
     stack = [node]
     while stack:
         item = stack.pop()
         if isinstance(item, CompValue):
-            yield item.name
+            yield item
             stack.extend(item.values())
         elif isinstance(item, ParseResults | list | tuple):
             stack.extend(item)
+
+
+def _graph_iris(nodes: list[CompValue]) -> frozenset[str] | None:
+    """The IRIs the GRAPH patterns name, or None when one names a variable, a prefixed or a relative IRI."""
+    iris = set()
+    for node in nodes:
+        if node.name != "GraphGraphPattern":
+            continue
+        term = node.get("term")
+        if not isinstance(term, URIRef):
+            return None
+        try:
+            iris.add(ox.NamedNode(str(term)).value)
+        except ValueError:  # relative: resolved against a base only the server knows
+            return None
+    return frozenset(iris)
 
 
 @functools.lru_cache(maxsize=1024)
 def shape(sparql: str) -> QueryShape:
     """The shape of ``sparql``; raise QuerySyntaxError when rdflib's parser cannot read it."""
     query = _parse(sparql)
-    names = set(_names(query))
+    nodes = list(_nodes(query))
+    names = {node.name for node in nodes}
     return QueryShape(
         form=query.name,
         has_dataset="datasetClause" in query,
         uses_graph="GraphGraphPattern" in names,
         uses_service="ServiceGraphPattern" in names,
+        graph_iris=_graph_iris(nodes),
     )
 
 
