@@ -106,7 +106,7 @@ NESTED_PHASES: list[tuple[Any, str, str]] = [
     (affected, "focus_nodes", "of which affected.focus_nodes (validation)"),
     (affected, "neighbourhood", "of which affected.neighbourhood (validation)"),
     (RemoteStore, "named_graphs", LISTING),
-    (RemoteStore, "contains", "of which RemoteStore.contains (effective: one ASK per triple)"),
+    (RemoteStore, "present", "of which RemoteStore.present (effective: one query per 200 triples)"),
     (RemoteStore, "quads", "of which RemoteStore.quads (whole graphs: the ontology)"),
     (RemoteStore, "quads_about", "of which RemoteStore.quads_about (region)"),
     (affected, "connected", "of which affected.connected (transitive chains)"),
