@@ -54,8 +54,11 @@ async def take_backup(request: Request, graph: Graph) -> BackupTaken:
 
     The server writes only into that folder, under a name it chooses; `chipgraph backup` moves
     the backup on to where its user asked. 409 store-mismatch if ``store`` names another store.
-    The body (BackupRequest, optional) is read here, once the token is checked.
+    The body (BackupRequest, optional) is read here, once the token is checked. A server on a
+    SPARQL server answers 409 store-mismatch too: back that server up with its own tools.
     """
+    if graph.remote is not None:
+        raise ApiError("store-mismatch", "this server serves a SPARQL server: back it up with that server's own tools")
     store = None
     if await request.body():
         store = validated(BackupRequest, await read_json(request, "invalid-parameter", "the backup request")).store

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from kg.gate.replay import MergeConflictError
+from kg.gate.replay import MergeConflictError, MergeNotAppliedError, MergeOutcomeUnknownError
 from kg.gate.validation_worker import ValidationWorkerError
 from kg.store import StoreError
 from kg.store.remote import UpdateTooLargeError
@@ -103,7 +103,8 @@ def store_error_response(error: StoreError) -> JSONResponse:
 
     Another writer holding the server: 503 store-busy (retry); a merge that lost the race to
     another: 409 merge-conflict (nothing written; send it again); a change too large for one
-    request: 413; the server unreachable, failing or too slow: 503 store-unavailable.
+    request: 413; the server unreachable, failing or too slow: 503 store-unavailable, saying whether
+    a write happened, never the server's own message (logged).
     """
     if isinstance(error, StoreBusyError):
         return error_response("store-busy", str(error), headers={"Retry-After": "1"})
@@ -111,8 +112,16 @@ def store_error_response(error: StoreError) -> JSONResponse:
         return error_response("merge-conflict", str(error))
     if isinstance(error, UpdateTooLargeError):
         return error_response("payload-too-large", str(error))
-    log.warning("store failure: %s", error)
-    return error_response("store-unavailable", f"the store failed: {error}", headers={"Retry-After": "5"})
+    log.warning("store failure: %s", error)  # the server's own message (it may quote queries) stays in the log
+    retry = {"Retry-After": "5"}
+    if isinstance(error, MergeNotAppliedError):
+        return error_response("store-unavailable", "the store failed while writing; nothing was written", headers=retry)
+    if isinstance(error, MergeOutcomeUnknownError):
+        message = "the store failed while writing, and whether the change was written is unknown: see GET /changes"
+        return error_response("store-unavailable", message, headers=retry)
+    return error_response(
+        "store-unavailable", "the store failed or cannot be reached; it has been logged", headers=retry
+    )
 
 
 def install(app: FastAPI) -> None:

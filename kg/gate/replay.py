@@ -46,6 +46,10 @@ class MergeNotAppliedError(StoreError):
     """Raised when the server failed during a merge's one write and its history shows the merge is not there."""
 
 
+class MergeOutcomeUnknownError(StoreError):
+    """Raised when the server failed during a merge's one write and its history could not be read afterwards."""
+
+
 class MergeConflictError(StoreError):
     """Raised when another writer merged between this merge's read and its write: nothing of it was written."""
 
@@ -55,8 +59,8 @@ def write_remote(store: RemoteStore, changesets: list[Changeset], first_sequence
 
     ``incremental`` says whether the inferences are updated from the change (else recomputed whole
     on a copy of everything). Raises MergeConflictError or MergeNotAppliedError (nothing written),
-    UpdateTooLargeError (nothing sent), StoreError when the server fails and the outcome cannot be
-    read back (the message says to check the log).
+    UpdateTooLargeError (nothing sent), MergeOutcomeUnknownError when the server fails and the
+    outcome cannot be read back (the message says to check the log).
     """
     removed, added = effect(_region(store, changesets, incremental), changesets, first_sequence, incremental)
     proof = changesets[0]
@@ -114,7 +118,7 @@ def _landed(store: RemoteStore, change: Changeset, failure: StoreError | None) -
     except StoreError as error:
         if failure is None:
             raise
-        raise StoreError(
+        raise MergeOutcomeUnknownError(
             f"the SPARQL server failed while writing a merge ({failure}) and its history cannot be read ({error}): "
             f"whether changeset {change.id} was merged is unknown; see `chipgraph log` once the server answers"
         ) from error

@@ -354,3 +354,9 @@ def test_merges_sent_to_both_processes_at_once_both_land(remotes: list[str]) -> 
     for base in remotes:
         for slug in answers:
             assert seen(base, f"/chips/{slug}", 200), (base, slug)
+
+
+def test_a_backup_request_is_refused_on_a_server(remotes: list[str]) -> None:
+    status, body = post(remotes[0] + "/admin/backup", b"", "application/json", TOKEN)
+    assert (status, body["code"]) == (409, "store-mismatch"), body
+    assert "own tools" in str(body["message"])
