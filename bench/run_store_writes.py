@@ -22,7 +22,6 @@ printed, and the run exits with an error (after printing every table) when they 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import Ecosystem, changeset, ecosystem
-from bench.run_stores import load
+from bench.run_stores import load, remote_store, size_arguments
 from kg import resources
 from kg.build import parse_file
 from kg.gate import affected, derive, graph_sources, inference, merge, replay
@@ -41,7 +40,7 @@ from kg.gate.changes import Changeset
 from kg.gate.validate import validate_changes
 from kg.namespaces import ONTOLOGY_GRAPH
 from kg.store import AnyStore, OxigraphStore, RemoteStore
-from kg.store.virtuoso_launcher import PASSWORD, USER, Virtuoso, start
+from kg.store.virtuoso_launcher import Virtuoso, start
 
 SIZES = (10, 100)  # changeset sizes, in triples (about)
 Row = tuple[str, float, float]  # what, Oxigraph ms, Virtuoso ms
@@ -139,19 +138,6 @@ def prepare(size: int, folder: Path) -> tuple[OxigraphStore, Ecosystem, float]:
     derive.recompute(store)
     inference.materialise(store)
     return store, eco, time.perf_counter() - started
-
-
-def remote_store(server: Virtuoso) -> RemoteStore:
-    """A RemoteStore on the benchmark's Virtuoso, with time-outs long enough for the load."""
-    return RemoteStore(
-        server.query_url,
-        server.update_url,
-        user=USER,
-        password=PASSWORD,
-        auth="digest",
-        query_timeout=600,
-        update_timeout=600,
-    )
 
 
 def milliseconds(action: Callable[[], object]) -> float:
@@ -264,10 +250,7 @@ def run_size(size: int, server: Virtuoso, repeat: int, folder: Path) -> tuple[li
 
 def main() -> None:
     """Run the benchmark and print a Markdown table per size."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = size_arguments(__doc__)
     with tempfile.TemporaryDirectory(prefix="chipgraph-store-writes-") as temporary:
         folder = Path(temporary)
         server = start(folder / "virtuoso")

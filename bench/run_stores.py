@@ -101,15 +101,7 @@ def run_size(size: int, server: Virtuoso, repeat: int, folder: Path) -> list[tup
     quads, _ = ecosystem(size)
     rows: list[tuple[str, str, float, float, int, int]] = []
     embedded = OxigraphStore.create(folder / f"oxigraph-{size}")
-    remote = RemoteStore(
-        server.query_url,
-        server.update_url,
-        user=USER,
-        password=PASSWORD,
-        auth="digest",
-        query_timeout=600,
-        update_timeout=600,
-    )
+    remote = remote_store(server)
     remote.clear()
     load_ox, _ = timed(lambda: embedded.add_quads(quads), 1)
     load_vt, _ = timed(lambda: load(remote, quads), 1)
@@ -211,12 +203,30 @@ def before(server: Virtuoso, remote: RemoteStore) -> int:
     return int(response.json()["results"]["bindings"][0]["n"]["value"])
 
 
-def main() -> None:
-    """Run the benchmark and print a Markdown table per size."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def remote_store(server: Virtuoso) -> RemoteStore:
+    """A RemoteStore on the benchmark's Virtuoso, with time-outs long enough for the load."""
+    return RemoteStore(
+        server.query_url,
+        server.update_url,
+        user=USER,
+        password=PASSWORD,
+        auth="digest",
+        query_timeout=600,
+        update_timeout=600,
+    )
+
+
+def size_arguments(description: str | None) -> argparse.Namespace:
+    """The command line of a two-store benchmark: --sizes (target triples) and --repeat (runs per figure)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    """Run the benchmark and print a Markdown table per size."""
+    args = size_arguments(__doc__)
     with tempfile.TemporaryDirectory(prefix="chipgraph-stores-") as temporary:
         folder = Path(temporary)
         server = start(folder / "virtuoso")

@@ -25,7 +25,7 @@ from kg import serving
 from kg.catalog import InvalidFilterError, NotFoundError
 from kg.output import OutputFormat, print_table
 from kg.settings import Settings
-from kg.store import AnyStore, OxigraphStore, RemoteStore, Store, StoreError, StoreLockedError
+from kg.store import AnyStore, OxigraphStore, RemoteStore, StoreError, StoreLockedError
 from kg.store.server_lock import StoreBusyError
 
 IN_USE = 3  # the exit code of a command that found the store held by another process
@@ -208,11 +208,6 @@ def reading(store: Path | None) -> Iterator[AnyStore]:
 def server_configured(store: Path | None) -> bool:
     """Whether a command works on the SPARQL server of CHIPGRAPH_STORE_URL: it is set and no --store is given."""
     return store is None and Settings().store_url is not None
-
-
-def open_query_store(store: Path | None) -> Store:
-    """The store a read-only query runs on (docs/adr/0018): ``open_store``'s, for reading."""
-    return open_store(store)
 
 
 def open_store(store: Path | None, *, write: bool = False, wait: float | None = None) -> AnyStore:

@@ -22,7 +22,6 @@ from kg.cli.common import (
     err,
     fail,
     lock_wait,
-    open_query_store,
     open_store,
     out,
     server_configured,
@@ -133,7 +132,7 @@ def query(
     SERVICE, CHIPGRAPH_QUERY_TIMEOUT seconds at most (kg.sparql.remote).
     """
     text = query_text(sparql, param or [])
-    graph = open_query_store(store)
+    graph = open_store(store)
     try:
         if isinstance(graph, RemoteStore):
             result = guarded_query(graph, text, Settings().query_timeout)

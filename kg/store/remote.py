@@ -56,7 +56,7 @@ GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 
 
 class UpdateTooLargeError(StoreError):
-    """Raised, before anything is sent, when one change is too large for one update request to the server."""
+    """Raised, before anything is sent, when a query or update is too large for one request to the server."""
 
 
 class RemoteStore:
@@ -128,7 +128,18 @@ class RemoteStore:
     # The protocol.
 
     def _post(self, url: str, form: dict[str, str | list[str]], timeout: httpx.Timeout, accept: str) -> httpx.Response:
-        """POST ``form`` to ``url``; return a 2xx response or raise StoreError / QuerySyntaxError."""
+        """POST ``form`` to ``url``; return a 2xx response or raise StoreError / QuerySyntaxError.
+
+        Raises UpdateTooLargeError, sending nothing, when the query or update text passes
+        MAX_UPDATE_BYTES (Virtuoso 7.2 refuses a string past 10 MB in either).
+        """
+        text = form.get("update") or form.get("query") or ""
+        size = len(str(text).encode("utf-8"))
+        if size > MAX_UPDATE_BYTES:
+            raise UpdateTooLargeError(
+                f"the request is {size:,} bytes of SPARQL, more than the {MAX_UPDATE_BYTES:,} a request to {url} "
+                "may hold: split the change into smaller changesets"
+            )
         try:
             response = self._client.post(url, data=form, headers={"Accept": accept}, timeout=timeout)
         except httpx.TimeoutException as error:
@@ -294,15 +305,10 @@ class RemoteStore:
         if operations:
             self.update(" ;\n".join(operations))
 
-    def _blocks(self, quads: list[ox.Quad], *, mirrored: bool = True) -> str:
-        """The quads (and their mirror, if ``mirrored``) as ``GRAPH <g> { ... }`` blocks (``_grouped``).
-
-        Terms are written by ``statement``.
-        """
+    def _blocks(self, quads: list[ox.Quad]) -> str:
+        """The quads and their mirror as ``GRAPH <g> { ... }`` blocks (``_grouped``), terms written by ``statement``."""
         lines = [(quad.graph_name, statement(quad)) for quad in quads]
-        if mirrored:
-            lines += [(self.mirror_graph, statement(quad)) for quad in quads]
-        return self._grouped(lines)
+        return self._grouped(lines + [(self.mirror_graph, line) for _, line in lines])
 
     def _grouped(self, lines: list[tuple[GraphName, str]], names: dict[str, str] | None = None) -> str:
         """Statements as ``GRAPH <g> { ... }`` blocks of at most BLOCK_TRIPLES, the default graph's in the mirror.
@@ -439,7 +445,10 @@ class RemoteStore:
             )
             query = f"SELECT ?i ?o WHERE {{ VALUES (?i ?s ?p ?o) {{ {rows} }} GRAPH {name} {{ ?s ?p ?o }} }}"
             for row in self._select(query, dataset=False):
-                given = batch[int(term_text(row["i"]))]
+                index = term_text(row["i"]) if "i" in row else ""
+                if not index.isdigit() or int(index) >= len(batch):
+                    raise StoreError(f"the SPARQL server at {self.query_url} answered a row that was not asked for")
+                given = batch[int(index)]
                 found[given] = ox.Triple(given.subject, given.predicate, row.get("o", given.object))
         return found
 
@@ -461,7 +470,7 @@ class RemoteStore:
         text and datatype (``_found_by_text``): removals name literals as the server holds them.
         ``condition`` is a group graph pattern (its solutions: none, nothing is written).
         Raises ValueError, sending nothing, for a quad with a blank node or a triple term (a server
-        could not match it again), UpdateTooLargeError when the text passes MAX_UPDATE_BYTES, and
+        could not match it again), UpdateTooLargeError (sending nothing) when the text passes MAX_UPDATE_BYTES, and
         StoreError when the server fails (then whether it applied the change must be read back).
         """
         removals, additions = list(removed), list(added)
@@ -486,12 +495,6 @@ class RemoteStore:
         where = f"{{ {binds} }} UNION {{ {self._found_by_text(by_text)} }}" if by_text else binds
         # The sub-select: with a plain WHERE, Virtuoso 7.2 can write a two-GRAPH template and then fail (SR002).
         text = " ".join(parts) + f" WHERE {{ SELECT * {{ {condition} {where} }} }}"
-        size = len(text.encode("utf-8"))
-        if size > MAX_UPDATE_BYTES:
-            raise UpdateTooLargeError(
-                f"the change is {size:,} bytes of SPARQL Update, more than the {MAX_UPDATE_BYTES:,} a request to "
-                f"{self.update_url} may hold: split it into smaller changesets"
-            )
         self.update(text)
 
     def _found_by_text(self, quads: list[ox.Quad]) -> str:

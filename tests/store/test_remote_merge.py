@@ -21,6 +21,7 @@ from kg.gate.merge import MergeRefusedError, log, merge, next_sequence, revert
 from kg.gate.replay import MergeConflictError, fence, write_remote
 from kg.namespaces import DERIVED_GRAPH, GRAPH_BASE, ID_BASE, ONTOLOGY_NS
 from kg.store import OxigraphStore, RemoteStore
+from kg.store.remote import UpdateTooLargeError
 from kg.store.server_lock import LOCK_GRAPH, StoreBusyError
 from kg.store.virtuoso_launcher import Virtuoso
 from tests.store.conftest import by_value, comparable_data, remote_store
@@ -208,3 +209,35 @@ def test_a_removal_written_in_another_form_of_the_value_removes_it_on_the_server
     assert merged.remove == frozenset({held})
     assert not remote.has_quads(D, cg("foundedYear"), None, graph)
     assert not remote.has_quads(D, cg("foundedYear"), None, remote.mirror_graph)
+
+
+def test_hostile_text_in_a_changeset_is_data_on_the_server(pair: tuple[OxigraphStore, RemoteStore]) -> None:
+    """Quotes, braces, a would-be second operation, newlines and escapes are written and removed as literals."""
+    _, remote = pair
+    before = comparable_data(remote)
+    hostile = [
+        '" } } ; DROP ALL ; INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> "c',
+        'line\nbreak\r\tand \\u0022 escaped \\" quote',
+        "} WHERE { SELECT * { } } #",
+        "蓝色 ✓ \U0001f600",
+    ]
+    added = {ox.Triple(D, LABEL, ox.Literal(text)) for text in hostile}
+    merge(remote, [change(EPOCH, added)], allow_warnings=True)
+    held = {q.object.value for q in remote.quads_matching(D, LABEL, None, ox.NamedNode(EPOCH))}
+    assert set(hostile) <= held
+    assert "urn:x" not in remote.named_graphs()
+    assert remote.present(EPOCH, added) == {triple: triple for triple in added}
+    merge(remote, [change(EPOCH, set(), added)], allow_warnings=True)
+    assert comparable_data(remote) == before
+
+
+def test_a_change_too_large_for_one_request_is_refused_before_anything_is_sent(
+    pair: tuple[OxigraphStore, RemoteStore],
+) -> None:
+    _, remote = pair
+    before, history = comparable_data(remote), log(remote)
+    huge = ox.Triple(D, cg("description"), ox.Literal("x" * 10_000_000))
+    with pytest.raises(UpdateTooLargeError, match="split the change into smaller changesets"):
+        merge(remote, [change(EPOCH, {huge})], allow_warnings=True)
+    assert comparable_data(remote) == before
+    assert log(remote) == history
